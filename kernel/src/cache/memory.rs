@@ -1,0 +1,106 @@
+//! The in-process backend: a moka cache with a time-to-live per entry.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+use moka::Expiry;
+
+#[derive(Clone, Debug)]
+struct Entry {
+    value: Value,
+    ttl: Duration,
+}
+
+#[derive(Clone, Debug)]
+enum Value {
+    Bytes(Arc<[u8]>),
+    Counter(u64),
+}
+
+/// Each entry lives for its own TTL from creation; counters keep their first TTL when bumped.
+struct PerEntryTtl;
+
+impl Expiry<String, Entry> for PerEntryTtl {
+    fn expire_after_create(&self, _: &String, entry: &Entry, _: Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &String,
+        entry: &Entry,
+        _: Instant,
+        remaining: Option<Duration>,
+    ) -> Option<Duration> {
+        match entry.value {
+            Value::Counter(_) => remaining,
+            Value::Bytes(_) => Some(entry.ttl),
+        }
+    }
+}
+
+/// An in-process cache bounded by entry count.
+#[derive(Clone, Debug)]
+pub(super) struct MemoryCache {
+    entries: Cache<String, Entry>,
+}
+
+impl MemoryCache {
+    pub(super) fn new(max_entries: u64) -> Self {
+        Self {
+            entries: Cache::builder()
+                .max_capacity(max_entries)
+                .expire_after(PerEntryTtl)
+                .build(),
+        }
+    }
+
+    pub(super) async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        match self.entries.get(key).await?.value {
+            Value::Bytes(b) => Some(b.to_vec()),
+            Value::Counter(_) => None,
+        }
+    }
+
+    pub(super) async fn set(&self, key: String, bytes: Vec<u8>, ttl: Duration) {
+        let entry = Entry {
+            value: Value::Bytes(bytes.into()),
+            ttl,
+        };
+        self.entries.insert(key, entry).await;
+    }
+
+    pub(super) async fn delete(&self, key: &str) {
+        self.entries.invalidate(key).await;
+    }
+
+    /// Atomically bumps a counter (moka serialises upserts per key).
+    pub(super) async fn incr(&self, key: String, ttl: Duration) -> u64 {
+        let entry = self
+            .entries
+            .entry(key)
+            .and_upsert_with(|existing| {
+                let next = match existing.map(|e| e.into_value().value) {
+                    Some(Value::Counter(n)) => n + 1,
+                    _ => 1,
+                };
+                std::future::ready(Entry {
+                    value: Value::Counter(next),
+                    ttl,
+                })
+            })
+            .await;
+        match entry.into_value().value {
+            Value::Counter(n) => n,
+            Value::Bytes(_) => 1,
+        }
+    }
+
+    pub(super) async fn count(&self, key: &str) -> u64 {
+        match self.entries.get(key).await.map(|e| e.value) {
+            Some(Value::Counter(n)) => n,
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Cache: one small API (get / set with TTL / delete / counters, namespaced) over an in-process
+//! backend (moka) or Redis, chosen by `[cache] backend`.
+//!
+//! The cache is an accelerator, never a source of truth: when Redis is down or slow, a call gives
+//! up after `cache.timeout_ms`, is logged and counted (`hearth_cache_failures_total`), and the
+//! caller proceeds as on a miss. After a failure Redis is left alone for a short cool-down so a
+//! dead server costs each request nothing. Counters (used for rate limits) fall back to an
+//! in-process count meanwhile, so throttling keeps working on each node.
+
+mod memory;
+mod redis;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::config::{CacheBackendKind, CacheConfig};
+use crate::metrics::{CacheFailureLabels, Metrics};
+
+use self::memory::MemoryCache;
+use self::redis::RedisCache;
+
+/// Why a backend call failed. Callers of [`Namespace`] never see it: the cache degrades to a miss.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The backend did not answer within the timeout.
+    #[error("cache timed out")]
+    Timeout,
+    /// The backend failed recently and is cooling down.
+    #[error("cache skipped after a recent failure")]
+    CoolingDown,
+    /// The backend answered with an error or the connection broke.
+    #[error("cache backend error: {0}")]
+    Backend(String),
+}
+
+impl CacheError {
+    fn reason(&self) -> &'static str {
+        match self {
+            CacheError::Timeout => "timeout",
+            CacheError::CoolingDown => "skipped",
+            CacheError::Backend(_) => "error",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Backend {
+    Memory(MemoryCache),
+    Redis(RedisCache),
+}
+
+/// The cache. Cheap to clone; hand out [`Namespace`]s to users.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Backend,
+    /// Counters fall back here when Redis fails, so rate limits hold per node.
+    local_counters: MemoryCache,
+    metrics: Metrics,
+}
+
+impl Cache {
+    /// Builds the configured backend. Connecting to Redis is lazy: a server that is down at start
+    /// only makes the cache skip until it is back.
+    pub fn new(config: &CacheConfig, metrics: Metrics) -> Result<Self, CacheError> {
+        let backend = match config.backend {
+            CacheBackendKind::Memory => Backend::Memory(MemoryCache::new(config.max_entries)),
+            CacheBackendKind::Redis => {
+                let url = config
+                    .redis_url
+                    .as_ref()
+                    .ok_or_else(|| CacheError::Backend("cache.redis_url is not set".into()))?;
+                Backend::Redis(RedisCache::new(
+                    url.expose_secret(),
+                    &config.key_prefix,
+                    Duration::from_millis(config.timeout_ms),
+                )?)
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                local_counters: MemoryCache::new(100_000),
+                metrics,
+            }),
+        })
+    }
+
+    /// A view of the cache whose keys all start with `name:`.
+    pub fn namespace(&self, name: &'static str) -> Namespace {
+        Namespace {
+            cache: self.clone(),
+            prefix: name,
+        }
+    }
+
+    /// Whether the backend is a shared server (Redis) rather than in-process.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.inner.backend, Backend::Redis(_))
+    }
+
+    /// Checks the backend answers (always true in-process).
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        match &self.inner.backend {
+            Backend::Memory(_) => Ok(()),
+            Backend::Redis(r) => r.ping().await.inspect_err(|e| self.record("ping", e)),
+        }
+    }
+
+    fn record(&self, op: &'static str, error: &CacheError) {
+        self.inner
+            .metrics
+            .cache_failures
+            .get_or_create(&CacheFailureLabels {
+                op,
+                reason: error.reason(),
+            })
+            .inc();
+        if !matches!(error, CacheError::CoolingDown) {
+            tracing::warn!(cache.op = op, error = %error, "cache unavailable; continuing without it");
+        }
+    }
+}
+
+/// A namespaced view of the [`Cache`]. Failures read as misses and writes that did not happen;
+/// they are logged and counted by the cache.
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    cache: Cache,
+    prefix: &'static str,
+}
+
+impl Namespace {
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.prefix)
+    }
+
+    /// Reads and decodes a JSON value; `None` on a miss, a backend failure or an undecodable value.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let key = self.key(key);
+        let bytes = match &self.cache.inner.backend {
+            Backend::Memory(m) => m.get(&key).await,
+            Backend::Redis(r) => match r.get(&key).await {
+                Ok(v) => v,
+                Err(e) => {
+                    self.cache.record("get", &e);
+                    None
+                }
+            },
+        }?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Stores a JSON value for `ttl`.
+    pub async fn set<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) {
+        let Ok(bytes) = serde_json::to_vec(value) else {
+            return;
+        };
+        let key = self.key(key);
+        match &self.cache.inner.backend {
+            Backend::Memory(m) => m.set(key, bytes, ttl).await,
+            Backend::Redis(r) => {
+                if let Err(e) = r.set(&key, bytes, ttl).await {
+                    self.cache.record("set", &e);
+                }
+            }
+        }
+    }
+
+    /// Removes a key.
+    pub async fn delete(&self, key: &str) {
+        let key = self.key(key);
+        match &self.cache.inner.backend {
+            Backend::Memory(m) => m.delete(&key).await,
+            Backend::Redis(r) => {
+                if let Err(e) = r.delete(&key).await {
+                    self.cache.record("delete", &e);
+                }
+            }
+        }
+    }
+
+    /// Adds one to a counter that lives for `ttl` from its first increment, returning the new
+    /// count. When Redis fails the count is kept in-process instead, so it is never lost outright.
+    pub async fn incr(&self, key: &str, ttl: Duration) -> u64 {
+        let key = self.key(key);
+        match &self.cache.inner.backend {
+            Backend::Memory(m) => m.incr(key, ttl).await,
+            Backend::Redis(r) => match r.incr(&key, ttl).await {
+                Ok(n) => n,
+                Err(e) => {
+                    self.cache.record("incr", &e);
+                    self.cache.inner.local_counters.incr(key, ttl).await
+                }
+            },
+        }
+    }
+
+    /// Reads a counter written by [`Namespace::incr`] (0 when absent).
+    pub async fn count(&self, key: &str) -> u64 {
+        let key = self.key(key);
+        let local = self.cache.inner.local_counters.count(&key).await;
+        let primary = match &self.cache.inner.backend {
+            Backend::Memory(m) => m.count(&key).await,
+            Backend::Redis(r) => match r.count(&key).await {
+                Ok(n) => n,
+                Err(e) => {
+                    self.cache.record("get", &e);
+                    0
+                }
+            },
+        };
+        primary.max(local)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! The cache API on the in-process backend, on a real Redis (`HEARTH_TEST_REDIS_URL`), and on a
+//! Redis that is not there.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::config::CacheConfig;
+
+fn memory() -> Cache {
+    Cache::new(&CacheConfig::default(), Metrics::new()).expect("memory cache")
+}
+
+fn redis_at(url: &str) -> (Cache, Metrics) {
+    let metrics = Metrics::new();
+    let config = CacheConfig {
+        backend: CacheBackendKind::Redis,
+        redis_url: Some(url.to_owned().into()),
+        key_prefix: format!("hearth-test-{}", uuid::Uuid::new_v4()),
+        timeout_ms: 100,
+        ..CacheConfig::default()
+    };
+    (
+        Cache::new(&config, metrics.clone()).expect("redis cache"),
+        metrics,
+    )
+}
+
+fn test_redis() -> Option<String> {
+    crate::testing::service_url("HEARTH_TEST_REDIS_URL")
+}
+
+async fn round_trip(cache: Cache) {
+    let ns = cache.namespace("t");
+    assert_eq!(ns.get::<String>("k").await, None);
+    ns.set("k", &"v".to_owned(), Duration::from_secs(60)).await;
+    assert_eq!(ns.get::<String>("k").await.as_deref(), Some("v"));
+    // Namespaces do not see each other's keys.
+    assert_eq!(cache.namespace("other").get::<String>("k").await, None);
+    ns.delete("k").await;
+    assert_eq!(ns.get::<String>("k").await, None);
+
+    assert_eq!(ns.incr("c", Duration::from_secs(60)).await, 1);
+    assert_eq!(ns.incr("c", Duration::from_secs(60)).await, 2);
+    assert_eq!(ns.count("c").await, 2);
+    assert_eq!(ns.count("missing").await, 0);
+}
+
+async fn entries_expire(cache: Cache) {
+    let ns = cache.namespace("t");
+    ns.set("short", &1u8, Duration::from_millis(50)).await;
+    ns.incr("counter", Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ns.get::<u8>("short").await, None);
+    assert_eq!(ns.count("counter").await, 0);
+}
+
+#[tokio::test]
+async fn memory_backend_round_trips_values_and_counters() {
+    round_trip(memory()).await;
+}
+
+#[tokio::test]
+async fn memory_backend_entries_expire_after_their_ttl() {
+    entries_expire(memory()).await;
+}
+
+#[tokio::test]
+async fn redis_backend_round_trips_values_and_counters() {
+    let Some(url) = test_redis() else { return };
+    let (cache, metrics) = redis_at(&url);
+    round_trip(cache).await;
+    assert!(!metrics.render().contains("reason=\"error\""));
+}
+
+#[tokio::test]
+async fn redis_backend_entries_expire_after_their_ttl() {
+    let Some(url) = test_redis() else { return };
+    entries_expire(redis_at(&url).0).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_reads_as_a_miss_quickly_and_is_counted() {
+    // Nothing listens on port 1.
+    let (cache, metrics) = redis_at("redis://127.0.0.1:1");
+    let ns = cache.namespace("t");
+    let started = Instant::now();
+    ns.set("k", &1u8, Duration::from_secs(60)).await;
+    assert_eq!(ns.get::<u8>("k").await, None);
+    ns.delete("k").await;
+    // Counters survive on the in-process fallback.
+    assert_eq!(ns.incr("c", Duration::from_secs(60)).await, 1);
+    assert_eq!(ns.incr("c", Duration::from_secs(60)).await, 2);
+    assert_eq!(ns.count("c").await, 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "gave up within the timeout"
+    );
+    assert!(cache.ping().await.is_err());
+    let text = metrics.render();
+    assert!(
+        text.contains("hearth_cache_failures_total{op=\"set\""),
+        "{text}"
+    );
+}

@@ -1,0 +1,161 @@
+//! The `hearth` command line: `serve`, `migrate`, `config check`, `admin create`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{DisplayName, Email, Password};
+use crate::config::{CacheBackendKind, Config, DatabaseBackend, DEFAULT_CONFIG_PATH};
+use crate::startup::{Application, Kernel};
+use crate::telemetry;
+
+/// Hearth: a plugin-extensible home-sharing marketplace backend.
+#[derive(Debug, Parser)]
+#[command(name = "hearth", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct ConfigArg {
+    /// The configuration file; `HEARTH_SECTION__KEY` environment variables override its keys.
+    #[arg(long, short, env = "HEARTH_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    config: PathBuf,
+}
+
+impl ConfigArg {
+    fn load(&self) -> anyhow::Result<Config> {
+        Config::load(&self.config).map_err(|e| anyhow!("invalid configuration:\n{e}"))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (applies pending migrations first).
+    Serve(ConfigArg),
+    /// Apply pending database migrations and exit.
+    Migrate(ConfigArg),
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Operator commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the configuration, print a summary (no secrets), and exit non-zero on
+    /// any problem.
+    Check(ConfigArg),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an admin account, or promote the account that has this email. The password is
+    /// read from `HEARTH_ADMIN_PASSWORD`, or else from the first line of standard input.
+    Create {
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "Admin")]
+        display_name: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(arg) => {
+            let config = arg.load()?;
+            telemetry::init(&config.telemetry);
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await
+        }
+        Command::Migrate(arg) => {
+            let config = arg.load()?;
+            telemetry::init(&config.telemetry);
+            // Building the kernel applies migrations.
+            Kernel::build(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Check(arg),
+        } => {
+            let config = arg.load()?;
+            println!("{}: OK", arg.config.display());
+            println!("  server.bind      {}", config.server.bind);
+            let db = match config.database.url.backend() {
+                DatabaseBackend::Sqlite => "sqlite",
+                DatabaseBackend::Postgres => "postgres",
+            };
+            println!("  database         {db}");
+            let cache = match config.cache.backend {
+                CacheBackendKind::Memory => "memory",
+                CacheBackendKind::Redis => "redis",
+            };
+            println!("  cache            {cache}");
+            println!("  log format       {:?}", config.telemetry.log_format);
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    display_name,
+                    config,
+                },
+        } => {
+            let config = config.load()?;
+            telemetry::init(&config.telemetry);
+            let email = Email::parse(&email).map_err(|e| anyhow!("--email {e}"))?;
+            let display_name =
+                DisplayName::parse(&display_name).map_err(|e| anyhow!("--display-name {e}"))?;
+            let password = read_admin_password()?;
+            let kernel = Kernel::build(config).await?;
+            let (account, created) = kernel
+                .auth
+                .create_admin(email, &password, display_name)
+                .await
+                .context("cannot create the admin account")?;
+            if created {
+                println!("created admin account {}", account.id);
+            } else {
+                println!(
+                    "an account with this email existed; promoted {} to admin (its password is unchanged)",
+                    account.id
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_admin_password() -> anyhow::Result<Password> {
+    let raw = match std::env::var("HEARTH_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if raw.is_empty() {
+        bail!("no password: set HEARTH_ADMIN_PASSWORD or pipe it on standard input");
+    }
+    Password::parse(&raw).map_err(|e| anyhow!("password {e}"))
+}

@@ -1,0 +1,216 @@
+//! Data: the database pools (SQLite or PostgreSQL, chosen by the URL's scheme), migrations, and
+//! one module per aggregate holding all of its SQL.
+//!
+//! sqlx's checked macros bind a crate to one database and we serve two, so queries are runtime
+//! `query_as` calls with `FromRow` rows that each module converts into kernel types. SQL that is
+//! the same on both backends is written once and run through [`dispatch!`]; where dialects differ
+//! a module says so beside the query.
+
+pub mod accounts;
+pub mod sessions;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::config::{DatabaseBackend, DatabaseConfig};
+
+/// Migrations, embedded in the binary so `hearth migrate` needs no source tree.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Errors from the data layer. Constraint violations that callers act on are mapped to their own
+/// domain errors where the query runs; what reaches this type is mostly infrastructure.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A unique constraint was violated.
+    #[error("unique constraint violated")]
+    UniqueViolation,
+    /// The database could not be reached or answered with an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be turned into its kernel type: the data is corrupt.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl DataError {
+    /// Classifies a sqlx error, recognising unique violations on both backends.
+    pub(crate) fn from_query(error: sqlx::Error) -> Self {
+        match error.as_database_error() {
+            Some(db) if db.is_unique_violation() => DataError::UniqueViolation,
+            _ => DataError::Database(error),
+        }
+    }
+}
+
+/// A database pool of whichever backend the configuration chose. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: Pool,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A borrowed connection (pooled or inside a transaction) of either backend: what every data
+/// function takes.
+pub enum Exec<'c> {
+    /// SQLite.
+    Sqlite(&'c mut SqliteConnection),
+    /// PostgreSQL.
+    Postgres(&'c mut PgConnection),
+}
+
+/// Runs the same query code against whichever backend an [`Exec`] holds. `$c` is bound to the
+/// backend's `&mut Connection`.
+macro_rules! dispatch {
+    ($exec:expr, $c:ident => $body:expr) => {
+        match $exec {
+            $crate::data::Exec::Sqlite($c) => $body,
+            $crate::data::Exec::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// A connection checked out of the pool.
+pub enum Conn {
+    /// SQLite.
+    Sqlite(PoolConnection<Sqlite>),
+    /// PostgreSQL.
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    /// Borrows the connection for data functions.
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Conn::Sqlite(c) => Exec::Sqlite(c),
+            Conn::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
+/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    /// SQLite.
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Borrows the transaction for data functions.
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Tx::Sqlite(t) => Exec::Sqlite(t),
+            Tx::Postgres(t) => Exec::Postgres(t),
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DataError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Opens a pool for the configured URL. SQLite runs in WAL mode with foreign keys on and a
+    /// busy timeout, and the file (and its folder) is created if missing.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, DataError> {
+        let url = config.url.expose();
+        let pool = match config.url.backend() {
+            DatabaseBackend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
+                if let Some(dir) = options.get_filename().parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                    }
+                }
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(config.max_connections)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+            DatabaseBackend::Postgres => Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(config.max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(PgConnectOptions::from_str(url)?)
+                    .await?,
+            ),
+        };
+        Ok(Self { pool })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> DatabaseBackend {
+        match self.pool {
+            Pool::Sqlite(_) => DatabaseBackend::Sqlite,
+            Pool::Postgres(_) => DatabaseBackend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations for this backend.
+    pub async fn migrate(&self) -> Result<(), DataError> {
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks out a connection.
+    pub async fn acquire(&self) -> Result<Conn, DataError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, DataError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DataError> {
+        let mut conn = self.acquire().await?;
+        dispatch!(conn.exec(), c => sqlx::query("SELECT 1").execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes every connection (on shutdown).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! [`ApiError`]: every error a client sees, as RFC 9457 `application/problem+json` with a stable
+//! `code` and, for bad input, per-field `errors`. Each lower-layer error is mapped here, once.
+//! A 5xx is logged here, once, and its body says nothing internal.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AuthError;
+use crate::data::DataError;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:hearth:problem:<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:hearth:problem:validation_failed")]
+    pub type_uri: String,
+    /// A short, human-readable summary of the problem type.
+    #[schema(example = "Invalid request")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What happened in this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// A stable, machine-readable code; clients branch on this, not on `title`.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// Per-field problems with the request (empty when not about input).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One field's problem.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path in the request, e.g. `email` or `address.city`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+    bearer_challenge: bool,
+    /// Logged for 5xx, never sent.
+    internal: Option<String>,
+}
+
+impl ApiError {
+    /// A problem with a status, stable code and title.
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: None,
+            errors: Vec::new(),
+            retry_after_secs: None,
+            bearer_challenge: false,
+            internal: None,
+        }
+    }
+
+    /// Adds a human-readable detail.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// 422 `validation_failed` with per-field errors.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Invalid request",
+        )
+        .detail("One or more fields are invalid; see `errors`.");
+        e.errors = errors;
+        e
+    }
+
+    /// 500, with the cause kept for the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+        )
+        .detail("Something went wrong on our side; it has been logged.");
+        e.internal = Some(cause.to_string());
+        e
+    }
+
+    /// 401 asking for a bearer token.
+    pub fn unauthenticated(code: &'static str, detail: &str) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, code, "Not authenticated").detail(detail);
+        e.bearer_challenge = true;
+        e
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The problem body.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_uri: format!("urn:hearth:problem:{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+        }
+    }
+
+    /// The generic problem for a bare status produced outside our handlers (router fallbacks,
+    /// body limits, timeouts), so no error ever leaves without a problem body.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, title) = match status {
+            StatusCode::BAD_REQUEST => ("bad_request", "Bad request"),
+            StatusCode::UNAUTHORIZED => ("unauthenticated", "Not authenticated"),
+            StatusCode::FORBIDDEN => ("forbidden", "Forbidden"),
+            StatusCode::NOT_FOUND => ("not_found", "Not found"),
+            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
+            StatusCode::REQUEST_TIMEOUT => ("request_timeout", "Request timeout"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Payload too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "Unsupported media type")
+            }
+            StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests"),
+            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "Service unavailable"),
+            s if s.is_server_error() => ("internal_error", "Internal server error"),
+            _ => ("error", "Request failed"),
+        };
+        Self::new(status, code, title)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(
+                http.status = self.status.as_u16(),
+                error.code = self.code,
+                error.cause = self.internal.as_deref().unwrap_or("-"),
+                "request failed"
+            );
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.bearer_challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::EmailTaken => {
+                let mut e = Self::new(
+                    StatusCode::CONFLICT,
+                    "email_taken",
+                    "Email already registered",
+                )
+                .detail("An account with this email already exists.");
+                e.errors = vec![FieldError {
+                    field: "email".into(),
+                    message: "is already registered".into(),
+                }];
+                e
+            }
+            AuthError::InvalidCredentials => {
+                Self::unauthenticated("invalid_credentials", "The email or password is incorrect.")
+            }
+            AuthError::Throttled { retry_after_secs } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_login_attempts",
+                    "Too many failed logins",
+                )
+                .detail(format!(
+                    "Too many failed login attempts; try again in {retry_after_secs} seconds."
+                ));
+                e.retry_after_secs = Some(retry_after_secs);
+                e
+            }
+            AuthError::Unauthenticated => Self::unauthenticated(
+                "invalid_token",
+                "The session token is missing, expired or revoked; log in again.",
+            ),
+            AuthError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+                .detail("Your role does not allow this."),
+            AuthError::WrongCurrentPassword => Self::validation(vec![FieldError {
+                field: "current_password".into(),
+                message: "is not your current password".into(),
+            }]),
+            AuthError::AccountNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "account_not_found",
+                "Account not found",
+            ),
+            AuthError::Data(e) => e.into(),
+            AuthError::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<DataError> for ApiError {
+    fn from(e: DataError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// Collects field errors while parsing a request into kernel types.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Keeps the parsed value, or records the message against `field`.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, &str>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// Records a problem with `field`.
+    pub fn add(&mut self, field: &str, message: &str) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The 422 carrying everything recorded.
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.0)
+    }
+}

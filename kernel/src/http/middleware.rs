@@ -1,0 +1,129 @@
+//! The middleware stack, in one place, outermost first: hide sensitive headers → request id →
+//! trace → compression → CORS → problem bodies for bare errors → catch panic → body limit →
+//! timeout. Compression sits outside the problem rewrite so a rewritten body is never mislabelled
+//! as compressed.
+
+use std::any::Any;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::error::{ApiError, PROBLEM_JSON};
+use crate::config::ServerConfig;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub(super) fn stack(router: Router, config: &ServerConfig) -> Router {
+    // Innermost group: what can fail a request without reaching a handler.
+    let router = router.layer(
+        ServiceBuilder::new()
+            .layer(CatchPanicLayer::custom(panic_problem))
+            .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                config.request_timeout(),
+            ))
+            .layer(DefaultBodyLimit::max(config.body_limit_bytes)),
+    );
+    let router = router.layer(middleware::from_fn(problem_for_bare_errors));
+    // Outermost group, outermost first.
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveHeadersLayer::new([
+                AUTHORIZATION,
+                COOKIE,
+                SET_COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request| {
+                        let request_id = req
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        // The path only: query strings may carry things that do not belong in logs.
+                        tracing::info_span!(
+                            "request",
+                            request.id = %request_id,
+                            http.method = %req.method(),
+                            http.path = %req.uri().path(),
+                        )
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(CompressionLayer::new())
+            .option_layer(cors(config)),
+    )
+}
+
+fn cors(config: &ServerConfig) -> Option<CorsLayer> {
+    if config.cors_allowed_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = config
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                AUTHORIZATION,
+                CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([REQUEST_ID]),
+    )
+}
+
+/// Errors made outside our handlers (unknown route, wrong method, body too large, timeout) come
+/// without a problem body; give them one, keeping their status and headers (e.g. `Allow`).
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let problem = ApiError::for_status(status).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    for (name, value) in &problem_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, Body::new(body))
+}
+
+fn panic_problem(_: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
+}

@@ -1,0 +1,92 @@
+//! HTTP: the REST surface. Routes live in `routes/` (one module per resource), cross-cutting
+//! request concerns in `extract`, the middleware stack in `middleware`, and every error's
+//! problem+json mapping in `error`. Handlers convert input, make one call into the kernel and
+//! shape the response.
+
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod routes;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::{Extension, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_scalar::Scalar;
+
+use crate::startup::Kernel;
+use routes::meta::ApiSpec;
+
+/// The state every handler gets: the kernel, shared.
+#[derive(Clone, Debug)]
+pub struct AppState(pub Arc<Kernel>);
+
+impl Deref for AppState {
+    type Target = Kernel;
+
+    fn deref(&self) -> &Kernel {
+        &self.0
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hearth API",
+        description = "The REST surface of Hearth, a plugin-extensible home-sharing marketplace \
+                       backend. Errors are RFC 9457 `application/problem+json` with a stable `code`.",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "accounts", description = "The caller's own account"),
+        (name = "admin", description = "Operator actions (admin role)"),
+        (name = "meta", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session token from POST /v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::auth::routes())
+        .merge(routes::accounts::routes())
+        .merge(routes::admin::routes())
+        .merge(routes::meta::routes())
+}
+
+/// The OpenAPI document, generated from the routes that are served.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// The whole HTTP application: routes, OpenAPI, middleware.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = api().split_for_parts();
+    let spec = ApiSpec {
+        json: Arc::new(openapi.to_json().unwrap_or_default()),
+        docs_html: Arc::new(Scalar::new(openapi).to_html()),
+    };
+    let server = state.config.server.clone();
+    let router = router.layer(Extension(spec)).with_state(state);
+    middleware::stack(router, &server)
+}

@@ -1,0 +1,149 @@
+//! `/v1/me`: the caller's own account.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::{Account, DisplayName, Email, Password, PasswordChange, ProfileChange, Role};
+use crate::http::error::{ApiError, FieldErrors, Problem};
+use crate::http::extract::{ApiJson, AuthUser};
+use crate::http::AppState;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me, update_me))
+        .routes(routes!(become_host))
+}
+
+/// The caller's own account. Only ever returned to its owner: it carries the email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    /// Account id (UUIDv7).
+    pub id: Uuid,
+    /// The email, as typed at registration.
+    pub email: String,
+    /// Shown to other users.
+    pub display_name: String,
+    /// `guest`, `host` or `admin`.
+    #[schema(value_type = String, example = "guest")]
+    pub role: Role,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            email: a.email.as_str().to_owned(),
+            display_name: a.display_name.as_str().to_owned(),
+            role: a.role,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Changes to the caller's profile; omitted fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// A new email (must not belong to another account).
+    pub email: Option<String>,
+    /// A new display name.
+    pub display_name: Option<String>,
+    /// A new password (8 to 128 characters); requires `current_password` and signs out every
+    /// other session.
+    pub password: Option<String>,
+    /// The current password, required to set `password`.
+    pub current_password: Option<String>,
+}
+
+/// The caller's account.
+#[utoipa::path(
+    get, path = "/v1/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account", body = AccountView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_me(
+    State(state): State<AppState>,
+    AuthUser(principal): AuthUser,
+) -> Result<Json<AccountView>, ApiError> {
+    Ok(Json(state.auth.account(principal.account_id).await?.into()))
+}
+
+/// Change the caller's email, display name or password.
+#[utoipa::path(
+    patch, path = "/v1/me", tag = "accounts",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "Updated account", body = AccountView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn update_me(
+    State(state): State<AppState>,
+    AuthUser(principal): AuthUser,
+    ApiJson(body): ApiJson<UpdateMeRequest>,
+) -> Result<Json<AccountView>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let email = body
+        .email
+        .as_deref()
+        .and_then(|e| errors.check("email", Email::parse(e)));
+    let display_name = body
+        .display_name
+        .as_deref()
+        .and_then(|n| errors.check("display_name", DisplayName::parse(n)));
+    let password = match (body.password.as_deref(), body.current_password) {
+        (Some(new), Some(current)) => errors
+            .check("password", Password::parse(new))
+            .map(|new| PasswordChange { current, new }),
+        (Some(_), None) => {
+            errors.add("current_password", "is required to change the password");
+            None
+        }
+        (None, Some(_)) => {
+            errors.add("password", "is required when current_password is given");
+            None
+        }
+        (None, None) => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors.into_error());
+    }
+    let change = ProfileChange {
+        email,
+        display_name,
+        password,
+    };
+    Ok(Json(
+        state.auth.update_profile(&principal, change).await?.into(),
+    ))
+}
+
+/// Become a host (able to list homes). Idempotent.
+#[utoipa::path(
+    post, path = "/v1/me/host", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account, now a host", body = AccountView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn become_host(
+    State(state): State<AppState>,
+    AuthUser(principal): AuthUser,
+) -> Result<Json<AccountView>, ApiError> {
+    Ok(Json(state.auth.become_host(&principal).await?.into()))
+}

@@ -1,0 +1,99 @@
+//! Operational routes: liveness, readiness, metrics, the OpenAPI document and its docs UI.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::{Extension, Json};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::error::{ApiError, Problem};
+use crate::http::AppState;
+
+/// The generated OpenAPI document, rendered once at startup.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiSpec {
+    pub(crate) json: Arc<String>,
+    pub(crate) docs_html: Arc<String>,
+}
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs))
+}
+
+/// Health or readiness status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}
+
+/// Liveness: the process is up and serving.
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses((status = 200, description = "Alive", body = Status)))]
+pub(crate) async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// Readiness: the database answers, and Redis too when it is the cache.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses(
+        (status = 200, description = "Ready to serve", body = Status),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    let mut down = Vec::new();
+    if state.db.ping().await.is_err() {
+        down.push("database");
+    }
+    if state.cache.is_shared() && state.cache.ping().await.is_err() {
+        down.push("redis");
+    }
+    if down.is_empty() {
+        Ok(Json(Status { status: "ready" }))
+    } else {
+        Err(
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "Not ready")
+                .detail(format!("Unreachable: {}", down.join(", "))),
+        )
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Metrics", content_type = "text/plain", body = String)))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub(crate) async fn openapi_json(Extension(spec): Extension<ApiSpec>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        spec.json.as_str().to_owned(),
+    )
+}
+
+/// Interactive API documentation (Scalar), reading `/openapi.json`.
+#[utoipa::path(get, path = "/docs", tag = "meta",
+    responses((status = 200, description = "HTML documentation", content_type = "text/html", body = String)))]
+pub(crate) async fn docs(Extension(spec): Extension<ApiSpec>) -> Html<String> {
+    Html(spec.docs_html.as_str().to_owned())
+}

@@ -1,0 +1,18 @@
+//! Hearth: the kernel of a plugin-extensible home-sharing marketplace backend.
+//!
+//! Code tour: `config` loads `hearth.toml`; `startup` builds the [`startup::Kernel`] and serves
+//! it; `http` is the REST surface; `auth`, `data` and `cache` are the primitives it stands on;
+//! `cli` is the `hearth` command.
+
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod http;
+pub mod metrics;
+pub mod startup;
+pub mod telemetry;
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,76 @@
+//! Metrics: one Prometheus registry per kernel (so tests with several kernels in one process
+//! never share counters), served as text at `GET /metrics`.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::{text::encode, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+
+/// Labels of a cache failure.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheFailureLabels {
+    /// `get`, `set`, `delete`, `incr` or `ping`.
+    pub op: &'static str,
+    /// `error` (the backend answered with an error or the connection broke), `timeout`, or
+    /// `skipped` (the backend failed recently and is being left alone for a moment).
+    pub reason: &'static str,
+}
+
+/// The kernel's counters.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    /// Cache calls that did not reach the backend; the request went on without the cache.
+    pub cache_failures: Family<CacheFailureLabels, Counter>,
+    /// Failed logins (wrong password or unknown email).
+    pub login_failures: Counter,
+    /// Logins refused with 429 by the throttle.
+    pub login_throttled: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every kernel metric registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("hearth");
+        let cache_failures = Family::<CacheFailureLabels, Counter>::default();
+        registry.register(
+            "cache_failures",
+            "Cache calls that failed or were skipped; the request proceeded without the cache",
+            cache_failures.clone(),
+        );
+        let login_failures = Counter::default();
+        registry.register(
+            "login_failures",
+            "Failed login attempts",
+            login_failures.clone(),
+        );
+        let login_throttled = Counter::default();
+        registry.register(
+            "login_throttled",
+            "Login attempts refused by the failure throttle",
+            login_throttled.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            cache_failures,
+            login_failures,
+            login_throttled,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
