@@ -56,9 +56,8 @@ impl RedisCache {
             }
             state.connecting = true;
         }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(self.timeout)
-            .set_response_timeout(self.timeout);
+        // Responses are bounded by `run`'s own timeout, which reports itself as a timeout.
+        let config = AsyncConnectionConfig::new().set_connection_timeout(self.timeout);
         let connect = self
             .client
             .get_multiplexed_async_connection_with_config(&config);

@@ -62,8 +62,8 @@ impl ConfigError {
             .map(|e| {
                 let mut path = e.path.clone();
                 let message = match &e.kind {
-                    Kind::UnknownField(field, expected) => {
-                        path.push(field.clone());
+                    // figment's path already ends with the unknown key.
+                    Kind::UnknownField(_, expected) => {
                         format!("unknown key; expected one of: {}", expected.join(", "))
                     }
                     Kind::MissingField(field) => {

@@ -1,0 +1,185 @@
+//! The `hearth` binary as an operator uses it: `config check`, `migrate`, `admin create`, and
+//! `serve` on the shipped embedded-default config, stopped by SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn hearth() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    // The test process may carry HEARTH_ variables of its own; the binary must not see them.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HEARTH_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn shipped_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/hearth.toml")
+}
+
+#[test]
+fn config_check_accepts_the_shipped_configs() {
+    for file in ["hearth.toml", "production.example.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../config")
+            .join(file);
+        let out = hearth()
+            .args(["config", "check", "--config"])
+            .arg(&path)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
+    }
+}
+
+#[test]
+fn config_check_names_the_file_and_key_and_fails() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[database]\nurl = \"sqlite::memory:\"\n\n[cache]\nbackend = \"memcached\"\n",
+    )
+    .expect("write");
+    let out = hearth()
+        .args(["config", "check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+    assert!(stderr.contains("cache.backend"), "{stderr}");
+    assert!(stderr.contains("\"memory\", \"redis\""), "{stderr}");
+}
+
+#[test]
+fn an_environment_override_with_a_bad_value_is_named() {
+    let out = hearth()
+        .args(["config", "check", "--config"])
+        .arg(shipped_config())
+        .env("HEARTH_SERVER__BIND", "not-an-address")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("HEARTH_SERVER__BIND"), "{stderr}");
+    assert!(stderr.contains("server.bind"), "{stderr}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_on_the_embedded_default_with_an_admin_made_by_the_cli() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("data/hearth.db").display());
+
+    let out = hearth()
+        .arg("migrate")
+        .arg("--config")
+        .arg(shipped_config())
+        .env("HEARTH_DATABASE__URL", &db)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = hearth()
+        .args(["admin", "create", "--email", "root@example.com", "--config"])
+        .arg(shipped_config())
+        .env("HEARTH_DATABASE__URL", &db)
+        .env("HEARTH_ADMIN_PASSWORD", "an admin passphrase")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let port = free_port();
+    let mut server = hearth()
+        .arg("serve")
+        .arg("--config")
+        .arg(shipped_config())
+        .current_dir(dir.path())
+        .env("HEARTH_DATABASE__URL", &db)
+        .env("HEARTH_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server answers /healthz");
+
+    let res = client
+        .post(format!("{base}/v1/auth/register"))
+        .json(&json!({ "email": "guest@example.com", "password": "correct horse battery", "display_name": "G" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let guest: Value = res.json().await.expect("json");
+
+    let admin: Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({ "email": "root@example.com", "password": "an admin passphrase" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(admin["account"]["role"], "admin");
+    let res = client
+        .put(format!(
+            "{base}/v1/admin/accounts/{}/role",
+            guest["id"].as_str().expect("id")
+        ))
+        .bearer_auth(admin["token"].as_str().expect("token"))
+        .json(&json!({ "role": "host" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}");
+}

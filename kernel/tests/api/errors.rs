@@ -1,0 +1,125 @@
+//! Every 4xx/5xx is problem+json with a stable code, whoever produced it: our handlers, the
+//! JSON extractor, the router, or the middleware.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{assert_problem, TestApp};
+
+crate::on_both_backends!(
+    malformed_json_is_a_400_problem,
+    a_body_that_is_not_json_is_a_415_problem,
+    a_wrong_type_missing_or_unknown_field_is_a_422_naming_it,
+    an_unknown_route_is_a_404_problem,
+    a_wrong_method_is_a_405_problem_with_allow,
+    an_oversized_body_is_a_413_problem,
+    every_response_carries_a_request_id,
+);
+
+async fn malformed_json_is_a_400_problem(app: TestApp) {
+    let res = app
+        .request(Method::POST, "/v1/auth/register")
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::BAD_REQUEST, "malformed_json").await;
+}
+
+async fn a_body_that_is_not_json_is_a_415_problem(app: TestApp) {
+    let res = app
+        .request(Method::POST, "/v1/auth/login")
+        .header("content-type", "text/plain")
+        .body("email=a&password=b")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let res = app
+        .request(Method::POST, "/v1/auth/login")
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+async fn a_wrong_type_missing_or_unknown_field_is_a_422_naming_it(app: TestApp) {
+    let cases = [
+        (json!({ "email": 7, "password": "x" }), "email"),
+        (json!({ "email": "a@b.co" }), "password"),
+        (
+            json!({ "email": "a@b.co", "password": "x", "remember_me": true }),
+            "remember_me",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = app.post_json("/v1/auth/login", None, &body).await;
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        assert!(problem["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+}
+
+async fn an_unknown_route_is_a_404_problem(app: TestApp) {
+    assert_problem(
+        app.get("/v1/nothing-here", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(app.get("/", None).await, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+async fn a_wrong_method_is_a_405_problem_with_allow(app: TestApp) {
+    let res = app
+        .request(Method::DELETE, "/v1/me")
+        .send()
+        .await
+        .expect("sent");
+    let allow = res.headers()["allow"].to_str().expect("ascii").to_owned();
+    assert!(allow.contains("GET") && allow.contains("PATCH"), "{allow}");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
+
+async fn an_oversized_body_is_a_413_problem(app: TestApp) {
+    let limit = app.kernel.config.server.body_limit_bytes;
+    let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(limit + 1));
+    let res = app
+        .request(Method::POST, "/v1/auth/register")
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+async fn every_response_carries_a_request_id(app: TestApp) {
+    let ok = app.get("/healthz", None).await;
+    assert!(ok.headers().contains_key("x-request-id"));
+    let err = app.get("/missing", None).await;
+    assert!(err.headers().contains_key("x-request-id"));
+    // A caller's own id is kept, so it can be traced through the logs.
+    let res = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+}

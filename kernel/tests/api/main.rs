@@ -1,0 +1,9 @@
+//! API tests: the real application on port 0, on SQLite and on PostgreSQL + Redis.
+
+mod auth;
+mod cli;
+mod errors;
+mod helpers;
+mod openapi;
+mod redis_outage;
+mod shutdown;
