@@ -7,7 +7,10 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{DisplayName, Email, Password};
-use crate::config::{CacheBackendKind, Config, DatabaseBackend, DEFAULT_CONFIG_PATH};
+use crate::cache::Cache;
+use crate::config::{CacheBackendKind, CacheConfig, Config, DatabaseBackend, DEFAULT_CONFIG_PATH};
+use crate::metrics::Metrics;
+use crate::plugins::PluginHost;
 use crate::startup::{Application, Kernel};
 use crate::telemetry;
 
@@ -48,6 +51,34 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Check the configured plugins.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+    /// Plugin developer tools.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginsCommand {
+    /// Load every `[[plugins]]` entry as `serve` would (file, sha256 pin, world, contract
+    /// version, capabilities, config schema) and print a table; exit non-zero on any problem.
+    Check(ConfigArg),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Run one call of a component on JSON input and print the output, fuel used and time.
+    ///
+    /// Input documents by kind: pricing `{"stay": {...}, "items": [...]}`; payments
+    /// `{"call": "authorize", "request": {...}}` (or capture / refund / cancel /
+    /// parse_webhook); review-policy `{"call": "evaluate", "submission": {...}}` or
+    /// `{"call": "reveal", "state": {...}}`; notifier `{"event": {...}}`.
+    Run(crate::plugins::runner::RunArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +140,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  log format       {:?}", config.telemetry.log_format);
             Ok(())
         }
+        Command::Plugins {
+            command: PluginsCommand::Check(arg),
+        } => check_plugins(&arg).await,
+        Command::Plugin {
+            command: PluginCommand::Run(args),
+        } => crate::plugins::runner::run(args).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -140,6 +177,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn check_plugins(arg: &ConfigArg) -> anyhow::Result<()> {
+    let config = arg.load()?;
+    let host = PluginHost::new(
+        &config.plugin_host,
+        &config.resolve(&config.plugin_host.cache_dir),
+        Cache::new(&CacheConfig::default(), Metrics::new())?,
+        Metrics::new(),
+    )?;
+    let results = host.check(&config.plugins, &config.base_dir()).await;
+    println!(
+        "{:<24} {:<14} {:<9} {:<14} STATUS",
+        "ID", "KIND", "CONTRACT", "SHA256"
+    );
+    let mut failed = 0;
+    for (entry, result) in config.plugins.iter().zip(&results) {
+        match result {
+            Ok(plugin) => {
+                let info = plugin.info();
+                println!(
+                    "{:<24} {:<14} {:<9} {:<14} OK",
+                    info.id,
+                    info.kind,
+                    info.contract_version,
+                    &info.sha256[..12]
+                );
+            }
+            Err(problem) => {
+                failed += 1;
+                println!(
+                    "{:<24} {:<14} {:<9} {:<14} FAILED: {}",
+                    entry.id, entry.kind, "-", "-", problem.message
+                );
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} plugins failed the check", results.len());
+    }
+    println!("{} plugins OK", results.len());
+    Ok(())
 }
 
 fn read_admin_password() -> anyhow::Result<Password> {

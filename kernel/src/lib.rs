@@ -4,6 +4,8 @@
 //! it; `http` is the REST surface; `auth`, `data` and `cache` are the primitives it stands on;
 //! `cli` is the `hearth` command.
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod cache;
 pub mod cli;
@@ -11,6 +13,7 @@ pub mod config;
 pub mod data;
 pub mod http;
 pub mod metrics;
+pub mod plugins;
 pub mod startup;
 pub mod telemetry;
 

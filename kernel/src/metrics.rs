@@ -1,6 +1,7 @@
 //! Metrics: one Prometheus registry per kernel (so tests with several kernels in one process
 //! never share counters), served as text at `GET /metrics`.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use prometheus_client::encoding::{text::encode, EncodeLabelSet};
@@ -18,6 +19,22 @@ pub struct CacheFailureLabels {
     pub reason: &'static str,
 }
 
+/// Labels of a plugin call outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginCallLabels {
+    /// The plugin's id.
+    pub plugin: String,
+    /// `ok`, `trap`, `timeout`, `fuel`, `memory`, `output` or `plugin` (the plugin's own error).
+    pub outcome: &'static str,
+}
+
+/// Labels naming a plugin.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginLabels {
+    /// The plugin's id.
+    pub plugin: String,
+}
+
 /// The kernel's counters.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -28,6 +45,12 @@ pub struct Metrics {
     pub login_failures: Counter,
     /// Logins refused with 429 by the throttle.
     pub login_throttled: Counter,
+    /// Plugin calls by outcome.
+    pub plugin_calls: Family<PluginCallLabels, Counter>,
+    /// Total wall-clock seconds spent in plugin calls.
+    pub plugin_seconds: Family<PluginLabels, Counter<f64, AtomicU64>>,
+    /// Total fuel consumed by plugin calls.
+    pub plugin_fuel: Family<PluginLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -58,11 +81,32 @@ impl Metrics {
             "Login attempts refused by the failure throttle",
             login_throttled.clone(),
         );
+        let plugin_calls = Family::<PluginCallLabels, Counter>::default();
+        registry.register(
+            "plugin_calls",
+            "Plugin calls by outcome",
+            plugin_calls.clone(),
+        );
+        let plugin_seconds = Family::<PluginLabels, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "plugin_call_seconds",
+            "Wall-clock seconds spent in plugin calls",
+            plugin_seconds.clone(),
+        );
+        let plugin_fuel = Family::<PluginLabels, Counter>::default();
+        registry.register(
+            "plugin_fuel",
+            "Fuel consumed by plugin calls",
+            plugin_fuel.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             cache_failures,
             login_failures,
             login_throttled,
+            plugin_calls,
+            plugin_seconds,
+            plugin_fuel,
         }
     }
 

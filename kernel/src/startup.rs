@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 
 use crate::auth::Auth;
 use crate::cache::Cache;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::data::Database;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::plugins::{LoadErrors, PluginHost, PluginSet};
 
 /// Everything the kernel is made of, built once per process and shared by every request.
 #[derive(Debug)]
@@ -28,6 +29,22 @@ pub struct Kernel {
     pub auth: Auth,
     /// Counters.
     pub metrics: Metrics,
+    /// The WebAssembly plugins.
+    pub plugins: PluginHost,
+}
+
+/// Why a plugin reload changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The kernel was not started from a configuration file, so there is nothing to re-read.
+    #[error("the kernel was not started from a configuration file")]
+    NoSource,
+    /// The configuration file no longer parses.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// One or more plugins failed to load.
+    #[error("{0}")]
+    Plugins(#[from] LoadErrors),
 }
 
 impl Kernel {
@@ -41,13 +58,37 @@ impl Kernel {
         let cache =
             Cache::new(&config.cache, metrics.clone()).context("cannot set up the cache")?;
         let auth = Auth::new(db.clone(), &cache, &config.auth, metrics.clone());
+        let plugins = PluginHost::new(
+            &config.plugin_host,
+            &config.resolve(&config.plugin_host.cache_dir),
+            cache.clone(),
+            metrics.clone(),
+        )?;
+        let set = plugins
+            .load_set(&config.plugins, &config.base_dir())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot load plugins:\n{e}"))?;
+        tracing::info!(plugins = set.len(), "plugins loaded");
+        plugins.install(set);
         Ok(Self {
             config,
             db,
             cache,
             auth,
             metrics,
+            plugins,
         })
+    }
+
+    /// Re-reads the configuration file and swaps in its `[[plugins]]` set once every plugin in
+    /// it has loaded; on any problem the running set stays. Other sections need a restart.
+    pub async fn reload_plugins(&self) -> Result<Arc<PluginSet>, ReloadError> {
+        let source = self.config.source.as_deref().ok_or(ReloadError::NoSource)?;
+        let fresh = Config::load(source)?;
+        Ok(self
+            .plugins
+            .reload(&fresh.plugins, &fresh.base_dir())
+            .await?)
     }
 }
 
@@ -106,6 +147,7 @@ impl Application {
         )
         .with_graceful_shutdown(signal)
         .into_future();
+        let reloader = tokio::spawn(reload_on_sighup(self.kernel.clone()));
         let deadline = async move {
             // Only a signal starts the grace period; a dropped sender means the server ended.
             if stopping_rx.await.is_ok() {
@@ -118,10 +160,32 @@ impl Application {
             served = server => served.context("the HTTP server failed")?,
             () = deadline => tracing::warn!(?grace, "grace period over; abandoning requests still in flight"),
         }
+        reloader.abort();
         self.kernel.db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Reloads the plugins on every SIGHUP.
+async fn reload_on_sighup(kernel: Arc<Kernel>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match kernel.reload_plugins().await {
+                Ok(set) => tracing::info!(plugins = set.len(), "SIGHUP: plugins reloaded"),
+                Err(e) => {
+                    tracing::error!(error = %e, "SIGHUP: plugin reload failed; keeping the running set")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = kernel;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

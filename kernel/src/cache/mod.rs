@@ -95,10 +95,10 @@ impl Cache {
     }
 
     /// A view of the cache whose keys all start with `name:`.
-    pub fn namespace(&self, name: &'static str) -> Namespace {
+    pub fn namespace(&self, name: impl Into<String>) -> Namespace {
         Namespace {
             cache: self.clone(),
-            prefix: name,
+            prefix: name.into(),
         }
     }
 
@@ -135,7 +135,7 @@ impl Cache {
 #[derive(Clone, Debug)]
 pub struct Namespace {
     cache: Cache,
-    prefix: &'static str,
+    prefix: String,
 }
 
 impl Namespace {
@@ -145,8 +145,13 @@ impl Namespace {
 
     /// Reads and decodes a JSON value; `None` on a miss, a backend failure or an undecodable value.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        serde_json::from_slice(&self.get_bytes(key).await?).ok()
+    }
+
+    /// Reads raw bytes; `None` on a miss or a backend failure.
+    pub async fn get_bytes(&self, key: &str) -> Option<Vec<u8>> {
         let key = self.key(key);
-        let bytes = match &self.cache.inner.backend {
+        match &self.cache.inner.backend {
             Backend::Memory(m) => m.get(&key).await,
             Backend::Redis(r) => match r.get(&key).await {
                 Ok(v) => v,
@@ -155,15 +160,18 @@ impl Namespace {
                     None
                 }
             },
-        }?;
-        serde_json::from_slice(&bytes).ok()
+        }
     }
 
     /// Stores a JSON value for `ttl`.
     pub async fn set<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) {
-        let Ok(bytes) = serde_json::to_vec(value) else {
-            return;
-        };
+        if let Ok(bytes) = serde_json::to_vec(value) {
+            self.set_bytes(key, bytes, ttl).await;
+        }
+    }
+
+    /// Stores raw bytes for `ttl`.
+    pub async fn set_bytes(&self, key: &str, bytes: Vec<u8>, ttl: Duration) {
         let key = self.key(key);
         match &self.cache.inner.backend {
             Backend::Memory(m) => m.set(key, bytes, ttl).await,

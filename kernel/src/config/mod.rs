@@ -6,8 +6,13 @@
 //! expected. Everything past [`Config::load`] is typed, so the rest of the kernel never re-checks.
 
 mod error;
+mod plugins;
 
 pub use error::ConfigError;
+pub use plugins::{
+    Capability, OnError, PluginConfig, PluginHostConfig, PluginId, PluginKind, PluginLimits,
+    Sha256Pin, MAX_PLUGIN_MEMORY_MIB,
+};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,6 +48,16 @@ pub struct Config {
     /// `[telemetry]`: logging.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// `[plugin_host]`: the WebAssembly engine.
+    #[serde(default)]
+    pub plugin_host: PluginHostConfig,
+    /// `[[plugins]]`: the plugins to load.
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    /// The file this configuration was loaded from (reloads re-read it); relative plugin paths
+    /// are resolved against its folder.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 /// `[server]`
@@ -274,7 +289,28 @@ impl Config {
         let figment = Figment::new()
             .merge(Toml::file_exact(path))
             .merge(env_overrides());
-        Self::extract(figment, Some(path.to_path_buf()))
+        let mut config = Self::extract(figment, Some(path.to_path_buf()))?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// The folder relative paths in this configuration are resolved against: the configuration
+    /// file's folder, or the working directory for configuration that came from no file.
+    pub fn base_dir(&self) -> PathBuf {
+        self.source
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// Resolves a path from this configuration against [`Config::base_dir`].
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir().join(path)
+        }
     }
 
     /// Parses configuration from TOML text, without environment overrides. `name` stands for the
@@ -331,6 +367,7 @@ impl Config {
                 "a tracing filter such as `info` or `hearth=debug,sqlx=warn`",
             );
         }
+        self.check_plugins(file)?;
         for origin in &self.server.cors_allowed_origins {
             let ok = url::Url::parse(origin)
                 .map(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/")
@@ -340,6 +377,56 @@ impl Config {
                     "server.cors_allowed_origins",
                     "origins like `https://app.example.com` (scheme and host, no path)",
                 );
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn check_plugins(&self, file: Option<&Path>) -> Result<(), ConfigError> {
+        let invalid = |key: String, expected: &str| {
+            Err(ConfigError::invalid(file, &key, expected.to_owned()))
+        };
+        if self.plugin_host.max_instances == 0 {
+            return invalid("plugin_host.max_instances".into(), "at least 1");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, p) in self.plugins.iter().enumerate() {
+            let at = |key: &str| format!("plugins[{i}].{key}");
+            if !seen.insert(p.id.as_str()) {
+                return invalid(at("id"), "an id not used by another plugin");
+            }
+            match (&p.sha256, &p.sha256_from) {
+                (None, None) => {
+                    return invalid(
+                        at("sha256"),
+                        "a pin: `sha256 = \"<64 hex digits>\"` or `sha256_from = \"SHA256SUMS\"`",
+                    )
+                }
+                (Some(_), Some(_)) => {
+                    return invalid(
+                        at("sha256_from"),
+                        "either `sha256` or `sha256_from`, not both",
+                    )
+                }
+                _ => {}
+            }
+            let limits = &p.limits;
+            if limits.fuel == 0 || limits.timeout_ms == 0 || limits.output_kib == 0 {
+                return invalid(
+                    at("limits"),
+                    "fuel, timeout_ms and output_kib of at least 1",
+                );
+            }
+            if limits.memory_mib == 0 || limits.memory_mib > MAX_PLUGIN_MEMORY_MIB {
+                return invalid(at("limits.memory_mib"), "1 to 64 (MiB)");
+            }
+            if !p.config.is_object() {
+                return invalid(at("config"), "a table");
+            }
+            if !p.http_allow.is_empty() && !p.capabilities.contains(&Capability::Http) {
+                return invalid(at("http_allow"), "the `http` capability to be granted too");
             }
         }
         Ok(())

@@ -81,16 +81,21 @@ impl ApiError {
         self
     }
 
+    /// Attaches per-field errors.
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
     /// 422 `validation_failed` with per-field errors.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut e = Self::new(
+        Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             "Invalid request",
         )
-        .detail("One or more fields are invalid; see `errors`.");
-        e.errors = errors;
-        e
+        .detail("One or more fields are invalid; see `errors`.")
+        .with_errors(errors)
     }
 
     /// 500, with the cause kept for the log only.

@@ -71,6 +71,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::auth::routes())
         .merge(routes::accounts::routes())
         .merge(routes::admin::routes())
+        .merge(routes::plugins::routes())
         .merge(routes::meta::routes())
 }
 

@@ -130,16 +130,8 @@ async fn serve_runs_on_the_embedded_default_with_an_admin_made_by_the_cli() {
         .spawn()
         .expect("serve starts");
     let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_for_health(&base).await, "the server answers /healthz");
     let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server answers /healthz");
 
     let res = client
         .post(format!("{base}/v1/auth/register"))
@@ -182,4 +174,108 @@ async fn serve_runs_on_the_embedded_default_with_an_admin_made_by_the_cli() {
         .expect("join")
         .expect("wait");
     assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}");
+}
+
+async fn wait_for_health(base: &str) -> bool {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_plugins_from_the_edited_file() {
+    use crate::helpers::plugin;
+    let dir = tempfile::tempdir().expect("dir");
+    let config_path = dir.path().join("hearth.toml");
+    let write = |service_order: i32| {
+        let text = format!(
+            "[database]\nurl = \"sqlite://{}\"\n\n[plugin_host]\ncache_dir = \"{}\"\nmax_instances = 8\n\n{}{}",
+            dir.path().join("hearth.db").display(),
+            crate::helpers::plugin_cache_dir().display(),
+            plugin("cleaning-fee", "pricing", "hearth_plugin_pricing_cleaning_fee", "order = 10", "amount_minor = 5000"),
+            plugin("service-fee", "pricing", "hearth_plugin_pricing_service_fee", &format!("order = {service_order}"), "percent_bp = 1400"),
+        );
+        std::fs::write(&config_path, text).expect("write config");
+    };
+    write(20);
+    let out = hearth()
+        .args(["admin", "create", "--email", "ops@example.com", "--config"])
+        .arg(&config_path)
+        .env("HEARTH_ADMIN_PASSWORD", "an admin passphrase")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let mut server = hearth()
+        .args(["serve", "--config"])
+        .arg(&config_path)
+        .env("HEARTH_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_for_health(&base).await);
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({ "email": "ops@example.com", "password": "an admin passphrase" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let token = login["token"].as_str().expect("token").to_owned();
+    let order = || async {
+        let list: Value = client
+            .get(format!("{base}/v1/admin/plugins"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        list["plugins"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order().await, ["cleaning-fee", "service-fee"]);
+
+    write(5);
+    let status = Command::new("kill")
+        .args(["-HUP", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let mut reordered = false;
+    for _ in 0..50 {
+        if order().await == ["service-fee", "cleaning-fee"] {
+            reordered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reordered, "SIGHUP swapped in the new order");
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let exit = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(exit.success());
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hearth::config::{CacheBackendKind, Config, DatabaseUrl};
+use hearth::config::{CacheBackendKind, Config};
 use hearth::startup::{Application, Kernel};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -48,6 +48,20 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// The configuration file of apps on these stores.
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("hearth.toml")
+    }
+
+    /// The configuration file's text, with `plugins` appended.
+    pub fn config_text(&self, plugins: &str) -> String {
+        format!(
+            "[database]\nurl = \"{}\"\nmax_connections = 5\n\n[plugin_host]\ncache_dir = \"{}\"\nmax_instances = 16\n\n{plugins}",
+            self.database_url,
+            plugin_cache_dir().display()
+        )
+    }
+
     /// Fresh, empty stores; `None` when the backend's services are not configured.
     pub async fn fresh(backend: Backend) -> Option<Self> {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
@@ -108,13 +122,28 @@ impl TestApp {
 
     /// Spawns another node on existing stores.
     pub async fn spawn_on(stores: Stores, tweak: impl FnOnce(&mut Config)) -> Self {
-        let mut config =
-            Config::from_toml_str("test.toml", "[database]\nurl = \"sqlite::memory:\"\n")
-                .expect("base config");
+        Self::spawn_configured(stores, "", tweak).await
+    }
+
+    /// Spawns on fresh stores with `plugins` (TOML `[[plugins]]` entries, see [`plugin`]) in
+    /// the configuration file.
+    pub async fn spawn_with_plugins(backend: Backend, plugins: &str) -> Option<Self> {
+        let stores = Stores::fresh(backend).await?;
+        Some(Self::spawn_configured(stores, plugins, |_| {}).await)
+    }
+
+    /// Writes the configuration file for `stores` with `plugins`, loads it through the same
+    /// loader `hearth serve` uses, applies `tweak`, and spawns.
+    pub async fn spawn_configured(
+        stores: Stores,
+        plugins: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let path = stores.config_path();
+        std::fs::write(&path, stores.config_text(plugins)).expect("write config");
+        let mut config = Config::load(&path).expect("test config loads");
         config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.server.shutdown_grace_secs = 5;
-        config.database.url = DatabaseUrl::parse(&stores.database_url).expect("database URL");
-        config.database.max_connections = 5;
         let redis = match &stores.redis_url {
             Some(url) => {
                 let proxy = RedisProxy::start(url).await;
@@ -256,6 +285,28 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// The compiled-plugin cache shared by every test (compiling in a debug build is slow).
+pub fn plugin_cache_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
+/// Where `scripts/build-plugins` puts the components.
+pub fn dist_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/dist")
+}
+
+/// A `[[plugins]]` entry for a component in `plugins/dist`, pinned through its SHA256SUMS.
+/// `extra` holds more keys (`order = 5`, `capabilities = [...]`, `limits = {...}`); `config`
+/// is the body of `[plugins.config]`.
+pub fn plugin(id: &str, kind: &str, file: &str, extra: &str, config: &str) -> String {
+    let dist = dist_dir();
+    format!(
+        "[[plugins]]\nid = \"{id}\"\nkind = \"{kind}\"\npath = \"{}\"\nsha256_from = \"{}\"\n{extra}\n[plugins.config]\n{config}\n\n",
+        dist.join(format!("{file}.wasm")).display(),
+        dist.join("SHA256SUMS").display()
+    )
 }
 
 /// Someone logged in.

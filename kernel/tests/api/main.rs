@@ -5,5 +5,6 @@ mod cli;
 mod errors;
 mod helpers;
 mod openapi;
+mod plugins;
 mod redis_outage;
 mod shutdown;

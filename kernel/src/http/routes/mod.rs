@@ -5,3 +5,4 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod meta;
+pub mod plugins;

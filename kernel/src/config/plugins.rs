@@ -1,0 +1,273 @@
+//! `[plugin_host]` and `[[plugins]]`: which WebAssembly plugins to load, pinned how, limited how,
+//! allowed what, and configured how. Paths are relative to the configuration file's folder.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer};
+
+/// The largest memory a plugin may be given. The engine's pooling allocator reserves slots of
+/// this size, so it is a hard ceiling rather than a default.
+pub const MAX_PLUGIN_MEMORY_MIB: u64 = 64;
+
+/// `[plugin_host]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginHostConfig {
+    /// `cache_dir = "../data/plugin-cache"`: where compiled plugin code is cached (keyed by the
+    /// component's content and the engine's version and settings), so restarts do not recompile.
+    pub cache_dir: PathBuf,
+    /// `max_instances = 128`: plugin calls that may run at the same time (instance pool size).
+    pub max_instances: u32,
+}
+
+impl Default for PluginHostConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: PathBuf::from("../data/plugin-cache"),
+            max_instances: 128,
+        }
+    }
+}
+
+/// One `[[plugins]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// `id = "cleaning-fee"`: unique; lower-case letters, digits and `-`.
+    pub id: PluginId,
+    /// `kind = "pricing"`: `pricing`, `payments`, `review-policy` or `notifier`; the component
+    /// must implement that world.
+    pub kind: PluginKind,
+    /// `path = "../plugins/dist/x.wasm"`: the component file.
+    pub path: PathBuf,
+    /// `sha256 = "<64 hex digits>"`: the file's pinned digest.
+    #[serde(default)]
+    pub sha256: Option<Sha256Pin>,
+    /// `sha256_from = "../plugins/dist/SHA256SUMS"`: take the pin from a `sha256sum`-format file
+    /// written by the build, by the component's file name (instead of `sha256`).
+    #[serde(default)]
+    pub sha256_from: Option<PathBuf>,
+    /// `order = 10`: position in its kind's chain, lowest first (ties by id).
+    #[serde(default)]
+    pub order: i32,
+    /// `on_error = "fail-closed"`: on a trap, timeout, limit breach or plugin error, fail the
+    /// caller (`fail-closed`) or carry on without this plugin (`fail-open`).
+    #[serde(default)]
+    pub on_error: OnError,
+    /// `capabilities = ["log", "clock"]`: host imports this plugin may use.
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+    /// `http_allow = ["api.example.com"]`: hosts the `http` capability may reach.
+    #[serde(default)]
+    pub http_allow: Vec<String>,
+    /// `[plugins.limits]`
+    #[serde(default)]
+    pub limits: PluginLimits,
+    /// `[plugins.config]`: handed to the plugin as JSON, validated against its own schema.
+    #[serde(default = "empty_object")]
+    pub config: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// `[plugins.limits]`: what one call may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginLimits {
+    /// `fuel = 11000000`: WebAssembly instructions (roughly) per call.
+    pub fuel: u64,
+    /// `memory_mib = 16`: linear memory per call (at most 64).
+    pub memory_mib: u64,
+    /// `timeout_ms = 50`: wall-clock time per call.
+    pub timeout_ms: u64,
+    /// `output_kib = 256`: size of what a call may return.
+    pub output_kib: u64,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        Self {
+            fuel: 11_000_000,
+            memory_mib: 16,
+            timeout_ms: 50,
+            output_kib: 256,
+        }
+    }
+}
+
+/// A plugin id: 1-64 characters of `a-z`, `0-9` and `-`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct PluginId(String);
+
+impl PluginId {
+    /// Parses an id.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "invalid plugin id `{s}`: expected 1-64 characters of a-z, 0-9 and `-`"
+            ))
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PluginId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PluginId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        PluginId::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A pinned SHA-256 digest: 64 lower-case hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Sha256Pin(String);
+
+impl Sha256Pin {
+    /// Parses 64 hex digits (either case).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(s.to_ascii_lowercase()))
+        } else {
+            Err(format!("invalid sha256 `{s}`: expected 64 hex digits"))
+        }
+    }
+
+    /// The digest as lower-case hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256Pin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Sha256Pin::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The plugin kinds, one WIT world each.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PluginKind {
+    /// Prices stays (world `pricing`).
+    Pricing,
+    /// Moves money (world `payments`).
+    Payments,
+    /// Judges reviews (world `review-policy`).
+    ReviewPolicy,
+    /// Sends notifications (world `notifier`).
+    Notifier,
+}
+
+impl PluginKind {
+    /// Every kind.
+    pub const ALL: [PluginKind; 4] = [
+        PluginKind::Pricing,
+        PluginKind::Payments,
+        PluginKind::ReviewPolicy,
+        PluginKind::Notifier,
+    ];
+
+    /// The name used in TOML and in the WIT world.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Pricing => "pricing",
+            PluginKind::Payments => "payments",
+            PluginKind::ReviewPolicy => "review-policy",
+            PluginKind::Notifier => "notifier",
+        }
+    }
+
+    /// Parses the TOML name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// What to do when a plugin call fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// The caller gets the error.
+    #[default]
+    FailClosed,
+    /// The caller proceeds without this plugin's contribution.
+    FailOpen,
+}
+
+/// A host capability a plugin may be granted.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    /// Write to the kernel log.
+    Log,
+    /// Read the time.
+    Clock,
+    /// A private cache namespace.
+    Cache,
+    /// Publish events.
+    Events,
+    /// Outbound HTTP to `http_allow` hosts.
+    Http,
+    /// Send email.
+    Mail,
+}
+
+impl Capability {
+    /// Every capability.
+    pub const ALL: [Capability; 6] = [
+        Capability::Log,
+        Capability::Clock,
+        Capability::Cache,
+        Capability::Events,
+        Capability::Http,
+        Capability::Mail,
+    ];
+
+    /// The TOML name, which is also the WIT interface name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::Log => "log",
+            Capability::Clock => "clock",
+            Capability::Cache => "cache",
+            Capability::Events => "events",
+            Capability::Http => "http",
+            Capability::Mail => "mail",
+        }
+    }
+
+    /// Parses a WIT interface name.
+    pub fn from_interface(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}

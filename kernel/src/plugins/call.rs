@@ -1,0 +1,240 @@
+//! One plugin call: a fresh `Store` (so no call can see another's state, and a trap poisons
+//! nothing), WASI with nothing granted and stdout/stderr captured to the log, the plugin's memory
+//! cap, fuel, wall-clock timeout and output cap, and the outcome classified into a typed error
+//! for that call only and counted.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use wasmtime::Store;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+use super::{Plugin, PluginCallError, PluginFailure};
+use crate::cache::Namespace;
+use crate::config::{Capability, PluginId};
+
+/// Fuel between async yields, so a busy plugin shares its worker thread (~0.1 ms of work).
+const FUEL_YIELD_INTERVAL: u64 = 100_000;
+/// How much of a plugin's stdout/stderr is kept per call.
+const OUTPUT_PIPE_CAPACITY: usize = 64 * 1024;
+
+/// What a plugin's host imports may reach; shared by its calls.
+#[derive(Debug)]
+pub(crate) struct PluginContext {
+    pub(crate) id: PluginId,
+    pub(crate) grants: BTreeSet<Capability>,
+    pub(crate) http_allow: Vec<String>,
+    pub(crate) cache: Namespace,
+    pub(crate) services: super::HostServices,
+}
+
+/// A host import refused because the capability was not granted. Raised as a trap: the load-time
+/// check makes this unreachable for a correctly loaded plugin, so reaching it is a bug or an
+/// attack, and it ends the call.
+#[derive(Debug, thiserror::Error)]
+#[error("capability `{0}` is not granted to this plugin")]
+pub(crate) struct CapabilityDenied(pub(crate) &'static str);
+
+/// The data of a call's store.
+pub(crate) struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory_cap: usize,
+    memory_hit: bool,
+    pub(crate) plugin: std::sync::Arc<PluginContext>,
+}
+
+impl CallState {
+    /// Checks a capability at call time (it was also checked at load).
+    pub(crate) fn require(&self, capability: Capability) -> wasmtime::Result<()> {
+        if self.plugin.grants.contains(&capability) {
+            Ok(())
+        } else {
+            Err(CapabilityDenied(capability.as_str()).into())
+        }
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasmtime::ResourceLimiter for CallState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_cap {
+            self.memory_hit = true;
+            Ok(false)
+        } else {
+            Ok(true)
+        }
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// A boxed, sendable future borrowing the store.
+pub(crate) type CallFuture<'a, R> =
+    Pin<Box<dyn Future<Output = wasmtime::Result<Result<R, PluginFailure>>> + Send + 'a>>;
+
+/// What a finished call cost.
+#[derive(Debug, Clone, Copy)]
+pub struct CallCost {
+    /// Fuel consumed.
+    pub fuel: u64,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// Runs `body` against a fresh store of `plugin` under its limits. `size` measures the output
+/// for the output cap. When `count` is set the outcome is counted under the plugin's id (the
+/// loader's own calls are not).
+pub(crate) async fn invoke<R, F>(
+    plugin: &Plugin,
+    size: impl Fn(&R) -> usize,
+    count: bool,
+    body: F,
+) -> (Result<R, PluginCallError>, CallCost)
+where
+    F: for<'a> FnOnce(&'a mut Store<CallState>) -> CallFuture<'a, R>,
+{
+    let limits = plugin.info.limits;
+    let stdout = MemoryOutputPipe::new(OUTPUT_PIPE_CAPACITY);
+    let stderr = MemoryOutputPipe::new(OUTPUT_PIPE_CAPACITY);
+    let wasi = WasiCtx::builder()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build();
+    let state = CallState {
+        wasi,
+        table: ResourceTable::new(),
+        memory_cap: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
+        memory_hit: false,
+        plugin: plugin.context.clone(),
+    };
+    let mut store = Store::new(plugin.engine(), state);
+    store.limiter(|s| s);
+    let started = Instant::now();
+    let setup = store
+        .set_fuel(limits.fuel)
+        .and_then(|()| store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL)));
+    let id = &plugin.info.id;
+    let outcome = match setup {
+        Err(e) => Ok(Err(e)),
+        Ok(()) => {
+            tokio::time::timeout(Duration::from_millis(limits.timeout_ms), body(&mut store)).await
+        }
+    };
+    let cost = CallCost {
+        fuel: limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+        elapsed: started.elapsed(),
+    };
+    let memory_hit = store.data().memory_hit;
+    drop(store);
+    let panic_message = forward_output(id, &stdout, &stderr);
+
+    let result = match outcome {
+        Err(_) => Err(PluginCallError::Timeout {
+            plugin: id.clone(),
+            limit_ms: limits.timeout_ms,
+        }),
+        Ok(Err(error)) => Err(classify(id, &error, memory_hit, limits, panic_message)),
+        Ok(Ok(Err(failure))) => Err(PluginCallError::Plugin {
+            plugin: id.clone(),
+            failure,
+        }),
+        Ok(Ok(Ok(value))) => {
+            let bytes = size(&value);
+            let limit = usize::try_from(limits.output_kib * 1024).unwrap_or(usize::MAX);
+            if bytes > limit {
+                Err(PluginCallError::Output {
+                    plugin: id.clone(),
+                    size: bytes,
+                    limit,
+                })
+            } else {
+                Ok(value)
+            }
+        }
+    };
+    if count {
+        plugin.record(&result, cost);
+    }
+    (result, cost)
+}
+
+fn classify(
+    id: &PluginId,
+    error: &wasmtime::Error,
+    memory_hit: bool,
+    limits: crate::config::PluginLimits,
+    panic_message: Option<String>,
+) -> PluginCallError {
+    if memory_hit {
+        return PluginCallError::Memory {
+            plugin: id.clone(),
+            limit_mib: limits.memory_mib,
+        };
+    }
+    if let Some(wasmtime::Trap::OutOfFuel) = error.downcast_ref::<wasmtime::Trap>() {
+        return PluginCallError::Fuel {
+            plugin: id.clone(),
+            limit: limits.fuel,
+        };
+    }
+    let message = match (error.downcast_ref::<wasmtime::Trap>(), panic_message) {
+        (_, Some(panic)) => format!("panicked: {panic}"),
+        (Some(trap), None) => trap.to_string(),
+        (None, None) => format!("{error:#}"),
+    };
+    PluginCallError::Trap {
+        plugin: id.clone(),
+        message,
+    }
+}
+
+/// Sends what the guest wrote to stdout/stderr to the log, one event per line, and returns the
+/// panic message if the guest panicked (Rust prints it to stderr before trapping).
+fn forward_output(
+    id: &PluginId,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+) -> Option<String> {
+    for line in String::from_utf8_lossy(&stdout.contents()).lines() {
+        tracing::info!(plugin.id = %id, stream = "stdout", "{line}");
+    }
+    let err = stderr.contents();
+    let err = String::from_utf8_lossy(&err);
+    for line in err.lines() {
+        tracing::warn!(plugin.id = %id, stream = "stderr", "{line}");
+    }
+    err.lines()
+        .find_map(|l| l.split_once("panicked at ").map(|_| l.to_owned()))
+        .map(|first| {
+            // The message follows the location line.
+            let mut lines = err.lines().skip_while(|l| *l != first).skip(1);
+            lines.next().map(str::to_owned).unwrap_or(first)
+        })
+}

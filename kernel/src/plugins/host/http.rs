@@ -1,0 +1,62 @@
+//! `http`: outbound requests, only to the hosts in the plugin's `http_allow` list. Bodies are
+//! capped both ways; the call's own timeout bounds the wait.
+
+use crate::config::Capability;
+use crate::plugins::bindings::pricing::hearth::plugins::http::{Header, Host, Request, Response};
+use crate::plugins::call::CallState;
+
+/// Largest response body handed back to a plugin.
+const MAX_RESPONSE: usize = 1024 * 1024;
+
+impl Host for CallState {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, String>> {
+        self.require(Capability::Http)?;
+        let url = match url::Url::parse(&request.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => return Ok(Err(format!("`{}` is not an http(s) URL", request.url))),
+        };
+        let host = url.host_str().unwrap_or_default();
+        if !self.plugin.http_allow.iter().any(|allowed| allowed == host) {
+            return Ok(Err(format!(
+                "host `{host}` is not in this plugin's http_allow list"
+            )));
+        }
+        let Ok(method) = reqwest::Method::from_bytes(request.method.as_bytes()) else {
+            return Ok(Err(format!("`{}` is not an HTTP method", request.method)));
+        };
+        let mut builder = self.plugin.services.http.request(method, url);
+        for Header { name, value } in request.headers {
+            builder = builder.header(name, value);
+        }
+        let response = match builder.body(request.body).send().await {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(format!("request failed: {e}"))),
+        };
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| {
+                v.to_str().ok().map(|v| Header {
+                    name: n.as_str().to_owned(),
+                    value: v.to_owned(),
+                })
+            })
+            .collect();
+        let body = match response.bytes().await {
+            Ok(b) if b.len() <= MAX_RESPONSE => b.to_vec(),
+            Ok(b) => {
+                return Ok(Err(format!(
+                    "response body of {} bytes is over the 1 MiB cap",
+                    b.len()
+                )))
+            }
+            Err(e) => return Ok(Err(format!("reading the response failed: {e}"))),
+        };
+        Ok(Ok(Response {
+            status,
+            headers,
+            body,
+        }))
+    }
+}

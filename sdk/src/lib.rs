@@ -1,0 +1,54 @@
+//! # hearth-sdk: write Hearth plugins in Rust
+//!
+//! A Hearth plugin is a WebAssembly component implementing one world of the WIT contract in
+//! `sdk/wit/hearth.wit` (package `hearth:plugins@0.1.0`). This crate wraps that contract:
+//!
+//! - a trait per plugin kind ([`pricing::PricingPlugin`], [`payments::PaymentProvider`],
+//!   [`reviews::ReviewPolicy`], [`notifier::Notifier`]), enabled by the crate feature of the same
+//!   name (enable exactly one per plugin crate);
+//! - an export macro per kind ([`export_pricing!`] …) that turns your type into the component's
+//!   exports;
+//! - typed configuration: your `Config` type derives `serde::Deserialize` and
+//!   `schemars::JsonSchema`; the schema is exported for the kernel to validate the operator's
+//!   TOML against, and each call hands you the parsed value;
+//! - the host capabilities ([`host`]): log, clock, cache, events, http, mail;
+//! - a native test harness ([`testing`]) so `cargo test` runs your plugin without the kernel.
+//!
+//! See `sdk/README.md` for a ten-minute walkthrough.
+
+#![deny(missing_docs)]
+
+#[doc(hidden)]
+pub mod bindings;
+pub mod host;
+#[cfg(feature = "notifier")]
+pub mod notifier;
+#[cfg(feature = "payments")]
+pub mod payments;
+#[cfg(feature = "pricing")]
+pub mod pricing;
+#[cfg(feature = "review-policy")]
+pub mod reviews;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+pub mod types;
+
+pub use schemars;
+pub use serde;
+pub use serde_json;
+
+/// The version of the WIT contract this SDK builds plugins against.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// Parses a plugin's JSON configuration into its typed form; a mismatch is a
+/// [`types::PluginError::Config`] naming the field.
+#[doc(hidden)]
+pub fn __parse_config<C: serde::de::DeserializeOwned>(json: &str) -> Result<C, types::PluginError> {
+    serde_json::from_str(json).map_err(|e| types::PluginError::Config(e.to_string()))
+}
+
+/// The JSON Schema of a configuration type, as a string.
+#[doc(hidden)]
+pub fn __config_schema<C: schemars::JsonSchema>() -> String {
+    serde_json::to_string(&schemars::schema_for!(C)).unwrap_or_else(|_| "{}".to_owned())
+}

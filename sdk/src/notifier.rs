@@ -1,0 +1,50 @@
+//! Notifier plugins: turn a kernel event into deliveries (inbox, email, webhook).
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+pub use crate::bindings::notifier::exports::hearth::plugins::notifications::{
+    Channel, Delivery, Event,
+};
+pub use crate::types::PluginError;
+
+/// A notifier.
+pub trait Notifier {
+    /// The `[plugins.config]` table, typed.
+    type Config: DeserializeOwned + JsonSchema;
+
+    /// Renders an event into deliveries (possibly none).
+    fn notify(config: &Self::Config, event: &Event) -> Result<Vec<Delivery>, PluginError>;
+}
+
+/// Runs a notifier natively, through the same glue as the component (for tests).
+pub fn run<P: Notifier>(
+    config: serde_json::Value,
+    event: &Event,
+) -> Result<Vec<Delivery>, PluginError> {
+    P::notify(&crate::__parse_config(&config.to_string())?, event)
+}
+
+/// Exports a [`Notifier`] as the component's `notifier` world.
+#[macro_export]
+macro_rules! export_notifier {
+    ($plugin:ty) => {
+        // Exports exist only in the component; native builds (unit tests) have none.
+        #[cfg(target_arch = "wasm32")]
+        #[allow(unsafe_code)]
+        const _: () = {
+            use $crate::bindings::notifier::exports::hearth::plugins::notifications as __nt;
+            use $crate::notifier::Notifier as _;
+            struct __HearthExport;
+            impl __nt::Guest for __HearthExport {
+                fn config_schema() -> ::std::string::String {
+                    $crate::__config_schema::<<$plugin as $crate::notifier::Notifier>::Config>()
+                }
+                fn notify(config: ::std::string::String, event: __nt::Event) -> ::std::result::Result<::std::vec::Vec<__nt::Delivery>, $crate::types::PluginError> {
+                    <$plugin>::notify(&$crate::__parse_config(&config)?, &event)
+                }
+            }
+            $crate::bindings::notifier::export!(__HearthExport with_types_in $crate::bindings::notifier);
+        };
+    };
+}

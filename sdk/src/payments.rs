@@ -1,0 +1,125 @@
+//! Payment-provider plugins: authorize, capture, refund and cancel through an external service,
+//! and verify + parse its webhooks.
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+pub use crate::bindings::payments::exports::hearth::plugins::payment_provider::{
+    AuthorizeRequest, PaymentResult, PaymentStatus, Webhook, WebhookEvent,
+};
+pub use crate::types::{Money, PluginError};
+
+/// A payment provider.
+pub trait PaymentProvider {
+    /// The `[plugins.config]` table, typed (API keys, webhook secret, ...).
+    type Config: DeserializeOwned + JsonSchema;
+
+    /// Holds the amount.
+    fn authorize(
+        config: &Self::Config,
+        request: AuthorizeRequest,
+    ) -> Result<PaymentResult, PluginError>;
+    /// Takes (part of) an authorized amount.
+    fn capture(
+        config: &Self::Config,
+        provider_ref: &str,
+        amount: Money,
+    ) -> Result<PaymentResult, PluginError>;
+    /// Returns (part of) a captured amount.
+    fn refund(
+        config: &Self::Config,
+        provider_ref: &str,
+        amount: Money,
+    ) -> Result<PaymentResult, PluginError>;
+    /// Releases an authorization.
+    fn cancel(config: &Self::Config, provider_ref: &str) -> Result<PaymentResult, PluginError>;
+    /// Verifies (signature, freshness) and parses a webhook; an error means reject it.
+    fn parse_webhook(config: &Self::Config, webhook: Webhook) -> Result<WebhookEvent, PluginError>;
+}
+
+/// Native runners for tests, through the same glue as the component.
+pub mod run {
+    use super::*;
+
+    /// Runs `authorize`.
+    pub fn authorize<P: PaymentProvider>(
+        config: serde_json::Value,
+        request: AuthorizeRequest,
+    ) -> Result<PaymentResult, PluginError> {
+        P::authorize(&crate::__parse_config(&config.to_string())?, request)
+    }
+    /// Runs `capture`.
+    pub fn capture<P: PaymentProvider>(
+        config: serde_json::Value,
+        provider_ref: &str,
+        amount: Money,
+    ) -> Result<PaymentResult, PluginError> {
+        P::capture(
+            &crate::__parse_config(&config.to_string())?,
+            provider_ref,
+            amount,
+        )
+    }
+    /// Runs `refund`.
+    pub fn refund<P: PaymentProvider>(
+        config: serde_json::Value,
+        provider_ref: &str,
+        amount: Money,
+    ) -> Result<PaymentResult, PluginError> {
+        P::refund(
+            &crate::__parse_config(&config.to_string())?,
+            provider_ref,
+            amount,
+        )
+    }
+    /// Runs `cancel`.
+    pub fn cancel<P: PaymentProvider>(
+        config: serde_json::Value,
+        provider_ref: &str,
+    ) -> Result<PaymentResult, PluginError> {
+        P::cancel(&crate::__parse_config(&config.to_string())?, provider_ref)
+    }
+    /// Runs `parse_webhook`.
+    pub fn parse_webhook<P: PaymentProvider>(
+        config: serde_json::Value,
+        webhook: Webhook,
+    ) -> Result<WebhookEvent, PluginError> {
+        P::parse_webhook(&crate::__parse_config(&config.to_string())?, webhook)
+    }
+}
+
+/// Exports a [`PaymentProvider`] as the component's `payments` world.
+#[macro_export]
+macro_rules! export_payments {
+    ($plugin:ty) => {
+        // Exports exist only in the component; native builds (unit tests) have none.
+        #[cfg(target_arch = "wasm32")]
+        #[allow(unsafe_code)]
+        const _: () = {
+            use $crate::bindings::payments::exports::hearth::plugins::payment_provider as __pp;
+            use $crate::payments::PaymentProvider as _;
+            struct __HearthExport;
+            impl __pp::Guest for __HearthExport {
+                fn config_schema() -> ::std::string::String {
+                    $crate::__config_schema::<<$plugin as $crate::payments::PaymentProvider>::Config>()
+                }
+                fn authorize(config: ::std::string::String, request: __pp::AuthorizeRequest) -> ::std::result::Result<__pp::PaymentResult, $crate::types::PluginError> {
+                    <$plugin>::authorize(&$crate::__parse_config(&config)?, request)
+                }
+                fn capture(config: ::std::string::String, provider_ref: ::std::string::String, amount: $crate::types::Money) -> ::std::result::Result<__pp::PaymentResult, $crate::types::PluginError> {
+                    <$plugin>::capture(&$crate::__parse_config(&config)?, &provider_ref, amount)
+                }
+                fn refund(config: ::std::string::String, provider_ref: ::std::string::String, amount: $crate::types::Money) -> ::std::result::Result<__pp::PaymentResult, $crate::types::PluginError> {
+                    <$plugin>::refund(&$crate::__parse_config(&config)?, &provider_ref, amount)
+                }
+                fn cancel(config: ::std::string::String, provider_ref: ::std::string::String) -> ::std::result::Result<__pp::PaymentResult, $crate::types::PluginError> {
+                    <$plugin>::cancel(&$crate::__parse_config(&config)?, &provider_ref)
+                }
+                fn parse_webhook(config: ::std::string::String, webhook: __pp::Webhook) -> ::std::result::Result<__pp::WebhookEvent, $crate::types::PluginError> {
+                    <$plugin>::parse_webhook(&$crate::__parse_config(&config)?, webhook)
+                }
+            }
+            $crate::bindings::payments::export!(__HearthExport with_types_in $crate::bindings::payments);
+        };
+    };
+}

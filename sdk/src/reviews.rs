@@ -1,0 +1,68 @@
+//! Review-policy plugins: accept, reject or hold a submitted review, and decide when an accepted
+//! review becomes visible.
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+pub use crate::bindings::review_policy::exports::hearth::plugins::reviews::{
+    AuthorRole, Decision, RevealState, Submission,
+};
+pub use crate::types::PluginError;
+
+/// A review policy.
+pub trait ReviewPolicy {
+    /// The `[plugins.config]` table, typed.
+    type Config: DeserializeOwned + JsonSchema;
+
+    /// Decides on a submission.
+    fn evaluate(config: &Self::Config, submission: &Submission) -> Result<Decision, PluginError>;
+    /// Whether an accepted review may be shown now.
+    fn reveal(config: &Self::Config, state: &RevealState) -> Result<bool, PluginError>;
+}
+
+/// Native runners for tests, through the same glue as the component.
+pub mod run {
+    use super::*;
+
+    /// Runs `evaluate`.
+    pub fn evaluate<P: ReviewPolicy>(
+        config: serde_json::Value,
+        submission: &Submission,
+    ) -> Result<Decision, PluginError> {
+        P::evaluate(&crate::__parse_config(&config.to_string())?, submission)
+    }
+    /// Runs `reveal`.
+    pub fn reveal<P: ReviewPolicy>(
+        config: serde_json::Value,
+        state: &RevealState,
+    ) -> Result<bool, PluginError> {
+        P::reveal(&crate::__parse_config(&config.to_string())?, state)
+    }
+}
+
+/// Exports a [`ReviewPolicy`] as the component's `review-policy` world.
+#[macro_export]
+macro_rules! export_review_policy {
+    ($plugin:ty) => {
+        // Exports exist only in the component; native builds (unit tests) have none.
+        #[cfg(target_arch = "wasm32")]
+        #[allow(unsafe_code)]
+        const _: () = {
+            use $crate::bindings::review_policy::exports::hearth::plugins::reviews as __rv;
+            use $crate::reviews::ReviewPolicy as _;
+            struct __HearthExport;
+            impl __rv::Guest for __HearthExport {
+                fn config_schema() -> ::std::string::String {
+                    $crate::__config_schema::<<$plugin as $crate::reviews::ReviewPolicy>::Config>()
+                }
+                fn evaluate(config: ::std::string::String, submission: __rv::Submission) -> ::std::result::Result<__rv::Decision, $crate::types::PluginError> {
+                    <$plugin>::evaluate(&$crate::__parse_config(&config)?, &submission)
+                }
+                fn reveal(config: ::std::string::String, state: __rv::RevealState) -> ::std::result::Result<bool, $crate::types::PluginError> {
+                    <$plugin>::reveal(&$crate::__parse_config(&config)?, &state)
+                }
+            }
+            $crate::bindings::review_policy::export!(__HearthExport with_types_in $crate::bindings::review_policy);
+        };
+    };
+}
