@@ -106,7 +106,7 @@ pub(super) async fn load_with(
         pre,
         config_json: config.config.to_string().into(),
         context: host.context(config),
-        metrics: host.metrics.clone(),
+        counters: super::PluginCounters::new(&host.metrics, &config.id),
     };
     validate_config(&plugin, &config.config).await?;
     Ok(plugin)

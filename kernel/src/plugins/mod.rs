@@ -24,9 +24,11 @@ pub mod runner;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use prometheus_client::metrics::counter::Counter;
 use serde::Serialize;
 use tokio::sync::broadcast;
 use wasmtime::component::Linker;
@@ -238,6 +240,39 @@ enum KindPre {
     Notifier(bindings::notifier::NotifierPre<CallState>),
 }
 
+/// A plugin's counters, resolved from the metric families once at load so recording a call is
+/// a few atomic adds.
+struct PluginCounters {
+    /// One per entry of [`OUTCOMES`], same order.
+    outcomes: Vec<Counter>,
+    seconds: Counter<f64, AtomicU64>,
+    fuel: Counter,
+}
+
+impl PluginCounters {
+    fn new(metrics: &Metrics, id: &PluginId) -> Self {
+        let plugin = id.to_string();
+        let outcomes = OUTCOMES
+            .iter()
+            .map(|&outcome| {
+                metrics
+                    .plugin_calls
+                    .get_or_create(&PluginCallLabels {
+                        plugin: plugin.clone(),
+                        outcome,
+                    })
+                    .clone()
+            })
+            .collect();
+        let labels = PluginLabels { plugin };
+        Self {
+            outcomes,
+            seconds: metrics.plugin_seconds.get_or_create(&labels).clone(),
+            fuel: metrics.plugin_fuel.get_or_create(&labels).clone(),
+        }
+    }
+}
+
 /// A loaded, pre-instantiated plugin.
 pub struct Plugin {
     info: PluginInfo,
@@ -245,7 +280,7 @@ pub struct Plugin {
     pre: KindPre,
     config_json: Arc<str>,
     context: Arc<PluginContext>,
-    metrics: Metrics,
+    counters: PluginCounters,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -264,27 +299,16 @@ impl Plugin {
 
     /// Its counters.
     pub fn stats(&self) -> PluginStats {
-        let labels = |outcome| PluginCallLabels {
-            plugin: self.info.id.to_string(),
-            outcome,
-        };
         let mut errors = std::collections::BTreeMap::new();
         let mut calls = 0;
-        for outcome in OUTCOMES {
-            let n = self
-                .metrics
-                .plugin_calls
-                .get_or_create(&labels(outcome))
-                .get();
+        for (outcome, counter) in OUTCOMES.iter().zip(&self.counters.outcomes) {
+            let n = counter.get();
             calls += n;
-            if outcome != "ok" {
-                errors.insert(outcome, n);
+            if *outcome != "ok" {
+                errors.insert(*outcome, n);
             }
         }
-        let plugin = PluginLabels {
-            plugin: self.info.id.to_string(),
-        };
-        let seconds = self.metrics.plugin_seconds.get_or_create(&plugin).get();
+        let seconds = self.counters.seconds.get();
         PluginStats {
             calls,
             errors,
@@ -293,7 +317,7 @@ impl Plugin {
             } else {
                 seconds * 1000.0 / calls as f64
             },
-            fuel: self.metrics.plugin_fuel.get_or_create(&plugin).get(),
+            fuel: self.counters.fuel.get(),
         }
     }
 
@@ -306,23 +330,11 @@ impl Plugin {
             Ok(_) => "ok",
             Err(e) => e.kind(),
         };
-        let plugin = self.info.id.to_string();
-        self.metrics
-            .plugin_calls
-            .get_or_create(&PluginCallLabels {
-                plugin: plugin.clone(),
-                outcome,
-            })
-            .inc();
-        let labels = PluginLabels { plugin };
-        self.metrics
-            .plugin_seconds
-            .get_or_create(&labels)
-            .inc_by(cost.elapsed.as_secs_f64());
-        self.metrics
-            .plugin_fuel
-            .get_or_create(&labels)
-            .inc_by(cost.fuel);
+        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
+            self.counters.outcomes[i].inc();
+        }
+        self.counters.seconds.inc_by(cost.elapsed.as_secs_f64());
+        self.counters.fuel.inc_by(cost.fuel);
         if let Err(e) = result {
             tracing::warn!(plugin.id = %self.info.id, error.kind = e.kind(), error = %e, "plugin call failed");
         }
