@@ -51,6 +51,20 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Create demo hosts, listings and calendars (for trying and benchmarking Hearth).
+    Seed {
+        /// How many listings.
+        #[arg(long, default_value_t = 1000)]
+        listings: usize,
+        /// How many hosts own them.
+        #[arg(long, default_value_t = 100)]
+        hosts: usize,
+        /// Random seed (same seed, same data).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Check the configured plugins.
     Plugins {
         #[command(subcommand)]
@@ -138,6 +152,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             println!("  cache            {cache}");
             println!("  log format       {:?}", config.telemetry.log_format);
+            Ok(())
+        }
+        Command::Seed {
+            listings,
+            hosts,
+            seed,
+            config,
+        } => {
+            let config = config.load()?;
+            telemetry::init(&config.telemetry);
+            let db = crate::data::Database::connect(&config.database).await?;
+            db.migrate().await?;
+            let seeded = crate::seed::seed(&db, listings, hosts, seed).await?;
+            println!(
+                "seeded {} listings owned by {} hosts (password: {})",
+                seeded.listings,
+                seeded.hosts,
+                crate::seed::SEED_PASSWORD
+            );
             Ok(())
         }
         Command::Plugins {

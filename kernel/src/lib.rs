@@ -11,9 +11,11 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod plugins;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;
 

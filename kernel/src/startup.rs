@@ -12,6 +12,8 @@ use crate::auth::Auth;
 use crate::cache::Cache;
 use crate::config::{Config, ConfigError};
 use crate::data::Database;
+use crate::domain::listings::Listings;
+use crate::domain::quotes::Quotes;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::plugins::{LoadErrors, PluginHost, PluginSet};
@@ -30,7 +32,11 @@ pub struct Kernel {
     /// Counters.
     pub metrics: Metrics,
     /// The WebAssembly plugins.
-    pub plugins: PluginHost,
+    pub plugins: Arc<PluginHost>,
+    /// Listings, search and calendars.
+    pub listings: Listings,
+    /// Priced quotes.
+    pub quotes: Quotes,
 }
 
 /// Why a plugin reload changed nothing.
@@ -70,6 +76,14 @@ impl Kernel {
             .map_err(|e| anyhow::anyhow!("cannot load plugins:\n{e}"))?;
         tracing::info!(plugins = set.len(), "plugins loaded");
         plugins.install(set);
+        let plugins = Arc::new(plugins);
+        let listings = Listings::new(db.clone(), &cache);
+        let quotes = Quotes::new(
+            db.clone(),
+            listings.clone(),
+            plugins.clone(),
+            chrono::Duration::minutes(i64::try_from(config.quotes.ttl_minutes).unwrap_or(15)),
+        );
         Ok(Self {
             config,
             db,
@@ -77,6 +91,8 @@ impl Kernel {
             auth,
             metrics,
             plugins,
+            listings,
+            quotes,
         })
     }
 

@@ -394,6 +394,12 @@ impl Auth {
     }
 }
 
+/// Hashes a password the way accounts store it (for bulk tools such as `hearth seed`, which
+/// write accounts directly).
+pub async fn hash_password(password: &Password) -> Result<String, AuthError> {
+    password::hash(password).await
+}
+
 fn email_conflict(e: DataError) -> AuthError {
     match e {
         DataError::UniqueViolation => AuthError::EmailTaken,

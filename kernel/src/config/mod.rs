@@ -48,6 +48,9 @@ pub struct Config {
     /// `[telemetry]`: logging.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// `[quotes]`: priced quotes.
+    #[serde(default)]
+    pub quotes: QuotesConfig,
     /// `[plugin_host]`: the WebAssembly engine.
     #[serde(default)]
     pub plugin_host: PluginHostConfig,
@@ -251,6 +254,20 @@ impl Default for AuthConfig {
     }
 }
 
+/// `[quotes]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotesConfig {
+    /// `ttl_minutes = 15`: how long a quote holds its price for a booking.
+    pub ttl_minutes: u64,
+}
+
+impl Default for QuotesConfig {
+    fn default() -> Self {
+        Self { ttl_minutes: 15 }
+    }
+}
+
 /// `[telemetry]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -357,6 +374,9 @@ impl Config {
         }
         if self.auth.session_ttl_hours == 0 {
             return invalid("auth.session_ttl_hours", "at least 1 hour");
+        }
+        if self.quotes.ttl_minutes == 0 || self.quotes.ttl_minutes > 24 * 60 {
+            return invalid("quotes.ttl_minutes", "1 to 1440 minutes");
         }
         if self.auth.login_window_secs == 0 {
             return invalid("auth.login_window_secs", "at least 1 second");

@@ -7,6 +7,9 @@
 //! a module says so beside the query.
 
 pub mod accounts;
+pub mod calendar;
+pub mod listings;
+pub mod quotes;
 pub mod sessions;
 
 use std::str::FromStr;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::data::DataError;
+use crate::domain::{DomainError, Invalid};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -229,6 +230,53 @@ impl From<AuthError> for ApiError {
             ),
             AuthError::Data(e) => e.into(),
             AuthError::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let fields = |v: Vec<Invalid>| {
+            v.into_iter()
+                .map(|i| FieldError {
+                    field: i.field,
+                    message: i.message,
+                })
+                .collect()
+        };
+        match e {
+            DomainError::Invalid(v) => Self::validation(fields(v)),
+            DomainError::NotFound(what) => {
+                let code = match what {
+                    "listing" => "listing_not_found",
+                    "quote" => "quote_not_found",
+                    _ => "not_found",
+                };
+                Self::new(StatusCode::NOT_FOUND, code, "Not found")
+                    .detail(format!("No such {what}."))
+            }
+            DomainError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+                .detail("You may not change this resource."),
+            DomainError::DatesUnavailable(v) => Self::new(
+                StatusCode::CONFLICT,
+                "dates_unavailable",
+                "Dates unavailable",
+            )
+            .detail("Some nights of the stay are not available.")
+            .with_errors(fields(v)),
+            DomainError::Pricing(cause) => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "pricing_unavailable",
+                    "Pricing unavailable",
+                )
+                .detail("The stay could not be priced right now; try again later.");
+                tracing::error!(error.cause = %cause, "pricing failed");
+                e.internal = Some(cause);
+                e
+            }
+            DomainError::Auth(e) => e.into(),
+            DomainError::Data(e) => e.into(),
         }
     }
 }

@@ -109,6 +109,23 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The caller if a session token is sent, `None` without one; an invalid token is still 401.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let AuthUser(principal) = AuthUser::from_request_parts(parts, state).await?;
+            Ok(MaybeAuthUser(Some(principal)))
+        } else {
+            Ok(MaybeAuthUser(None))
+        }
+    }
+}
+
 /// An authenticated caller with the admin role; 401 without a session, 403 with another role.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub Principal);

@@ -43,6 +43,7 @@ impl Deref for AppState {
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "accounts", description = "The caller's own account"),
+        (name = "listings", description = "Listings, search, calendars and quotes"),
         (name = "admin", description = "Operator actions (admin role)"),
         (name = "meta", description = "Health, readiness, metrics and this document"),
     )
@@ -70,14 +71,10 @@ fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::auth::routes())
         .merge(routes::accounts::routes())
+        .merge(routes::listings::routes())
         .merge(routes::admin::routes())
         .merge(routes::plugins::routes())
         .merge(routes::meta::routes())
-}
-
-/// The OpenAPI document, generated from the routes that are served.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
 }
 
 /// The whole HTTP application: routes, OpenAPI, middleware.

@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod errors;
 mod helpers;
+mod listings;
 mod openapi;
 mod plugins;
 mod redis_outage;

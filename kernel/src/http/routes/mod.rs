@@ -4,5 +4,6 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod listings;
 pub mod meta;
 pub mod plugins;

@@ -1,0 +1,99 @@
+//! Domain: the marketplace's rules. Listings, availability calendars and priced quotes (more
+//! aggregates arrive with bookings, payments and reviews). Speaks kernel types only: it calls
+//! `data` for SQL, `cache` for read-through caching and `plugins` through the kind adapters, and
+//! never sees HTTP.
+
+pub mod calendar;
+pub mod listings;
+pub mod money;
+pub mod quotes;
+pub mod stay;
+
+use crate::auth::AuthError;
+use crate::data::DataError;
+use crate::plugins::PluginCallError;
+
+/// The current time at the precision both databases store (microseconds), so what a write
+/// returns is exactly what a later read returns.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A problem with one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The field's path, e.g. `check_out` or `address.city`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Invalid {
+    /// A problem with `field`.
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What a domain operation can fail with, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The input broke a rule; each field says which.
+    #[error("invalid input")]
+    Invalid(Vec<Invalid>),
+    /// No such resource, or not one the caller may see.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller may see it but not change it.
+    #[error("not allowed")]
+    Forbidden,
+    /// Some nights of the stay are not available.
+    #[error("the dates are not available")]
+    DatesUnavailable(Vec<Invalid>),
+    /// The pricing chain failed (a fail-closed plugin), or produced an unusable total.
+    #[error("pricing failed: {0}")]
+    Pricing(String),
+    /// Auth failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Storage failed.
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+impl From<PluginCallError> for DomainError {
+    fn from(e: PluginCallError) -> Self {
+        DomainError::Pricing(e.to_string())
+    }
+}
+
+/// Collects field problems while parsing input.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Invalid>);
+
+impl Problems {
+    /// Records a problem.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(Invalid::new(field, message));
+    }
+
+    /// Records a problem unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
+        if !ok {
+            self.add(field, message);
+        }
+    }
+
+    /// `Err(Invalid)` if anything was recorded.
+    pub fn finish(self) -> Result<(), DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self.0))
+        }
+    }
+}

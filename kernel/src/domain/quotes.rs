@@ -1,0 +1,220 @@
+//! Quotes: a stay priced by the kernel's base nightly rates (the listing's price or the
+//! calendar's overrides) followed by the ordered pricing-plugin chain. A quote is stored with an
+//! expiry so a booking can hold its price.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::calendar::{nights_of, DayStatus};
+use super::listings::Listings;
+use super::stay::StayRange;
+use super::{DomainError, Invalid, Problems};
+use crate::auth::Principal;
+use crate::data::quotes::{self as store, QuoteRecord};
+use crate::data::Database;
+use crate::plugins::kinds::{pricing, Money};
+use crate::plugins::PluginHost;
+
+/// The query of a quote.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteParams {
+    /// First night, YYYY-MM-DD.
+    pub check_in: Option<String>,
+    /// Departure day, YYYY-MM-DD.
+    pub check_out: Option<String>,
+    /// Number of guests (default 1).
+    pub guests: Option<u32>,
+}
+
+/// One line of a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QuoteLine {
+    /// Stable code: `nightly`, `cleaning-fee`, `weekly-discount`, `occupancy-tax`, ...
+    pub code: String,
+    /// Shown to the guest.
+    pub description: String,
+    /// Minor units (negative for discounts).
+    pub amount_minor: i64,
+    /// The night it prices, for per-night lines.
+    pub night: Option<NaiveDate>,
+    /// Who produced it: `kernel` or a plugin id.
+    pub source: String,
+}
+
+/// A priced stay.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Quote {
+    /// Use it to book at this price before `expires_at`.
+    pub quote_id: Uuid,
+    /// The listing.
+    pub listing_id: Uuid,
+    /// First night.
+    pub check_in: NaiveDate,
+    /// Departure day.
+    pub check_out: NaiveDate,
+    /// Nights.
+    pub nights: u32,
+    /// Guests.
+    pub guests: u32,
+    /// Currency of every amount.
+    pub currency: String,
+    /// The lines, in chain order.
+    pub line_items: Vec<QuoteLine>,
+    /// The sum of the lines.
+    pub total_minor: i64,
+    /// After this the quote no longer holds.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The quotes service.
+#[derive(Clone, Debug)]
+pub struct Quotes {
+    db: Database,
+    listings: Listings,
+    plugins: Arc<PluginHost>,
+    ttl: chrono::Duration,
+}
+
+impl Quotes {
+    /// Builds the service; quotes live `ttl`.
+    pub fn new(
+        db: Database,
+        listings: Listings,
+        plugins: Arc<PluginHost>,
+        ttl: chrono::Duration,
+    ) -> Self {
+        Self {
+            db,
+            listings,
+            plugins,
+            ttl,
+        }
+    }
+
+    /// Prices a stay at a listing the caller can see, and stores the quote.
+    pub async fn quote(
+        &self,
+        viewer: Option<&Principal>,
+        listing_id: Uuid,
+        params: &QuoteParams,
+    ) -> Result<Quote, DomainError> {
+        let listing = self.listings.get(viewer, listing_id).await?;
+        let stay = StayRange::parse(params.check_in.as_deref(), params.check_out.as_deref())?;
+        let guests = params.guests.unwrap_or(1);
+        let mut p = Problems::default();
+        p.check(guests >= 1, "guests", "must be at least 1");
+        if guests > listing.max_guests {
+            p.add(
+                "guests",
+                format!("this listing hosts at most {} guests", listing.max_guests),
+            );
+        }
+        if stay.nights() < listing.min_nights {
+            p.add(
+                "check_out",
+                format!("the stay must be at least {} nights", listing.min_nights),
+            );
+        }
+        if stay.nights() > listing.max_nights {
+            p.add(
+                "check_out",
+                format!("the stay must be at most {} nights", listing.max_nights),
+            );
+        }
+        p.finish()?;
+
+        let nights = nights_of(&self.listings, &listing, stay.check_in(), stay.check_out()).await?;
+        let taken: Vec<Invalid> = nights
+            .iter()
+            .filter(|n| n.status != DayStatus::Available)
+            .map(|n| Invalid::new("check_in", format!("{} is not available", n.date)))
+            .collect();
+        if !taken.is_empty() {
+            return Err(DomainError::DatesUnavailable(taken));
+        }
+
+        let currency = listing.currency.as_str().to_owned();
+        let base: Vec<pricing::LineItem> = nights
+            .iter()
+            .map(|n| pricing::LineItem {
+                code: "nightly".into(),
+                description: format!("Night of {}", n.date),
+                amount: Money {
+                    minor: n.price_minor,
+                    currency: currency.clone(),
+                },
+                night: Some(n.date),
+                source: "kernel".into(),
+            })
+            .collect();
+        let plugin_stay = pricing::Stay {
+            listing_id: listing.id.to_string(),
+            check_in: stay.check_in(),
+            check_out: stay.check_out(),
+            guests,
+            country: listing.country.clone(),
+            city: listing.city.clone(),
+            currency: currency.clone(),
+        };
+        let set = self.plugins.current();
+        let priced = pricing::run_chain(&set, &plugin_stay, base).await?;
+        for skipped in &priced.skipped {
+            tracing::warn!(listing.id = %listing.id, error = %skipped, "fail-open pricing plugin skipped");
+        }
+        let total = priced
+            .items
+            .iter()
+            .try_fold(0i64, |sum, item| sum.checked_add(item.amount.minor))
+            .ok_or_else(|| DomainError::Pricing("the line items overflow".into()))?;
+        if total < 0 {
+            return Err(DomainError::Pricing(format!(
+                "the pricing chain produced a negative total ({total})"
+            )));
+        }
+        let line_items: Vec<QuoteLine> = priced
+            .items
+            .into_iter()
+            .map(|i| QuoteLine {
+                code: i.code,
+                description: i.description,
+                amount_minor: i.amount.minor,
+                night: i.night,
+                source: i.source,
+            })
+            .collect();
+        let now = super::now();
+        let quote = Quote {
+            quote_id: Uuid::now_v7(),
+            listing_id: listing.id,
+            check_in: stay.check_in(),
+            check_out: stay.check_out(),
+            nights: stay.nights(),
+            guests,
+            currency,
+            line_items,
+            total_minor: total,
+            expires_at: now + self.ttl,
+        };
+        let record = QuoteRecord {
+            id: quote.quote_id,
+            listing_id: quote.listing_id,
+            account_id: viewer.map(|v| v.account_id.as_uuid()),
+            check_in: quote.check_in,
+            check_out: quote.check_out,
+            guests: i32::try_from(guests).unwrap_or(i32::MAX),
+            currency: quote.currency.clone(),
+            total_minor: quote.total_minor,
+            line_items: serde_json::to_string(&quote.line_items).unwrap_or_else(|_| "[]".into()),
+            created_at: now,
+            expires_at: quote.expires_at,
+        };
+        let mut conn = self.db.acquire().await?;
+        store::insert(conn.exec(), &record).await?;
+        Ok(quote)
+    }
+}

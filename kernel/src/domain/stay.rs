@@ -1,0 +1,110 @@
+//! Stays: a half-open range of nights `[check_in, check_out)` and a guest count.
+
+use chrono::NaiveDate;
+
+use super::{DomainError, Problems};
+
+/// The longest stay anyone can ask about, in nights.
+pub const MAX_NIGHTS: i64 = 365;
+
+/// A stay's dates: check-out strictly after check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StayRange {
+    check_in: NaiveDate,
+    check_out: NaiveDate,
+}
+
+impl StayRange {
+    /// Parses a range; a stay that ends on or before the day it starts is refused.
+    pub fn new(check_in: NaiveDate, check_out: NaiveDate) -> Result<Self, &'static str> {
+        if check_out <= check_in {
+            Err("must be after check_in")
+        } else if (check_out - check_in).num_days() > MAX_NIGHTS {
+            Err("the stay is longer than 365 nights")
+        } else {
+            Ok(Self {
+                check_in,
+                check_out,
+            })
+        }
+    }
+
+    /// Parses `check_in`/`check_out` query values, naming the bad field.
+    pub fn parse(check_in: Option<&str>, check_out: Option<&str>) -> Result<Self, DomainError> {
+        let mut problems = Problems::default();
+        let date = |problems: &mut Problems, field: &str, v: Option<&str>| match v {
+            None => {
+                problems.add(field, "is required (YYYY-MM-DD)");
+                None
+            }
+            Some(v) => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    problems.add(field, "must be a date like 2026-07-14");
+                    None
+                }
+            },
+        };
+        let ci = date(&mut problems, "check_in", check_in);
+        let co = date(&mut problems, "check_out", check_out);
+        if let (Some(ci), Some(co)) = (ci, co) {
+            match Self::new(ci, co) {
+                Ok(range) => return problems.finish().map(|()| range),
+                Err(message) => problems.add("check_out", message),
+            }
+        }
+        Err(problems
+            .finish()
+            .err()
+            .unwrap_or(DomainError::Invalid(vec![])))
+    }
+
+    /// First night.
+    pub fn check_in(&self) -> NaiveDate {
+        self.check_in
+    }
+
+    /// Departure day.
+    pub fn check_out(&self) -> NaiveDate {
+        self.check_out
+    }
+
+    /// Number of nights (at least 1).
+    pub fn nights(&self) -> u32 {
+        u32::try_from((self.check_out - self.check_in).num_days()).unwrap_or(0)
+    }
+
+    /// Every night, check-in first.
+    pub fn iter_nights(&self) -> impl Iterator<Item = NaiveDate> {
+        self.check_in.iter_days().take_while({
+            let end = self.check_out;
+            move |d| *d < end
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn a_stay_that_ends_on_the_day_it_starts_is_rejected() {
+        assert!(StayRange::new(d("2026-07-01"), d("2026-07-01")).is_err());
+        assert!(StayRange::new(d("2026-07-02"), d("2026-07-01")).is_err());
+    }
+
+    #[test]
+    fn nights_are_half_open() {
+        let stay = StayRange::new(d("2026-07-01"), d("2026-07-04")).expect("valid");
+        assert_eq!(stay.nights(), 3);
+        let nights: Vec<_> = stay.iter_nights().collect();
+        assert_eq!(
+            nights,
+            vec![d("2026-07-01"), d("2026-07-02"), d("2026-07-03")]
+        );
+    }
+}

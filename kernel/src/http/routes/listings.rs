@@ -1,0 +1,213 @@
+//! `/v1/listings`: listings, search, calendars and quotes.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::domain::calendar::{Calendar, CalendarUpdate};
+use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, SearchParams};
+use crate::domain::quotes::{Quote, QuoteParams};
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::extract::{ApiJson, ApiPath, AuthUser, MaybeAuthUser};
+use crate::http::AppState;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_listings, create_listing))
+        .routes(routes!(get_listing, update_listing, delete_listing))
+        .routes(routes!(get_calendar, update_calendar))
+        .routes(routes!(quote_stay))
+}
+
+/// Query parameters that fail to parse (a letter where a number goes) or are missing name the
+/// parameter: the text is "Failed to deserialize query string: <field>: <problem>" or
+/// "Failed to deserialize query string: missing field `<field>`".
+fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    let text = e.body_text();
+    let detail = text.split(": ").nth(1).unwrap_or_default();
+    let field = match detail.strip_prefix("missing field `") {
+        Some(rest) => rest.split('`').next().unwrap_or_default(),
+        None => detail.split_whitespace().next().unwrap_or_default(),
+    }
+    .to_owned();
+    ApiError::validation(vec![FieldError {
+        field,
+        message: text,
+    }])
+}
+
+/// Search published listings. Filters combine (AND); results come in a stable order, one page
+/// at a time; pass `next_cursor` back as `cursor` for the next page.
+#[utoipa::path(get, path = "/v1/listings", tag = "listings",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of listings", body = SearchPage),
+        (status = 422, description = "Invalid filters", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn search_listings(
+    State(state): State<AppState>,
+    query: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SearchPage>, ApiError> {
+    let Query(params) = query.map_err(query_rejection)?;
+    Ok(Json(state.listings.search(&params).await?))
+}
+
+/// Create a listing (hosts). It starts as a `draft` unless `status` says otherwise.
+#[utoipa::path(post, path = "/v1/listings", tag = "listings",
+    security(("bearer" = [])),
+    request_body = ListingInput,
+    responses(
+        (status = 201, description = "Created", body = Listing),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a host", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_listing(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiJson(input): ApiJson<ListingInput>,
+) -> Result<(StatusCode, Json<Listing>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.listings.create(&who, input).await?),
+    ))
+}
+
+/// A listing. Drafts are visible to their owner and admins only (404 for anyone else).
+#[utoipa::path(get, path = "/v1/listings/{id}", tag = "listings",
+    params(("id" = Uuid, Path, description = "Listing id")),
+    responses(
+        (status = 200, description = "The listing", body = Listing),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn get_listing(
+    State(state): State<AppState>,
+    MaybeAuthUser(viewer): MaybeAuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Listing>, ApiError> {
+    Ok(Json(state.listings.get(viewer.as_ref(), id).await?))
+}
+
+/// Change a listing (its owner or an admin).
+#[utoipa::path(patch, path = "/v1/listings/{id}", tag = "listings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    request_body = ListingPatch,
+    responses(
+        (status = 200, description = "Updated", body = Listing),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update_listing(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(patch): ApiJson<ListingPatch>,
+) -> Result<Json<Listing>, ApiError> {
+    Ok(Json(state.listings.update(&who, id, patch).await?))
+}
+
+/// Delete a listing (soft; its owner or an admin).
+#[utoipa::path(delete, path = "/v1/listings/{id}", tag = "listings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn delete_listing(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.listings.delete(&who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The calendar range.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarRange {
+    /// First night, YYYY-MM-DD.
+    pub from: NaiveDate,
+    /// The day after the last night (at most 366 days after `from`).
+    pub to: NaiveDate,
+}
+
+/// Per-night status and price of `[from, to)`.
+#[utoipa::path(get, path = "/v1/listings/{id}/calendar", tag = "listings",
+    params(("id" = Uuid, Path, description = "Listing id"), CalendarRange),
+    responses(
+        (status = 200, description = "The calendar", body = Calendar),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid range", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn get_calendar(
+    State(state): State<AppState>,
+    MaybeAuthUser(viewer): MaybeAuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    range: Result<Query<CalendarRange>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Calendar>, ApiError> {
+    let Query(range) = range.map_err(query_rejection)?;
+    Ok(Json(
+        state
+            .listings
+            .calendar(viewer.as_ref(), id, range.from, range.to)
+            .await?,
+    ))
+}
+
+/// Block or unblock nights and set or clear per-night prices (the owner or an admin).
+#[utoipa::path(put, path = "/v1/listings/{id}/calendar", tag = "listings",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Listing id")),
+    request_body = CalendarUpdate,
+    responses(
+        (status = 200, description = "The calendar over the changed span", body = Calendar),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid changes", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update_calendar(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(update): ApiJson<CalendarUpdate>,
+) -> Result<Json<Calendar>, ApiError> {
+    Ok(Json(
+        state.listings.update_calendar(&who, id, update).await?,
+    ))
+}
+
+/// Price a stay: base nightly rates, then the pricing-plugin chain. The quote holds until
+/// `expires_at`.
+#[utoipa::path(get, path = "/v1/listings/{id}/quote", tag = "listings",
+    params(("id" = Uuid, Path, description = "Listing id"), QuoteParams),
+    responses(
+        (status = 200, description = "The quote", body = Quote),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Dates unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid stay", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Pricing failed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn quote_stay(
+    State(state): State<AppState>,
+    MaybeAuthUser(viewer): MaybeAuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    query: Result<Query<QuoteParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Quote>, ApiError> {
+    let Query(params) = query.map_err(query_rejection)?;
+    Ok(Json(
+        state.quotes.quote(viewer.as_ref(), id, &params).await?,
+    ))
+}
