@@ -66,8 +66,9 @@ struct PricingInput {
 #[serde(untagged)]
 enum PaymentsInput {
     Webhook {
-        #[allow(dead_code)]
-        call: WebhookTag,
+        /// Only selects this shape: `"call": "parse_webhook"`.
+        #[serde(rename = "call")]
+        _call: WebhookTag,
         webhook: payments::Webhook,
     },
     Call(payments::PaymentCall),

@@ -279,3 +279,108 @@ async fn sighup_reloads_the_plugins_from_the_edited_file() {
         .expect("wait");
     assert!(exit.success());
 }
+
+#[test]
+fn plugins_check_lists_every_bundled_plugin_as_ok() {
+    let out = hearth()
+        .args(["plugins", "check", "--config"])
+        .arg(shipped_config())
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(shipped_config()).expect("config");
+    let ids: Vec<&str> = config
+        .lines()
+        .filter_map(|l| l.strip_prefix("id = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    assert!(ids.len() >= 8, "{ids:?}");
+    for id in ids {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_default();
+        assert!(row.ends_with("OK"), "`{id}` should be OK in:\n{stdout}");
+    }
+}
+
+#[test]
+fn plugins_check_fails_and_names_a_bad_plugin() {
+    use crate::helpers::plugin;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("hearth.toml");
+    let text = format!(
+        "[database]\nurl = \"sqlite::memory:\"\n[plugin_host]\ncache_dir = \"{}\"\n\n{}{}",
+        crate::helpers::plugin_cache_dir().display(),
+        plugin(
+            "fine",
+            "pricing",
+            "hearth_plugin_pricing_cleaning_fee",
+            "",
+            "amount_minor = 100"
+        ),
+        plugin("wrong", "pricing", "hearth_plugin_review_basic", "", ""),
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = hearth()
+        .args(["plugins", "check", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("fine ") && l.ends_with("OK")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("wrong ")
+            && l.contains("FAILED")
+            && l.contains("review-policy")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn plugin_run_prints_the_output_fuel_and_time() {
+    let dir = tempfile::tempdir().expect("dir");
+    let input = dir.path().join("input.json");
+    std::fs::write(
+        &input,
+        r#"{"stay": {"listing_id": "l1", "check_in": "2031-07-01", "check_out": "2031-07-04", "guests": 2, "country": "FR", "city": "Paris", "currency": "EUR"},
+            "items": [{"code": "nightly", "description": "Night", "amount": {"minor": 10000, "currency": "EUR"}, "source": "kernel"}]}"#,
+    )
+    .expect("write");
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, r#"{"percent_bp": 1400}"#).expect("write");
+    let wasm = crate::helpers::dist_dir().join("hearth_plugin_pricing_service_fee.wasm");
+    let out = hearth()
+        .args(["plugin", "run"])
+        .arg(&wasm)
+        .args(["--kind", "pricing", "--input"])
+        .arg(&input)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let items: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(items[0]["code"], "service-fee");
+    assert_eq!(items[0]["amount"]["minor"], 1400);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("fuel used: ") && stderr.contains(" ms"),
+        "{stderr}"
+    );
+}

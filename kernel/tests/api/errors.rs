@@ -123,3 +123,28 @@ async fn every_response_carries_a_request_id(app: TestApp) {
         .expect("sent");
     assert_eq!(res.headers()["x-request-id"], "trace-me-42");
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| {
+        c.server.cors_allowed_origins = vec!["https://app.example.com".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let preflight = |origin: &'static str| {
+        app.request(Method::OPTIONS, "/v1/me")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.expect("sent");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let other = preflight("https://evil.example.net").await.expect("sent");
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}
