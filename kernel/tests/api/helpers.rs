@@ -299,11 +299,18 @@ pub fn dist_dir() -> std::path::PathBuf {
 
 /// A `[[plugins]]` entry for a component in `plugins/dist`, pinned through its SHA256SUMS.
 /// `extra` holds more keys (`order = 5`, `capabilities = [...]`, `limits = {...}`); `config`
-/// is the body of `[plugins.config]`.
+/// is the body of `[plugins.config]`. Unless `extra` sets its own limits, the entry gets a
+/// generous wall-clock limit: tests share two busy cores with a debug build, and a timeout is
+/// only what a test asserts when it says so.
 pub fn plugin(id: &str, kind: &str, file: &str, extra: &str, config: &str) -> String {
     let dist = dist_dir();
+    let limits = if extra.contains("limits") {
+        ""
+    } else {
+        "limits = { timeout_ms = 5000 }\n"
+    };
     format!(
-        "[[plugins]]\nid = \"{id}\"\nkind = \"{kind}\"\npath = \"{}\"\nsha256_from = \"{}\"\n{extra}\n[plugins.config]\n{config}\n\n",
+        "[[plugins]]\nid = \"{id}\"\nkind = \"{kind}\"\npath = \"{}\"\nsha256_from = \"{}\"\n{limits}{extra}\n[plugins.config]\n{config}\n\n",
         dist.join(format!("{file}.wasm")).display(),
         dist.join("SHA256SUMS").display()
     )

@@ -336,7 +336,7 @@ async fn other_requests_are_served_while_looping_plugins_are_cut_off() {
         "slow-loop",
         "pricing",
         "hearth_test_guest_loop",
-        "limits = { fuel = 100000000000, timeout_ms = 400 }",
+        "limits = { fuel = 100000000000, timeout_ms = 3000 }",
         "",
     );
     let Some(app) = TestApp::spawn_with_plugins(Backend::Sqlite, &plugins).await else {
