@@ -464,10 +464,15 @@ async fn outbound_http_reaches_only_allowed_hosts() {
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
-        let app = axum::Router::new().route(
-            "/hello",
-            axum::routing::get(|| async { "hello from upstream" }),
-        );
+        let app = axum::Router::new()
+            .route(
+                "/hello",
+                axum::routing::get(|| async { "hello from upstream" }),
+            )
+            .route(
+                "/big",
+                axum::routing::get(|| async { "x".repeat(2 * 1024 * 1024) }),
+            );
         let _ = axum::serve(listener, app).await;
     });
     let url = format!("url = \"http://127.0.0.1:{port}/hello\"");
@@ -483,6 +488,12 @@ async fn outbound_http_reaches_only_allowed_hosts() {
         "hearth_test_guest_http_probe",
         "order = 2\ncapabilities = [\"http\"]\nhttp_allow = [\"api.example.com\"]",
         &url,
+    ) + &plugin(
+        "oversized",
+        "pricing",
+        "hearth_test_guest_http_probe",
+        "order = 3\ncapabilities = [\"http\"]\nhttp_allow = [\"127.0.0.1\"]",
+        &format!("url = \"http://127.0.0.1:{port}/big\""),
     );
     let Some(app) = TestApp::spawn_with_plugins(Backend::Sqlite, &plugins).await else {
         return;
@@ -495,6 +506,10 @@ async fn outbound_http_reaches_only_allowed_hosts() {
             .contains("is not in this plugin's http_allow list"),
         "{}",
         priced.items[1].description
+    );
+    assert_eq!(
+        priced.items[2].description,
+        "error: response body is over the 1 MiB cap"
     );
 }
 

@@ -28,7 +28,7 @@ impl Host for CallState {
         for Header { name, value } in request.headers {
             builder = builder.header(name, value);
         }
-        let response = match builder.body(request.body).send().await {
+        let mut response = match builder.body(request.body).send().await {
             Ok(r) => r,
             Err(e) => return Ok(Err(format!("request failed: {e}"))),
         };
@@ -43,16 +43,20 @@ impl Host for CallState {
                 })
             })
             .collect();
-        let body = match response.bytes().await {
-            Ok(b) if b.len() <= MAX_RESPONSE => b.to_vec(),
-            Ok(b) => {
-                return Ok(Err(format!(
-                    "response body of {} bytes is over the 1 MiB cap",
-                    b.len()
-                )))
+        // Read at most the cap: a hostile upstream must not make the host buffer gigabytes.
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_RESPONSE {
+                        return Ok(Err("response body is over the 1 MiB cap".into()));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Ok(Err(format!("reading the response failed: {e}"))),
             }
-            Err(e) => return Ok(Err(format!("reading the response failed: {e}"))),
-        };
+        }
         Ok(Ok(Response {
             status,
             headers,
