@@ -1,6 +1,10 @@
 //! Login throttling: failed logins are counted per account (by a hash of the lower-cased email,
-//! whether or not the account exists, so a 429 reveals nothing) and per client address, in fixed
-//! windows kept in the cache (so every node sees the same counts when the cache is Redis).
+//! whether or not the account exists, so a 429 reveals nothing) and per client address, in the
+//! cache (so every node sees the same counts when the cache is Redis).
+//!
+//! Counting is a sliding window built from two fixed ones: the current window's count plus the
+//! previous window's count weighted by how much of it still overlaps the last `window` seconds
+//! (rounded up). So a window boundary neither forgives a burst nor lets through twice the limit.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -24,6 +28,39 @@ pub(super) struct LoginThrottle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RetryAfter(pub(super) u64);
 
+/// Where "now" falls: the current fixed window's index and the seconds elapsed in it.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    index: u64,
+    elapsed: u64,
+}
+
+/// The sliding count: `current` plus the overlapping share of `previous`, rounded up.
+fn sliding(current: u64, previous: u64, elapsed: u64, window: u64) -> u64 {
+    current + (previous * (window - elapsed)).div_ceil(window)
+}
+
+/// Seconds until the sliding count drops below `max`, with no new failures.
+fn retry_after(current: u64, previous: u64, elapsed: u64, window: u64, max: u64) -> u64 {
+    let mut t = 0;
+    // The count only falls, and by the end of the next window it is zero: a bounded search in
+    // whole seconds, at most two windows long.
+    while t < 2 * window {
+        let (c, p, e) = if elapsed + t < window {
+            (current, previous, elapsed + t)
+        } else if elapsed + t < 2 * window {
+            (0, current, elapsed + t - window)
+        } else {
+            (0, 0, 0)
+        };
+        if sliding(c, p, e, window) < max {
+            break;
+        }
+        t += 1;
+    }
+    t.max(1)
+}
+
 impl LoginThrottle {
     pub(super) fn new(counts: Namespace, config: &AuthConfig) -> Self {
         Self {
@@ -34,29 +71,45 @@ impl LoginThrottle {
         }
     }
 
-    fn window(&self) -> (u64, u64) {
+    fn clock(&self) -> Clock {
         let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
-        let index = now / self.window_secs;
-        let remaining = (index + 1) * self.window_secs - now;
-        (index, remaining.max(1))
+        Clock {
+            index: now / self.window_secs,
+            elapsed: now % self.window_secs,
+        }
     }
 
-    fn keys(&self, email: &str, client: IpAddr) -> (String, String) {
-        let (index, _) = self.window();
+    fn subjects(email: &str, client: IpAddr) -> [String; 2] {
         let account = hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()));
-        (
-            format!("acct:{account}:{index}"),
-            format!("addr:{client}:{index}"),
-        )
+        [format!("acct:{account}"), format!("addr:{client}")]
     }
 
-    /// Refuses when either count has reached its maximum in the current window.
+    /// Refuses when either sliding count has reached its maximum.
     pub(super) async fn check(&self, email: &str, client: IpAddr) -> Result<(), RetryAfter> {
-        let (account, address) = self.keys(email, client);
-        let over = self.counts.count(&account).await >= self.max_per_account
-            || self.counts.count(&address).await >= self.max_per_address;
-        if over {
-            Err(RetryAfter(self.window().1))
+        let clock = self.clock();
+        let limits = [self.max_per_account, self.max_per_address];
+        let mut wait = 0;
+        for (subject, max) in Self::subjects(email, client).iter().zip(limits) {
+            let current = self
+                .counts
+                .count(&format!("{subject}:{}", clock.index))
+                .await;
+            let previous = match clock.index.checked_sub(1) {
+                Some(i) => self.counts.count(&format!("{subject}:{i}")).await,
+                None => 0,
+            };
+            if sliding(current, previous, clock.elapsed, self.window_secs) >= max {
+                wait = wait.max(retry_after(
+                    current,
+                    previous,
+                    clock.elapsed,
+                    self.window_secs,
+                    max,
+                ));
+            }
+        }
+        if wait > 0 {
+            Err(RetryAfter(wait))
         } else {
             Ok(())
         }
@@ -64,9 +117,37 @@ impl LoginThrottle {
 
     /// Counts one failure against both the account and the address.
     pub(super) async fn record_failure(&self, email: &str, client: IpAddr) {
-        let (account, address) = self.keys(email, client);
-        let ttl = Duration::from_secs(self.window_secs);
-        self.counts.incr(&account, ttl).await;
-        self.counts.incr(&address, ttl).await;
+        let index = self.clock().index;
+        // Each window's counter must outlive the next window, which still weighs it.
+        let ttl = Duration::from_secs(2 * self.window_secs);
+        for subject in Self::subjects(email, client) {
+            self.counts.incr(&format!("{subject}:{index}"), ttl).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_boundary_does_not_forgive_recent_failures() {
+        // 5 failures late in the previous window still count in full just after the boundary.
+        assert_eq!(sliding(0, 5, 1, 900), 5);
+        // ...and fade as the previous window slides out.
+        assert_eq!(sliding(0, 5, 450, 900), 3);
+        assert_eq!(sliding(0, 5, 899, 900), 1);
+        assert_eq!(sliding(2, 0, 10, 900), 2);
+    }
+
+    #[test]
+    fn retry_after_is_when_the_sliding_count_drops_below_the_limit() {
+        // 5 of 5 in the current window, 100 s in: wait out the rest of it, then until the
+        // weighted remainder is below 5, i.e. as soon as it is 4 or less.
+        let t = retry_after(5, 0, 100, 900, 5);
+        assert_eq!(sliding(0, 5, t + 100 - 900, 900), 4);
+        assert_eq!(sliding(0, 5, t + 100 - 900 - 1, 900), 5);
+        // Already allowed: the minimum hint.
+        assert_eq!(retry_after(1, 0, 0, 900, 5), 1);
     }
 }
