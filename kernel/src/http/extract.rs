@@ -193,3 +193,36 @@ where
             .map_err(|e| ApiError::for_status(StatusCode::NOT_FOUND).detail(e.body_text()))
     }
 }
+
+/// Query parameters whose rejection (a letter where a number goes, a missing required
+/// parameter) is a 422 problem naming the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => {
+                // serde_urlencoded says "missing field `from`" or "<name>: <problem>".
+                let text = e.body_text();
+                let detail = text.split(": ").nth(1).unwrap_or_default();
+                let field = match detail.strip_prefix("missing field `") {
+                    Some(rest) => rest.split('`').next().unwrap_or_default(),
+                    None => detail.split_whitespace().next().unwrap_or_default(),
+                }
+                .to_owned();
+                Err(ApiError::validation(vec![FieldError {
+                    field,
+                    message: text,
+                }]))
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! `/v1/listings`: listings, search, calendars and quotes.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::domain::calendar::{Calendar, CalendarUpdate};
 use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, SearchParams};
 use crate::domain::quotes::{Quote, QuoteParams};
-use crate::http::error::{ApiError, FieldError, Problem};
-use crate::http::extract::{ApiJson, ApiPath, AuthUser, MaybeAuthUser};
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -22,23 +22,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_listing, update_listing, delete_listing))
         .routes(routes!(get_calendar, update_calendar))
         .routes(routes!(quote_stay))
-}
-
-/// Query parameters that fail to parse (a letter where a number goes) or are missing name the
-/// parameter: the text is "Failed to deserialize query string: <field>: <problem>" or
-/// "Failed to deserialize query string: missing field `<field>`".
-fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
-    let text = e.body_text();
-    let detail = text.split(": ").nth(1).unwrap_or_default();
-    let field = match detail.strip_prefix("missing field `") {
-        Some(rest) => rest.split('`').next().unwrap_or_default(),
-        None => detail.split_whitespace().next().unwrap_or_default(),
-    }
-    .to_owned();
-    ApiError::validation(vec![FieldError {
-        field,
-        message: text,
-    }])
 }
 
 /// Search published listings. Filters combine (AND); results come in a stable order, one page
@@ -51,9 +34,8 @@ fn query_rejection(e: axum::extract::rejection::QueryRejection) -> ApiError {
     ))]
 pub(crate) async fn search_listings(
     State(state): State<AppState>,
-    query: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    let Query(params) = query.map_err(query_rejection)?;
     Ok(Json(state.listings.search(&params).await?))
 }
 
@@ -155,9 +137,8 @@ pub(crate) async fn get_calendar(
     State(state): State<AppState>,
     MaybeAuthUser(viewer): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
-    range: Result<Query<CalendarRange>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(range): ApiQuery<CalendarRange>,
 ) -> Result<Json<Calendar>, ApiError> {
-    let Query(range) = range.map_err(query_rejection)?;
     Ok(Json(
         state
             .listings
@@ -204,9 +185,8 @@ pub(crate) async fn quote_stay(
     State(state): State<AppState>,
     MaybeAuthUser(viewer): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
-    query: Result<Query<QuoteParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(params): ApiQuery<QuoteParams>,
 ) -> Result<Json<Quote>, ApiError> {
-    let Query(params) = query.map_err(query_rejection)?;
     Ok(Json(
         state.quotes.quote(viewer.as_ref(), id, &params).await?,
     ))
