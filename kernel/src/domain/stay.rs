@@ -49,14 +49,13 @@ impl StayRange {
         let co = date(&mut problems, "check_out", check_out);
         if let (Some(ci), Some(co)) = (ci, co) {
             match Self::new(ci, co) {
-                Ok(range) => return problems.finish().map(|()| range),
+                Ok(range) => return Ok(range),
                 Err(message) => problems.add("check_out", message),
             }
         }
-        Err(problems
-            .finish()
-            .err()
-            .unwrap_or(DomainError::Invalid(vec![])))
+        // Some date was missing, malformed or out of order: `problems` says which.
+        problems.finish()?;
+        Err(DomainError::Invalid(Vec::new()))
     }
 
     /// First night.
