@@ -78,6 +78,42 @@ fn an_environment_override_with_a_bad_value_is_named() {
     assert!(stderr.contains("server.bind"), "{stderr}");
 }
 
+/// Runs `hearth admin create` with `env` and asserts it succeeded.
+fn create_admin(config: &Path, email: &str, env: &[(&str, &str)]) {
+    let mut cmd = hearth();
+    cmd.args(["admin", "create", "--email", email, "--config"])
+        .arg(config)
+        .env("HEARTH_ADMIN_PASSWORD", "an admin passphrase");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts `hearth serve` on a free port with `env`, in `dir`, and waits for /healthz.
+async fn serve(config: &Path, dir: &Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = free_port();
+    let mut cmd = hearth();
+    cmd.args(["serve", "--config"])
+        .arg(config)
+        .current_dir(dir)
+        .env("HEARTH_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = cmd.spawn().expect("serve starts");
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_for_health(&base).await, "the server answers /healthz");
+    (server, base)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -104,33 +140,9 @@ async fn serve_runs_on_the_embedded_default_with_an_admin_made_by_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let out = hearth()
-        .args(["admin", "create", "--email", "root@example.com", "--config"])
-        .arg(shipped_config())
-        .env("HEARTH_DATABASE__URL", &db)
-        .env("HEARTH_ADMIN_PASSWORD", "an admin passphrase")
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let port = free_port();
-    let mut server = hearth()
-        .arg("serve")
-        .arg("--config")
-        .arg(shipped_config())
-        .current_dir(dir.path())
-        .env("HEARTH_DATABASE__URL", &db)
-        .env("HEARTH_SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let base = format!("http://127.0.0.1:{port}");
-    assert!(wait_for_health(&base).await, "the server answers /healthz");
+    let env = [("HEARTH_DATABASE__URL", db.as_str())];
+    create_admin(&shipped_config(), "root@example.com", &env);
+    let (mut server, base) = serve(&shipped_config(), dir.path(), &env).await;
     let client = reqwest::Client::new();
 
     let res = client
@@ -203,28 +215,8 @@ async fn sighup_reloads_the_plugins_from_the_edited_file() {
         std::fs::write(&config_path, text).expect("write config");
     };
     write(20);
-    let out = hearth()
-        .args(["admin", "create", "--email", "ops@example.com", "--config"])
-        .arg(&config_path)
-        .env("HEARTH_ADMIN_PASSWORD", "an admin passphrase")
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let port = free_port();
-    let mut server = hearth()
-        .args(["serve", "--config"])
-        .arg(&config_path)
-        .env("HEARTH_SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let base = format!("http://127.0.0.1:{port}");
-    assert!(wait_for_health(&base).await);
+    create_admin(&config_path, "ops@example.com", &[]);
+    let (mut server, base) = serve(&config_path, dir.path(), &[]).await;
     let client = reqwest::Client::new();
     let login: Value = client
         .post(format!("{base}/v1/auth/login"))
