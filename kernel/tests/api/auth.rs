@@ -47,12 +47,7 @@ async fn register_login_me_logout_then_the_token_is_refused(app: TestApp) {
     assert_eq!(me["id"], created["id"]);
     assert_eq!(me["display_name"], "Test User");
 
-    let res = app
-        .request(Method::POST, "/v1/auth/logout")
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.logout(token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     let res = app.get("/v1/me", Some(token)).await;
@@ -60,12 +55,7 @@ async fn register_login_me_logout_then_the_token_is_refused(app: TestApp) {
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
 
     // The stored session is gone, not just the cached one.
-    let res = app
-        .request(Method::POST, "/v1/auth/logout")
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.logout(token).await;
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
 }
 

@@ -210,6 +210,15 @@ impl TestApp {
         self.send_json(Method::POST, path, token, body).await
     }
 
+    /// `POST /v1/auth/logout` with `token`.
+    pub async fn logout(&self, token: &str) -> Response {
+        self.request(Method::POST, "/v1/auth/logout")
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn register(&self, email: &str, password: &str) -> Response {
         self.post_json(
             "/v1/auth/register",

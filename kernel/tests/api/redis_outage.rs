@@ -2,7 +2,7 @@
 //! counted; readiness says so; and when Redis is back the cache is used again. Also: a logout on
 //! one node is seen at once on another node sharing the Redis.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{eventually, Backend, Link, TestApp};
@@ -12,12 +12,7 @@ async fn full_flow_succeeds(app: &TestApp) {
     let actor = app.actor(&email).await;
     let me = app.get("/v1/me", Some(&actor.token)).await;
     assert_eq!(me.status(), StatusCode::OK);
-    let res = app
-        .request(Method::POST, "/v1/auth/logout")
-        .bearer_auth(&actor.token)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.logout(&actor.token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         app.get("/v1/me", Some(&actor.token)).await.status(),
@@ -97,12 +92,7 @@ async fn a_logout_on_one_node_is_refused_at_once_on_another() {
         node_b.get("/v1/me", Some(&actor.token)).await.status(),
         StatusCode::OK
     );
-    let res = node_a
-        .request(Method::POST, "/v1/auth/logout")
-        .bearer_auth(&actor.token)
-        .send()
-        .await
-        .expect("sent");
+    let res = node_a.logout(&actor.token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         node_b.get("/v1/me", Some(&actor.token)).await.status(),
