@@ -1,18 +1,21 @@
 //! Hearth: the kernel of a plugin-extensible home-sharing marketplace backend.
 //!
 //! Code tour: `config` loads `hearth.toml`; `startup` builds the [`startup::Kernel`] and serves
-//! it; `http` is the REST surface; `auth`, `data` and `cache` are the primitives it stands on;
-//! `cli` is the `hearth` command.
+//! it; `http` is the REST surface; `auth`, `data`, `cache`, `bus` (events), `jobs`, `mail` and
+//! `plugins` are the primitives `domain` stands on; `cli` is the `hearth` command.
 
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bus;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod data;
 pub mod domain;
 pub mod http;
+pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod plugins;
 pub mod seed;

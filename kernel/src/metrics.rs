@@ -35,6 +35,25 @@ pub struct PluginLabels {
     pub plugin: String,
 }
 
+/// Labels of a subscriber's outcome with one event.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BusLabels {
+    /// The subscriber group.
+    pub group: &'static str,
+    /// `handled`, `duplicate` (a redelivery, skipped), `failed` (an attempt; it is retried) or
+    /// `dead` (given up after every attempt).
+    pub outcome: &'static str,
+}
+
+/// Labels of a job run's outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    /// The job kind.
+    pub kind: String,
+    /// `succeeded`, `retried`, `dead`, `lost` (the lease was taken over) or `released`.
+    pub outcome: &'static str,
+}
+
 /// The kernel's counters.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -51,6 +70,12 @@ pub struct Metrics {
     pub plugin_seconds: Family<PluginLabels, Counter<f64, AtomicU64>>,
     /// Total fuel consumed by plugin calls.
     pub plugin_fuel: Family<PluginLabels, Counter>,
+    /// Events the relay handed on (to in-process subscribers or the Redis stream).
+    pub bus_published: Counter,
+    /// Subscriber outcomes per event.
+    pub bus_events: Family<BusLabels, Counter>,
+    /// Job runs by outcome.
+    pub job_runs: Family<JobLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -99,8 +124,25 @@ impl Metrics {
             "Fuel consumed by plugin calls",
             plugin_fuel.clone(),
         );
+        let bus_published = Counter::default();
+        registry.register(
+            "bus_published",
+            "Committed events the outbox relay handed on",
+            bus_published.clone(),
+        );
+        let bus_events = Family::<BusLabels, Counter>::default();
+        registry.register(
+            "bus_events",
+            "Subscriber outcomes per event",
+            bus_events.clone(),
+        );
+        let job_runs = Family::<JobLabels, Counter>::default();
+        registry.register("job_runs", "Job runs by outcome", job_runs.clone());
         Self {
             registry: Arc::new(registry),
+            bus_published,
+            bus_events,
+            job_runs,
             cache_failures,
             login_failures,
             login_throttled,

@@ -7,14 +7,20 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
+use crate::bus::{Bus, Subscriber};
 use crate::cache::Cache;
 use crate::config::{Config, ConfigError};
 use crate::data::Database;
 use crate::domain::listings::Listings;
-use crate::domain::quotes::Quotes;
+use crate::domain::notifications::Notifications;
+use crate::domain::quotes::{PurgeExpiredQuotes, Quotes};
 use crate::http::{self, AppState};
+use crate::jobs::{JobHandler, Jobs, PruneHistory, Scheduler, Workers};
+use crate::mail::{Mailer, SendMail};
 use crate::metrics::Metrics;
 use crate::plugins::{LoadErrors, PluginHost, PluginSet};
 
@@ -37,6 +43,34 @@ pub struct Kernel {
     pub listings: Listings,
     /// Priced quotes.
     pub quotes: Quotes,
+    /// The durable job queue.
+    pub jobs: Jobs,
+    /// The event outbox relay and subscribers.
+    pub bus: Bus,
+    /// Inboxes, and the delivery of what notifier plugins render.
+    pub notifications: Notifications,
+    /// Outgoing email.
+    pub mailer: Mailer,
+    extra_job_handlers: Extensions,
+}
+
+impl std::fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extensions")
+            .field("subscribers", &self.subscribers.len())
+            .field("job_handlers", &self.job_handlers.len())
+            .finish()
+    }
+}
+
+/// Code run beside the kernel's own: extra bus subscribers and job handlers, for programs that
+/// embed the kernel as a library (and for tests).
+#[derive(Default, Clone)]
+pub struct Extensions {
+    /// Subscriber groups added to the kernel's.
+    pub subscribers: Vec<Arc<dyn Subscriber>>,
+    /// Job handlers added to the kernel's.
+    pub job_handlers: Vec<Arc<dyn JobHandler>>,
 }
 
 /// Why a plugin reload changed nothing.
@@ -56,6 +90,11 @@ pub enum ReloadError {
 impl Kernel {
     /// Connects to the database (applying pending migrations) and builds every service.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Extensions::default()).await
+    }
+
+    /// [`Kernel::build`] with `extensions` running beside the kernel's own code.
+    pub async fn build_with(config: Config, extensions: Extensions) -> anyhow::Result<Self> {
         let db = Database::connect(&config.database)
             .await
             .context("cannot open the database (database.url)")?;
@@ -64,12 +103,15 @@ impl Kernel {
         let cache =
             Cache::new(&config.cache, metrics.clone()).context("cannot set up the cache")?;
         let auth = Auth::new(db.clone(), &cache, &config.auth, metrics.clone());
-        let plugins = PluginHost::new(
+        let jobs = Jobs::new(db.clone(), &config.jobs);
+        let mailer = Mailer::new(&config.mail).context("cannot set up mail ([mail])")?;
+        let mut plugins = PluginHost::new(
             &config.plugin_host,
             &config.resolve(&config.plugin_host.cache_dir),
             cache.clone(),
             metrics.clone(),
         )?;
+        plugins.attach_jobs(jobs.clone());
         let set = plugins
             .load_set(&config.plugins, &config.base_dir())
             .await
@@ -84,6 +126,21 @@ impl Kernel {
             plugins.clone(),
             chrono::Duration::minutes(i64::try_from(config.quotes.ttl_minutes).unwrap_or(15)),
         );
+        let notifications = Notifications::new(
+            db.clone(),
+            jobs.clone(),
+            plugins.clone(),
+            mailer.clone(),
+            &config.notifications,
+        )
+        .context("cannot set up notifications ([notifications])")?;
+        let bus = Bus::new(
+            db.clone(),
+            &config.bus,
+            &config.cache,
+            metrics.clone(),
+            [vec![notifications.subscriber()], extensions.subscribers].concat(),
+        )?;
         Ok(Self {
             config,
             db,
@@ -93,7 +150,39 @@ impl Kernel {
             plugins,
             listings,
             quotes,
+            jobs,
+            bus,
+            notifications,
+            mailer,
+            extra_job_handlers: Extensions {
+                subscribers: Vec::new(),
+                job_handlers: extensions.job_handlers,
+            },
         })
+    }
+
+    /// Every job handler of the kernel.
+    pub fn job_handlers(&self) -> Vec<Arc<dyn JobHandler>> {
+        let mut handlers = self.notifications.job_handlers();
+        handlers.push(Arc::new(SendMail(self.mailer.clone())));
+        handlers.push(Arc::new(PurgeExpiredQuotes(self.db.clone())));
+        handlers.push(Arc::new(PruneHistory::new(
+            self.db.clone(),
+            self.config.jobs.retention_days,
+        )));
+        handlers.extend(self.extra_job_handlers.job_handlers.iter().cloned());
+        handlers
+    }
+
+    /// Starts the background side: the outbox relay and bus consumers, the job workers and the
+    /// scheduler. They stop, and running jobs drain, when `stop` is cancelled; await the handles.
+    pub async fn start_background(&self, stop: CancellationToken) -> Vec<JoinHandle<()>> {
+        let mut tasks = self.bus.start(stop.clone()).await;
+        let workers = Workers::new(self.jobs.clone(), self.job_handlers(), self.metrics.clone());
+        tasks.push(tokio::spawn(workers.run(stop.clone())));
+        let scheduler = Scheduler::new(self.jobs.clone(), &self.config.jobs);
+        tasks.push(tokio::spawn(scheduler.run(stop)));
+        tasks
     }
 
     /// Re-reads the configuration file and swaps in its `[[plugins]]` set once every plugin in
@@ -118,8 +207,13 @@ pub struct Application {
 impl Application {
     /// Builds the kernel and binds `server.bind` (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Extensions::default()).await
+    }
+
+    /// [`Application::build`] with `extensions` running beside the kernel's own code.
+    pub async fn build_with(config: Config, extensions: Extensions) -> anyhow::Result<Self> {
         let bind = config.server.bind;
-        let kernel = Arc::new(Kernel::build(config).await?);
+        let kernel = Arc::new(Kernel::build_with(config, extensions).await?);
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind} (server.bind)"))?;
@@ -164,6 +258,8 @@ impl Application {
         .with_graceful_shutdown(signal)
         .into_future();
         let reloader = tokio::spawn(reload_on_sighup(self.kernel.clone()));
+        let stop_background = CancellationToken::new();
+        let background = self.kernel.start_background(stop_background.clone()).await;
         let deadline = async move {
             // Only a signal starts the grace period; a dropped sender means the server ended.
             if stopping_rx.await.is_ok() {
@@ -177,6 +273,12 @@ impl Application {
             () = deadline => tracing::warn!(?grace, "grace period over; abandoning requests still in flight"),
         }
         reloader.abort();
+        // Jobs finish or are released within `jobs.shutdown_grace_secs`; events not yet
+        // handed on stay in the outbox for the next start.
+        stop_background.cancel();
+        for task in background {
+            let _ = task.await;
+        }
         self.kernel.db.close().await;
         tracing::info!("stopped");
         Ok(())

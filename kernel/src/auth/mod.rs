@@ -179,10 +179,18 @@ impl Auth {
             created_at: now,
             updated_at: now,
         };
-        let mut conn = self.db.acquire().await?;
-        accounts::insert(conn.exec(), &record)
+        let mut tx = self.db.begin().await?;
+        accounts::insert(tx.exec(), &record)
             .await
             .map_err(email_conflict)?;
+        let event = UserRegistered {
+            account_id: record.id,
+            email: &record.email,
+            display_name: &record.display_name,
+            role: &record.role,
+        };
+        crate::bus::record(tx.exec(), &event).await?;
+        tx.commit().await?;
         tracing::info!(account.id = %record.id, "account created");
         account_from(record)
     }
@@ -398,6 +406,22 @@ impl Auth {
 /// write accounts directly).
 pub async fn hash_password(password: &Password) -> Result<String, AuthError> {
     password::hash(password).await
+}
+
+/// `user_registered`: an account was created. Notifiers greet the new account (`account_id` is
+/// the recipient; `email` its address).
+#[derive(Debug, serde::Serialize)]
+struct UserRegistered<'a> {
+    account_id: uuid::Uuid,
+    email: &'a str,
+    display_name: &'a str,
+    role: &'a str,
+}
+
+impl crate::bus::DomainEvent for UserRegistered<'_> {
+    fn kind(&self) -> &str {
+        "user_registered"
+    }
 }
 
 fn email_conflict(e: DataError) -> AuthError {

@@ -5,9 +5,14 @@
 //! [`ConfigError`] that names the file (or environment variable), the dotted key and what was
 //! expected. Everything past [`Config::load`] is typed, so the rest of the kernel never re-checks.
 
+mod background;
 mod error;
 mod plugins;
 
+pub use background::{
+    BusConfig, CronSchedule, JobsConfig, MailConfig, MailTransportKind, NotificationsConfig,
+    SmtpTls, DEFAULT_SCHEDULES,
+};
 pub use error::ConfigError;
 pub use plugins::{
     Capability, OnError, PluginConfig, PluginHostConfig, PluginId, PluginKind, PluginLimits,
@@ -51,6 +56,18 @@ pub struct Config {
     /// `[quotes]`: priced quotes.
     #[serde(default)]
     pub quotes: QuotesConfig,
+    /// `[bus]`: the event outbox and its subscribers.
+    #[serde(default)]
+    pub bus: BusConfig,
+    /// `[jobs]`: durable background jobs and timers.
+    #[serde(default)]
+    pub jobs: JobsConfig,
+    /// `[mail]`: outgoing email.
+    #[serde(default)]
+    pub mail: MailConfig,
+    /// `[notifications]`: delivery of notifier plugins' messages.
+    #[serde(default)]
+    pub notifications: NotificationsConfig,
     /// `[plugin_host]`: the WebAssembly engine.
     #[serde(default)]
     pub plugin_host: PluginHostConfig,
@@ -388,6 +405,7 @@ impl Config {
             );
         }
         self.check_plugins(file)?;
+        self.check_background(file)?;
         for origin in &self.server.cors_allowed_origins {
             let ok = url::Url::parse(origin)
                 .map(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/")
@@ -448,6 +466,75 @@ impl Config {
             if !p.http_allow.is_empty() && !p.capabilities.contains(&Capability::Http) {
                 return invalid(at("http_allow"), "the `http` capability to be granted too");
             }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn check_background(&self, file: Option<&Path>) -> Result<(), ConfigError> {
+        let invalid =
+            |key: &str, expected: &str| Err(ConfigError::invalid(file, key, expected.to_owned()));
+        let (bus, jobs) = (&self.bus, &self.jobs);
+        if bus.poll_interval_ms == 0 || bus.batch_size == 0 || bus.max_attempts == 0 {
+            return invalid(
+                "bus",
+                "poll_interval_ms, batch_size and max_attempts of at least 1",
+            );
+        }
+        if bus.reclaim_idle_secs == 0 {
+            return invalid("bus.reclaim_idle_secs", "at least 1 second");
+        }
+        if jobs.concurrency == 0 || jobs.poll_interval_ms == 0 || jobs.max_attempts == 0 {
+            return invalid(
+                "jobs",
+                "concurrency, poll_interval_ms and max_attempts of at least 1",
+            );
+        }
+        if jobs.lease_secs < 3 {
+            return invalid("jobs.lease_secs", "at least 3 seconds");
+        }
+        if jobs.retention_days == 0 {
+            return invalid("jobs.retention_days", "at least 1 day");
+        }
+        if jobs.backoff_base_ms == 0 {
+            return invalid("jobs.backoff_base_ms", "at least 1 ms");
+        }
+        for name in jobs.schedules.keys() {
+            if !DEFAULT_SCHEDULES.iter().any(|(known, _)| known == name) {
+                let names: Vec<_> = DEFAULT_SCHEDULES.iter().map(|(n, _)| *n).collect();
+                return invalid(
+                    &format!("jobs.schedules.{name}"),
+                    &format!("one of the kernel's schedules: {}", names.join(", ")),
+                );
+            }
+        }
+        let mail = &self.mail;
+        if mail.transport == MailTransportKind::Smtp {
+            if mail.smtp_host.is_empty() {
+                return invalid(
+                    "mail.smtp_host",
+                    "a host name, required for `transport = \"smtp\"`",
+                );
+            }
+            if mail.smtp_username.is_some() != mail.smtp_password.is_some() {
+                return invalid(
+                    "mail.smtp_password",
+                    "both `smtp_username` and `smtp_password`, or neither",
+                );
+            }
+        }
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid(
+                "mail.from",
+                "a mailbox such as `Hearth <no-reply@example.com>`",
+            );
+        }
+        if mail.timeout_ms == 0 || self.notifications.webhook_timeout_ms == 0 {
+            return invalid(
+                "mail.timeout_ms",
+                "timeouts (mail.timeout_ms, notifications.webhook_timeout_ms) of at least 1 ms",
+            );
         }
         Ok(())
     }

@@ -74,6 +74,10 @@ refused!(
     bad_cors_origin,
     syntax_error,
     bad_log_level,
+    bad_cron_schedule,
+    unknown_schedule,
+    bad_mail_from,
+    smtp_password_without_user,
 );
 
 #[test]

@@ -8,7 +8,10 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod events;
+pub mod jobs;
 pub mod listings;
+pub mod notifications;
 pub mod quotes;
 pub mod sessions;
 
@@ -25,6 +28,13 @@ use crate::config::{DatabaseBackend, DatabaseConfig};
 /// Migrations, embedded in the binary so `hearth migrate` needs no source tree.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The current time at the precision both databases store (microseconds), so what a write
+/// returns is exactly what a later read returns.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
 
 /// Errors from the data layer. Constraint violations that callers act on are mapped to their own
 /// domain errors where the query runs; what reaches this type is mostly infrastructure.
@@ -194,10 +204,13 @@ impl Database {
         })
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
+    /// every transaction here writes, and a deferred one that read first cannot upgrade once
+    /// another connection has written meanwhile (`SQLITE_BUSY`, which the busy timeout does not
+    /// cover). Waiting for the lock at the start is covered.
     pub async fn begin(&self) -> Result<Tx, DataError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

@@ -56,3 +56,11 @@ pub async fn find(exec: Exec<'_>, id: Uuid) -> Result<Option<QuoteRecord>, DataE
         dispatch!(exec, c => sqlx::query_as::<_, QuoteRecord>(sql).bind(id).fetch_optional(&mut *c).await)?,
     )
 }
+
+/// Deletes quotes that expired before `cutoff`; how many.
+#[tracing::instrument(skip_all)]
+pub async fn delete_expired(exec: Exec<'_>, cutoff: DateTime<Utc>) -> Result<u64, DataError> {
+    let sql = "DELETE FROM quotes WHERE expires_at < $1";
+    let done = dispatch!(exec, c => sqlx::query(sql).bind(cutoff).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(done)
+}

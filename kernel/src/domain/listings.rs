@@ -504,17 +504,11 @@ struct Cursor {
 
 impl Cursor {
     fn encode(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(self).unwrap_or_default())
+        super::cursor::encode(self)
     }
 
     fn decode(s: &str) -> Option<Self> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()?;
-        serde_json::from_slice(&bytes).ok()
+        super::cursor::decode(s)
     }
 }
 
@@ -668,6 +662,10 @@ impl Listings {
         );
         let mut tx = self.db.begin().await?;
         store::insert(tx.exec(), &record, &amenity_names(&input)).await?;
+        crate::bus::record(tx.exec(), &ListingEvent::new("listing_created", &record)).await?;
+        if record.status == "published" {
+            crate::bus::record(tx.exec(), &ListingEvent::new("listing_published", &record)).await?;
+        }
         tx.commit().await?;
         self.invalidate(record.id).await;
         from_record(record)
@@ -732,6 +730,10 @@ impl Listings {
         );
         let mut tx = self.db.begin().await?;
         store::update(tx.exec(), &record, &amenity_names(&input)).await?;
+        crate::bus::record(tx.exec(), &ListingEvent::new("listing_updated", &record)).await?;
+        if record.status == "published" && current.status != ListingStatus::Published {
+            crate::bus::record(tx.exec(), &ListingEvent::new("listing_published", &record)).await?;
+        }
         tx.commit().await?;
         self.invalidate(id).await;
         from_record(record)
@@ -739,9 +741,19 @@ impl Listings {
 
     /// Soft-deletes a listing (owner or admin).
     pub async fn delete(&self, who: &Principal, id: Uuid) -> Result<(), DomainError> {
-        self.get_managed(who, id).await?;
-        let mut conn = self.db.acquire().await?;
-        store::soft_delete(conn.exec(), id, now()).await?;
+        let listing = self.get_managed(who, id).await?;
+        let mut tx = self.db.begin().await?;
+        store::soft_delete(tx.exec(), id, now()).await?;
+        let event = ListingEvent {
+            kind: "listing_deleted",
+            listing_id: id,
+            account_id: listing.host_id,
+            title: &listing.title,
+            city: &listing.city,
+            country: &listing.country,
+        };
+        crate::bus::record(tx.exec(), &event).await?;
+        tx.commit().await?;
         self.invalidate(id).await;
         Ok(())
     }
@@ -795,8 +807,38 @@ impl Listings {
     }
 }
 
-/// The current time at the precision both databases store (microseconds), so a listing a write
-/// returns is the listing a later read returns.
+/// `listing_created`, `listing_updated`, `listing_published` (became visible) and
+/// `listing_deleted`. `account_id` is the host, whom notifiers address.
+#[derive(Debug, Serialize)]
+struct ListingEvent<'a> {
+    #[serde(skip)]
+    kind: &'static str,
+    listing_id: Uuid,
+    account_id: Uuid,
+    title: &'a str,
+    city: &'a str,
+    country: &'a str,
+}
+
+impl<'a> ListingEvent<'a> {
+    fn new(kind: &'static str, r: &'a ListingRecord) -> Self {
+        Self {
+            kind,
+            listing_id: r.id,
+            account_id: r.host_id,
+            title: &r.title,
+            city: &r.city,
+            country: &r.country,
+        }
+    }
+}
+
+impl crate::bus::DomainEvent for ListingEvent<'_> {
+    fn kind(&self) -> &str {
+        self.kind
+    }
+}
+
 /// A city as search compares it: trimmed and lower-cased with Unicode rules (so `évora`
 /// finds `Évora` on both databases).
 pub(crate) fn city_key(city: &str) -> String {

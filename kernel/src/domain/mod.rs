@@ -4,8 +4,10 @@
 //! never sees HTTP.
 
 pub mod calendar;
+mod cursor;
 pub mod listings;
 pub mod money;
+pub mod notifications;
 pub mod quotes;
 pub mod stay;
 
@@ -13,12 +15,7 @@ use crate::auth::AuthError;
 use crate::data::DataError;
 use crate::plugins::PluginCallError;
 
-/// The current time at the precision both databases store (microseconds), so what a write
-/// returns is exactly what a later read returns.
-pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    chrono::Utc::now().trunc_subsecs(6)
-}
+pub(crate) use crate::data::now;
 
 /// A problem with one field of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]

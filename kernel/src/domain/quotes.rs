@@ -218,3 +218,27 @@ impl Quotes {
         Ok(quote)
     }
 }
+
+/// The scheduled job that deletes quotes a day after they expired (a booking made from a quote
+/// has copied its price by then).
+#[derive(Debug, Clone)]
+pub struct PurgeExpiredQuotes(pub Database);
+
+impl crate::jobs::JobHandler for PurgeExpiredQuotes {
+    fn kind(&self) -> &'static str {
+        "purge_expired_quotes"
+    }
+
+    fn run<'a>(
+        &'a self,
+        _run: &'a crate::jobs::JobRun,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), crate::jobs::JobError>> {
+        Box::pin(async move {
+            let mut conn = self.0.acquire().await?;
+            let cutoff = super::now() - chrono::Duration::days(1);
+            let purged = store::delete_expired(conn.exec(), cutoff).await?;
+            tracing::info!(purged, "expired quotes purged");
+            Ok(())
+        })
+    }
+}

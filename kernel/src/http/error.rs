@@ -250,6 +250,7 @@ impl From<DomainError> for ApiError {
                 let code = match what {
                     "listing" => "listing_not_found",
                     "quote" => "quote_not_found",
+                    "notification" => "notification_not_found",
                     _ => "not_found",
                 };
                 Self::new(StatusCode::NOT_FOUND, code, "Not found")

@@ -44,6 +44,7 @@ impl Deref for AppState {
         (name = "auth", description = "Accounts and sessions"),
         (name = "accounts", description = "The caller's own account"),
         (name = "listings", description = "Listings, search, calendars and quotes"),
+        (name = "notifications", description = "The caller's in-app inbox"),
         (name = "admin", description = "Operator actions (admin role)"),
         (name = "meta", description = "Health, readiness, metrics and this document"),
     )
@@ -72,6 +73,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::auth::routes())
         .merge(routes::accounts::routes())
         .merge(routes::listings::routes())
+        .merge(routes::notifications::routes())
         .merge(routes::admin::routes())
         .merge(routes::plugins::routes())
         .merge(routes::meta::routes())

@@ -30,13 +30,11 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use prometheus_client::metrics::counter::Counter;
 use serde::Serialize;
-use tokio::sync::broadcast;
 use wasmtime::component::Linker;
 use wasmtime::Engine;
 
 pub use self::call::CallCost;
 use self::call::{CallState, PluginContext};
-pub use self::host::PublishedEvent;
 use crate::cache::Cache;
 use crate::config::{
     Capability, OnError, PluginConfig, PluginHostConfig, PluginId, PluginKind, PluginLimits,
@@ -192,8 +190,11 @@ pub const OUTCOMES: [&str; 7] = [
 /// Kernel services host imports reach, shared by every plugin.
 #[derive(Debug, Clone)]
 pub(crate) struct HostServices {
-    pub(crate) events: broadcast::Sender<PublishedEvent>,
     pub(crate) http: reqwest::Client,
+    /// The kernel's job queue (and through it the database): where `mail.send` queues
+    /// messages and `events.publish` writes to the outbox. Offline commands have none, and
+    /// those capabilities answer with an error.
+    pub(crate) jobs: Option<crate::jobs::Jobs>,
 }
 
 /// What an operator sees of a loaded plugin.
@@ -404,7 +405,6 @@ impl PluginHost {
     ) -> Result<Self, PluginHostError> {
         let engine = engine::engine(config, cache_dir)?;
         let linker = engine::linker(&engine)?;
-        let (events, _) = broadcast::channel(1024);
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
@@ -414,22 +414,23 @@ impl PluginHost {
             engine,
             linker,
             current: ArcSwap::from_pointee(PluginSet::default()),
-            services: HostServices { events, http },
+            services: HostServices { http, jobs: None },
             cache,
             metrics,
             reloading: tokio::sync::Mutex::new(()),
         })
     }
 
+    /// Connects plugins granted `mail` and `events` to the kernel's job queue and outbox (applies
+    /// to plugins loaded after).
+    pub fn attach_jobs(&mut self, jobs: crate::jobs::Jobs) {
+        self.services.jobs = Some(jobs);
+    }
+
     /// The current set. Hold the `Arc` for the duration of a use: a reload meanwhile does not
     /// affect it.
     pub fn current(&self) -> Arc<PluginSet> {
         self.current.load_full()
-    }
-
-    /// Events published by plugins with the `events` capability.
-    pub fn subscribe_events(&self) -> broadcast::Receiver<PublishedEvent> {
-        self.services.events.subscribe()
     }
 
     /// Loads every entry independently and reports each one's outcome, in configuration order

@@ -376,3 +376,153 @@ fn plugin_run_prints_the_output_fuel_and_time() {
         "{stderr}"
     );
 }
+
+/// Two `hearth serve` processes against one PostgreSQL and one Redis (Redis Streams consumer
+/// groups): 1,000 events committed to the outbox are each handled exactly once by the
+/// `notifications` group, the work is shared by both processes, and each event becomes exactly
+/// one inbox message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_processes_handle_each_of_1000_events_once_per_group() {
+    use hearth::bus::{self, DomainEvent};
+    use hearth::config::{DatabaseConfig, DatabaseUrl};
+    use hearth::data::Database;
+
+    use crate::helpers::{plugin, Backend, Stores};
+
+    #[derive(serde::Serialize)]
+    struct Ping {
+        account_id: String,
+        n: u32,
+    }
+    impl DomainEvent for Ping {
+        fn kind(&self) -> &str {
+            "test_ping"
+        }
+    }
+
+    let Some(stores) = Stores::fresh(Backend::Postgres).await else {
+        return;
+    };
+    let redis_url = stores.redis_url.clone().expect("redis");
+    let config = stores.config_path();
+    let text = format!(
+        "{}\n[cache]\nbackend = \"redis\"\nredis_url = \"{redis_url}\"\nkey_prefix = \"{}\"\n",
+        stores.config_text(&plugin(
+            "notify-inbox",
+            "notifier",
+            "hearth_plugin_notify_inbox",
+            "",
+            ""
+        )),
+        stores.redis_prefix
+    );
+    std::fs::write(&config, text).expect("write config");
+    let dir = config.parent().expect("dir").to_path_buf();
+    // One after the other, so only the first applies the migrations.
+    let (mut one, base_one) = serve(&config, &dir, &[]).await;
+    let (mut two, base_two) = serve(&config, &dir, &[]).await;
+
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{base_one}/v1/auth/register"))
+        .json(&json!({ "email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let account: Value = res.json().await.expect("json");
+    let account_id = account["id"].as_str().expect("id").to_owned();
+
+    let db = Database::connect(&DatabaseConfig {
+        url: DatabaseUrl::parse(&stores.database_url).expect("url"),
+        max_connections: 2,
+        busy_timeout_ms: 5000,
+    })
+    .await
+    .expect("connect");
+    for batch in 0..50 {
+        let mut tx = db.begin().await.expect("begin");
+        for i in 0..20 {
+            let ping = Ping {
+                account_id: account_id.clone(),
+                n: batch * 20 + i,
+            };
+            bus::record(tx.exec(), &ping).await.expect("record");
+        }
+        tx.commit().await.expect("commit");
+    }
+
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.acquire().await.expect("connection");
+            match conn.exec() {
+                hearth::data::Exec::Postgres(c) => {
+                    sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await
+                }
+                hearth::data::Exec::Sqlite(c) => {
+                    sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await
+                }
+            }
+            .expect("count")
+        }
+    };
+    let inbox = "SELECT COUNT(*) FROM notifications WHERE kind = 'test_ping'";
+    let mut arrived = 0;
+    for _ in 0..600 {
+        arrived = count(inbox).await;
+        if arrived >= 1000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(arrived, 1000, "every event became an inbox message");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(inbox).await, 1000, "and only one each");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM event_receipts WHERE subscriber = 'notifications'").await,
+        1001,
+        "the 1,000 pings and the registration"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'succeeded'").await,
+        1001
+    );
+
+    // Per-process counters: handled once in total, shared by both, never twice.
+    let handled = |metrics: &str, outcome: &str| -> u64 {
+        let key =
+            format!("hearth_bus_events_total{{group=\"notifications\",outcome=\"{outcome}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let mut totals = Vec::new();
+    for base in [&base_one, &base_two] {
+        let metrics = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .expect("text");
+        assert_eq!(handled(&metrics, "duplicate"), 0, "{metrics}");
+        totals.push(handled(&metrics, "handled"));
+    }
+    println!("handled per process: {totals:?}");
+    assert_eq!(totals.iter().sum::<u64>(), 1001);
+    assert!(
+        totals.iter().all(|n| *n > 0),
+        "both processes consume: {totals:?}"
+    );
+
+    for server in [&mut one, &mut two] {
+        let _ = Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status();
+        let _ = server.wait();
+    }
+}

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hearth::config::{CacheBackendKind, Config};
-use hearth::startup::{Application, Kernel};
+use hearth::data::Exec;
+use hearth::startup::{Application, Extensions, Kernel};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -139,11 +140,35 @@ impl TestApp {
         plugins: &str,
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
+        Self::spawn_extended(stores, plugins, tweak, Extensions::default()).await
+    }
+
+    /// [`TestApp::spawn_configured`] with extra bus subscribers and job handlers.
+    pub async fn spawn_extended(
+        stores: Stores,
+        plugins: &str,
+        tweak: impl FnOnce(&mut Config),
+        extensions: Extensions,
+    ) -> Self {
+        if let Ok(filter) = std::env::var("HEARTH_TEST_LOG") {
+            // Logs for debugging a test: HEARTH_TEST_LOG=hearth=debug cargo test -- --nocapture
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let path = stores.config_path();
         std::fs::write(&path, stores.config_text(plugins)).expect("write config");
         let mut config = Config::load(&path).expect("test config loads");
         config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.server.shutdown_grace_secs = 5;
+        // Background work at test speed: quick polls and short retry delays.
+        config.bus.poll_interval_ms = 20;
+        config.bus.retry_base_ms = 5;
+        config.jobs.poll_interval_ms = 20;
+        config.jobs.backoff_base_ms = 20;
+        config.jobs.backoff_max_secs = 1;
+        config.jobs.shutdown_grace_secs = 2;
         let redis = match &stores.redis_url {
             Some(url) => {
                 let proxy = RedisProxy::start(url).await;
@@ -155,7 +180,7 @@ impl TestApp {
             None => None,
         };
         tweak(&mut config);
-        let app = Application::build(config)
+        let app = Application::build_with(config, extensions)
             .await
             .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -445,6 +470,22 @@ where
     false
 }
 
+/// Retries `check` every 50 ms until it returns true or `timeout` passes.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
+
 /// Runs each named test body on both backends: `mod sqlite { fn name }` and `mod postgres { fn name }`.
 #[macro_export]
 macro_rules! on_both_backends {
@@ -466,6 +507,50 @@ macro_rules! on_both_backends {
                     if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
                         super::$name(app).await;
                     }
+                }
+            )*
+        }
+    };
+}
+
+/// Runs a `SELECT COUNT(*) ...` (or any single-integer query) on the app's database.
+pub async fn sql_count(app: &TestApp, sql: &str) -> i64 {
+    let mut conn = app.kernel.db.acquire().await.expect("connection");
+    match conn.exec() {
+        Exec::Sqlite(c) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await,
+        Exec::Postgres(c) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await,
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs a statement on the app's database (to stage what a test cannot do through the API).
+pub async fn sql_exec(app: &TestApp, sql: &str) {
+    let mut conn = app.kernel.db.acquire().await.expect("connection");
+    match conn.exec() {
+        Exec::Sqlite(c) => sqlx::query(sql).execute(&mut *c).await.map(|_| ()),
+        Exec::Postgres(c) => sqlx::query(sql).execute(&mut *c).await.map(|_| ()),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Like [`on_both_backends!`] for tests that build their own app: each named `async fn(Backend)`
+/// runs as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
                 }
             )*
         }

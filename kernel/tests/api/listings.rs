@@ -87,7 +87,7 @@ on_both_backends_with_plugins!(
 // ---------------------------------------------------------------------------------------------
 
 /// A valid, published listing body in Paris at 100.00 EUR a night, with `overrides` merged in.
-fn listing(overrides: Value) -> Value {
+pub(crate) fn listing(overrides: Value) -> Value {
     let mut body = json!({
         "title": "Sunny flat",
         "description": "Close to everything.",
@@ -115,7 +115,7 @@ fn listing(overrides: Value) -> Value {
 }
 
 /// A fresh guest who became a host.
-async fn host(app: &TestApp) -> Actor {
+pub(crate) async fn host(app: &TestApp) -> Actor {
     let actor = app.guest().await;
     let res = app
         .post_json("/v1/me/host", Some(&actor.token), &json!({}))
@@ -125,7 +125,7 @@ async fn host(app: &TestApp) -> Actor {
 }
 
 /// Creates a listing from [`listing`]`(overrides)` and returns it.
-async fn create(app: &TestApp, owner: &Actor, overrides: Value) -> Value {
+pub(crate) async fn create(app: &TestApp, owner: &Actor, overrides: Value) -> Value {
     let res = app
         .post_json("/v1/listings", Some(&owner.token), &listing(overrides))
         .await;
@@ -135,7 +135,7 @@ async fn create(app: &TestApp, owner: &Actor, overrides: Value) -> Value {
     body
 }
 
-fn id(listing: &Value) -> String {
+pub(crate) fn id(listing: &Value) -> String {
     listing["id"].as_str().expect("id").to_owned()
 }
 
@@ -278,7 +278,7 @@ fn nights(calendar: &Value) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-async fn quote_raw(
+pub(crate) async fn quote_raw(
     app: &TestApp,
     token: Option<&str>,
     id: &str,

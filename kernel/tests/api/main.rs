@@ -1,11 +1,15 @@
 //! API tests: the real application on port 0, on SQLite and on PostgreSQL + Redis.
 
 mod auth;
+mod bus;
 mod cli;
 mod errors;
 mod helpers;
+mod jobs;
 mod listings;
+mod notifications;
 mod openapi;
 mod plugins;
 mod redis_outage;
 mod shutdown;
+mod sinks;

@@ -11,7 +11,8 @@ use hearth::plugins::PluginCallError;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, plugin, Backend, Stores, TestApp};
+use crate::helpers::{assert_problem, plugin, sql_count, wait_until, Backend, Stores, TestApp};
+use crate::sinks::SmtpSink;
 
 fn stay(nights: i64) -> Stay {
     let check_in = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
@@ -423,13 +424,19 @@ async fn granted_capabilities_reach_the_kernel() {
         "probe",
         "pricing",
         "hearth_test_guest_capabilities",
-        "capabilities = [\"log\", \"clock\", \"cache\", \"events\"]",
+        "capabilities = [\"log\", \"clock\", \"cache\", \"events\", \"mail\"]",
         "",
     );
-    let Some(app) = TestApp::spawn_with_plugins(Backend::Sqlite, &plugins).await else {
+    let sink = SmtpSink::start().await;
+    let Some(stores) = Stores::fresh(Backend::Sqlite).await else {
         return;
     };
-    let mut events = app.kernel.plugins.subscribe_events();
+    let port = sink.port;
+    let app = TestApp::spawn_configured(stores, &plugins, |c| {
+        c.mail.transport = hearth::config::MailTransportKind::Smtp;
+        c.mail.smtp_port = port;
+    })
+    .await;
     let s = stay(1);
     let before = chrono::Utc::now().timestamp_millis();
     let first = chain(&app, &s, vec![]).await.expect("priced");
@@ -451,10 +458,30 @@ async fn granted_capabilities_reach_the_kernel() {
         .and_then(|c| c.parse().ok())
         .expect("clock");
     assert!(clock >= before, "the clock is the host's");
-    let event = events.recv().await.expect("event");
-    assert_eq!(event.plugin.as_str(), "probe");
-    assert_eq!(event.topic, "probe.called");
-    assert_eq!(event.payload["calls"], 1);
+    // The mail was queued as a job and sent through the kernel's SMTP transport.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            !sink.messages().is_empty()
+        })
+        .await,
+        "the SMTP sink gets the plugin's mail"
+    );
+    let mail = &sink.messages()[0];
+    assert_eq!(mail.to, ["probe@example.com"]);
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("capabilities probe")
+    );
+    // The event went through the outbox, namespaced by the plugin's id.
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM events WHERE kind = 'plugin.probe.probe.called' \
+             AND payload IN ('{\"calls\":1}', '{\"calls\":2}')"
+        )
+        .await,
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

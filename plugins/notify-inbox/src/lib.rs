@@ -23,6 +23,7 @@ fn subject(kind: &str) -> String {
         "booking_requested" => "New booking request".into(),
         "booking_confirmed" => "Your booking is confirmed".into(),
         "booking_cancelled" => "A booking was cancelled".into(),
+        "listing_published" => "Your listing is live".into(),
         other => other.replace('_', " "),
     }
 }
@@ -93,6 +94,22 @@ mod tests {
         assert_eq!(out[0].recipient.as_deref(), Some("a1"));
         assert_eq!(out[0].channel, Channel::Inbox);
         assert_eq!(out[0].subject, "Welcome to Hearth");
+    }
+
+    #[test]
+    fn a_published_listing_tells_its_host_it_is_live() {
+        let out = run::<Inbox>(
+            json!({}),
+            &event(
+                "listing_published",
+                json!({ "recipient_id": "h1", "display_name": "Grace", "title": "Loft" }),
+            ),
+        )
+        .expect("ok");
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].recipient.as_deref(), Some("h1"));
+        assert_eq!(out[0].subject, "Your listing is live");
+        assert_eq!(out[0].body, "Hi Grace, your listing is live.");
     }
 
     #[test]

@@ -9,13 +9,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use axum::http::StatusCode;
+
 use crate::auth::{Account, Role};
+use crate::http::error::FieldError;
 use crate::http::error::{ApiError, Problem};
-use crate::http::extract::{AdminUser, ApiJson, ApiPath};
+use crate::http::extract::{AdminUser, ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
+use crate::jobs::{JobView, Overview, Retried};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(set_account_role))
+    OpenApiRouter::new()
+        .routes(routes!(set_account_role))
+        .routes(routes!(jobs_overview))
+        .routes(routes!(retry_job))
 }
 
 /// A role to give an account.
@@ -74,4 +81,75 @@ pub(crate) async fn set_account_role(
     Ok(Json(
         state.auth.set_role(id.into(), body.role).await?.into(),
     ))
+}
+
+/// `GET /v1/admin/jobs` parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct JobsParams {
+    /// How many dead letters to list, 1-500 (default 50).
+    pub dead_limit: Option<u32>,
+}
+
+/// Job counts by state and the latest dead-lettered jobs with their last error.
+#[utoipa::path(
+    get, path = "/v1/admin/jobs", tag = "admin",
+    security(("bearer" = [])),
+    params(JobsParams),
+    responses(
+        (status = 200, description = "Counts and dead letters", body = Overview),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dead_limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn jobs_overview(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+    ApiQuery(params): ApiQuery<JobsParams>,
+) -> Result<Json<Overview>, ApiError> {
+    let limit = params.dead_limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "dead_limit".into(),
+            message: "must be 1 to 500".into(),
+        }]));
+    }
+    Ok(Json(state.jobs.overview(limit).await?))
+}
+
+/// Put a dead-lettered job back in the queue with a fresh set of attempts.
+#[utoipa::path(
+    post, path = "/v1/admin/jobs/{id}/retry", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job, queued again", body = JobView),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job is not dead", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn retry_job(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<JobView>, ApiError> {
+    match state.jobs.retry(id).await? {
+        Retried::Queued(job) => Ok(Json(job)),
+        Retried::NotFound => {
+            Err(
+                ApiError::new(StatusCode::NOT_FOUND, "job_not_found", "Not found")
+                    .detail("No such job."),
+            )
+        }
+        Retried::NotDead(job_state) => {
+            Err(
+                ApiError::new(StatusCode::CONFLICT, "job_not_dead", "Job is not dead").detail(
+                    format!("Only dead jobs can be retried; this one is {job_state}."),
+                ),
+            )
+        }
+    }
 }

@@ -6,4 +6,5 @@ pub mod admin;
 pub mod auth;
 pub mod listings;
 pub mod meta;
+pub mod notifications;
 pub mod plugins;

@@ -1,21 +1,35 @@
-//! `events`: plugins publish JSON events onto the kernel's in-process plugin event channel
-//! (`PluginHost::subscribe_events`).
+//! `events`: plugins publish onto the kernel's bus. The event goes through the outbox like a
+//! domain event, under the kind `plugin.<plugin id>.<topic>`, so a plugin can never pass its
+//! events off as the kernel's (`booking_confirmed`) or another plugin's.
 
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{Capability, PluginId};
+use crate::bus::{self, DomainEvent};
+use crate::config::Capability;
 use crate::plugins::bindings::pricing::hearth::plugins::events::Host;
 use crate::plugins::call::CallState;
 
-/// An event a plugin published.
-#[derive(Debug, Clone)]
-pub struct PublishedEvent {
-    /// The publishing plugin.
-    pub plugin: PluginId,
-    /// The topic it chose.
-    pub topic: String,
-    /// The payload, parsed.
-    pub payload: Value,
+/// An event a plugin published: its payload, under its namespaced kind.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct PluginEvent {
+    #[serde(skip)]
+    kind: String,
+    payload: Value,
+}
+
+impl DomainEvent for PluginEvent {
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+}
+
+fn valid_topic(topic: &str) -> bool {
+    (1..=128).contains(&topic.len())
+        && topic
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 impl Host for CallState {
@@ -25,19 +39,29 @@ impl Host for CallState {
         payload_json: String,
     ) -> wasmtime::Result<Result<(), String>> {
         self.require(Capability::Events)?;
-        if topic.is_empty() || topic.len() > 128 {
-            return Ok(Err("topic must be 1-128 characters".into()));
+        if !valid_topic(&topic) {
+            return Ok(Err(
+                "topic must be 1-128 characters of a-z, 0-9, `.`, `_` and `-`".into(),
+            ));
         }
         let payload: Value = match serde_json::from_str(&payload_json) {
             Ok(v) => v,
             Err(e) => return Ok(Err(format!("payload is not JSON: {e}"))),
         };
-        // No subscriber is not an error: nobody is interested yet.
-        let _ = self.plugin.services.events.send(PublishedEvent {
-            plugin: self.plugin.id.clone(),
-            topic,
+        let Some(jobs) = &self.plugin.services.jobs else {
+            return Ok(Err("no event bus is available to this command".into()));
+        };
+        let event = PluginEvent {
+            kind: format!("plugin.{}.{topic}", self.plugin.id),
             payload,
-        });
-        Ok(Ok(()))
+        };
+        let recorded = async {
+            let mut conn = jobs.db().acquire().await?;
+            bus::record(conn.exec(), &event).await
+        }
+        .await;
+        Ok(recorded
+            .map(|_| ())
+            .map_err(|e| format!("cannot publish: {e}")))
     }
 }

@@ -11,6 +11,4 @@ mod mail;
 use super::bindings::pricing::hearth::plugins::types;
 use super::call::CallState;
 
-pub use events::PublishedEvent;
-
 impl types::Host for CallState {}

@@ -1,8 +1,9 @@
-//! Test guest: uses `log`, `clock`, `cache` and `events`, and reports what it saw as a
+//! Test guest: uses `log`, `clock`, `cache`, `events` and `mail` (on its first call), and
+//! reports what it saw as a
 //! zero-amount line item whose description is `calls=<n> clock=<ms>`. The cache counter shows
 //! host state persisting across calls (the cache is the kernel's, not the instance's).
 
-use hearth_sdk::host::{cache, clock, events, log};
+use hearth_sdk::host::{cache, clock, events, log, mail, Message};
 use hearth_sdk::pricing::{LineItem, Money, PluginError, PricingPlugin, Stay};
 
 /// No configuration.
@@ -26,6 +27,14 @@ impl PricingPlugin for Capabilities {
         log::info(&format!("capabilities probe call {calls}"));
         events::publish("probe.called", &format!("{{\"calls\":{calls}}}"))
             .map_err(PluginError::Internal)?;
+        if calls == 1 {
+            mail::send(&Message {
+                to: "probe@example.com".into(),
+                subject: "capabilities probe".into(),
+                text_body: format!("first call at {now}\n"),
+            })
+            .map_err(PluginError::Internal)?;
+        }
         Ok(vec![LineItem::new(
             "probe",
             format!("calls={calls} clock={now}"),

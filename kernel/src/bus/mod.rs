@@ -1,0 +1,294 @@
+//! The event bus: a transactional outbox, a relay, and subscriber groups.
+//!
+//! A domain change writes its event with [`record`] in the same transaction as the change, so an
+//! event exists exactly when the change committed. The relay ([`relay`]) reads committed events
+//! in order and hands them on: straight to this process's subscribers on the embedded default,
+//! or into a Redis stream that every kernel process reads through consumer groups
+//! ([`streams`]), so each event is handled once per group across processes. An event is marked
+//! published only once handed on, so a crash or a Redis outage delays events but never drops
+//! them.
+//!
+//! Delivery is at least once. A subscriber's handler runs in a transaction that first inserts
+//! the group's receipt for the event: a redelivery finds the receipt and is skipped, and the
+//! handler's own writes commit with the receipt or not at all. A failing handler is retried with
+//! backoff, up to `bus.max_attempts`, then recorded as dead.
+
+mod relay;
+mod streams;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::{BusConfig, CacheBackendKind, CacheConfig};
+use crate::data::events::{self as store, EventRecord, Outcome};
+use crate::data::{now, DataError, Database, Exec, Tx};
+use crate::metrics::{BusLabels, Metrics};
+
+/// A committed event, as subscribers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique id; subscribers deduplicate by it.
+    pub id: Uuid,
+    /// e.g. `user_registered`.
+    pub kind: String,
+    /// The event's data.
+    pub payload: serde_json::Value,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl Event {
+    fn from_record(r: EventRecord) -> Result<Self, DataError> {
+        Ok(Self {
+            id: r.id,
+            kind: r.kind,
+            payload: serde_json::from_str(&r.payload)
+                .map_err(|e| DataError::Corrupt(format!("event payload: {e}")))?,
+            occurred_at: r.occurred_at,
+        })
+    }
+}
+
+/// A domain event: its payload, which names its kind.
+pub trait DomainEvent: Serialize {
+    /// The event kind, e.g. `user_registered`.
+    fn kind(&self) -> &str;
+}
+
+/// Writes `event` into the outbox inside the caller's transaction; it is published after the
+/// transaction commits, and never if it rolls back.
+pub async fn record<E: DomainEvent>(exec: Exec<'_>, event: &E) -> Result<Uuid, DataError> {
+    let payload = serde_json::to_value(event)
+        .map_err(|e| DataError::Corrupt(format!("event payload: {e}")))?;
+    let id = Uuid::now_v7();
+    store::insert(
+        exec,
+        &EventRecord {
+            seq: 0,
+            id,
+            kind: event.kind().to_owned(),
+            payload: payload.to_string(),
+            occurred_at: now(),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Why a handler failed; the event is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The database failed.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A subscriber group: every event is handled once by each group.
+pub trait Subscriber: Send + Sync + 'static {
+    /// The group's name (stable: receipts and Redis consumer groups are keyed by it).
+    fn group(&self) -> &'static str;
+
+    /// Handles one event inside `tx`, which also holds the group's receipt for it.
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Event,
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
+}
+
+/// The bus: the outbox relay plus this process's subscribers.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    config: BusConfig,
+    subscribers: Vec<Arc<dyn Subscriber>>,
+    transport: Transport,
+    metrics: Metrics,
+}
+
+enum Transport {
+    /// Subscribers in this process, called by the relay.
+    Local,
+    /// A Redis stream read by consumer groups.
+    Redis(streams::Stream),
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let groups: Vec<_> = self.inner.subscribers.iter().map(|s| s.group()).collect();
+        f.debug_struct("Bus")
+            .field("groups", &groups)
+            .field(
+                "transport",
+                &match self.inner.transport {
+                    Transport::Local => "local",
+                    Transport::Redis(_) => "redis",
+                },
+            )
+            .finish()
+    }
+}
+
+/// Why the bus could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The Redis URL is unusable.
+    #[error("cannot set up the Redis stream: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl Bus {
+    /// A bus over `db` for `subscribers`; Redis Streams when the cache is Redis.
+    pub fn new(
+        db: Database,
+        config: &BusConfig,
+        cache: &CacheConfig,
+        metrics: Metrics,
+        subscribers: Vec<Arc<dyn Subscriber>>,
+    ) -> Result<Self, BusError> {
+        let transport = match (&cache.backend, &cache.redis_url) {
+            (CacheBackendKind::Redis, Some(url)) => {
+                Transport::Redis(streams::Stream::new(url, &cache.key_prefix, config)?)
+            }
+            _ => Transport::Local,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                config: config.clone(),
+                subscribers,
+                transport,
+                metrics,
+            }),
+        })
+    }
+
+    /// Starts the relay and (with Redis) one consumer per group; they stop when `stop` is
+    /// cancelled.
+    pub async fn start(&self, stop: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        if let Transport::Redis(stream) = &self.inner.transport {
+            // Groups first: a group created after the relay's first append would skip it.
+            for sub in &self.inner.subscribers {
+                stream.ensure_group(sub.group()).await;
+            }
+            for sub in &self.inner.subscribers {
+                tasks.push(tokio::spawn(streams::consume(
+                    self.clone(),
+                    stream.clone(),
+                    sub.clone(),
+                    stop.clone(),
+                )));
+            }
+        }
+        tasks.push(tokio::spawn(relay::run(self.clone(), stop.clone())));
+        tasks
+    }
+
+    /// Hands `event` to `subscriber`, retrying a failing handler with backoff. True once it was
+    /// handled, found to be a duplicate, or given up on and recorded as dead; false if not even
+    /// that could be recorded (the database is down): the caller must offer it again later.
+    async fn deliver(&self, subscriber: &dyn Subscriber, event: &Event) -> bool {
+        let group = subscriber.group();
+        let count = |outcome| {
+            self.inner
+                .metrics
+                .bus_events
+                .get_or_create(&BusLabels { group, outcome })
+                .inc();
+        };
+        let max = self.inner.config.max_attempts;
+        for attempt in 1..=max {
+            match self.handle_once(subscriber, event).await {
+                Ok(true) => {
+                    count("handled");
+                    return true;
+                }
+                Ok(false) => {
+                    count("duplicate");
+                    return true;
+                }
+                Err(e) => {
+                    count("failed");
+                    tracing::warn!(group, event.id = %event.id, event.kind = %event.kind, attempt, error = %e, "subscriber failed");
+                    if attempt == max {
+                        let buried = self.bury(group, event, &e.to_string()).await;
+                        if buried {
+                            count("dead");
+                        }
+                        return buried;
+                    }
+                    let delay = self
+                        .inner
+                        .config
+                        .retry_base_ms
+                        .saturating_mul(1 << attempt.min(16));
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+            }
+        }
+        false
+    }
+
+    /// One attempt: receipt and handler in one transaction. `false` for a redelivery.
+    async fn handle_once(
+        &self,
+        subscriber: &dyn Subscriber,
+        event: &Event,
+    ) -> Result<bool, HandlerError> {
+        let mut tx = self.inner.db.begin().await?;
+        let fresh = store::insert_receipt(
+            tx.exec(),
+            subscriber.group(),
+            event.id,
+            Outcome::Handled,
+            None,
+            now(),
+        )
+        .await?;
+        if !fresh {
+            return Ok(false);
+        }
+        subscriber.handle(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records that `group` gave up on `event`, so it is not redelivered forever.
+    async fn bury(&self, group: &str, event: &Event, error: &str) -> bool {
+        tracing::error!(group, event.id = %event.id, event.kind = %event.kind, error, "subscriber gave up on an event");
+        let result = async {
+            let mut conn = self.inner.db.acquire().await?;
+            store::insert_receipt(
+                conn.exec(),
+                group,
+                event.id,
+                Outcome::Dead,
+                Some(error),
+                now(),
+            )
+            .await
+        }
+        .await;
+        match result {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(group, event.id = %event.id, error = %e, "cannot record the dead event; it will be offered again");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The outbox relay: moves committed events, in `seq` order, to the subscribers (embedded) or to
+//! the Redis stream, and marks each published only once it is handed on.
+//!
+//! On PostgreSQL several kernel processes share one outbox; a session advisory lock makes one of
+//! them the relay at a time (the others retry each poll), which keeps the order and avoids
+//! publishing twice in the normal case. Publishing twice is still harmless: receipts deduplicate.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Bus, Event, Transport};
+use crate::data::events as store;
+use crate::data::{now, Conn, DataError};
+
+pub(super) async fn run(bus: Bus, stop: CancellationToken) {
+    let poll = Duration::from_millis(bus.inner.config.poll_interval_ms);
+    while !stop.is_cancelled() {
+        if let Err(e) = lead(&bus, &stop, poll).await {
+            tracing::warn!(error = %e, "outbox relay interrupted; retrying");
+        }
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
+}
+
+/// Takes the relay's leadership if free and relays until stopped or an error.
+async fn lead(bus: &Bus, stop: &CancellationToken, poll: Duration) -> Result<(), DataError> {
+    let mut conn = bus.inner.db.acquire().await?;
+    if !store::try_lead_relay(conn.exec()).await? {
+        return Ok(());
+    }
+    let result = relay(bus, &mut conn, stop, poll).await;
+    // If the connection is broken the server ended the session, and the lock with it.
+    let _ = store::resign_relay(conn.exec()).await;
+    result
+}
+
+async fn relay(
+    bus: &Bus,
+    conn: &mut Conn,
+    stop: &CancellationToken,
+    poll: Duration,
+) -> Result<(), DataError> {
+    while !stop.is_cancelled() {
+        let batch = store::unpublished(conn.exec(), bus.inner.config.batch_size).await?;
+        let moved = if batch.is_empty() {
+            0
+        } else {
+            match &bus.inner.transport {
+                Transport::Local => hand_to_subscribers(bus, conn, batch).await?,
+                Transport::Redis(stream) => match stream.publish(&batch).await {
+                    Ok(()) => {
+                        let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
+                        store::mark_published(conn.exec(), &seqs, now()).await?;
+                        seqs.len()
+                    }
+                    Err(e) => {
+                        // The events stay unpublished and go out once Redis is back.
+                        tracing::warn!(error = %e, "cannot publish to the Redis stream; will retry");
+                        0
+                    }
+                },
+            }
+        };
+        bus.inner.metrics.bus_published.inc_by(moved as u64);
+        if moved == 0 {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Embedded: every subscriber handles each event before it is marked published. Stops at the
+/// first event that could not be settled (the database is failing), to keep the order.
+async fn hand_to_subscribers(
+    bus: &Bus,
+    conn: &mut Conn,
+    batch: Vec<store::EventRecord>,
+) -> Result<usize, DataError> {
+    let mut moved = 0;
+    for record in batch {
+        let seq = record.seq;
+        match Event::from_record(record) {
+            Ok(event) => {
+                for sub in &bus.inner.subscribers {
+                    if !bus.deliver(sub.as_ref(), &event).await {
+                        return Ok(moved);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(event.seq = seq, error = %e, "skipping an unreadable event"),
+        }
+        store::mark_published(conn.exec(), &[seq], now()).await?;
+        moved += 1;
+    }
+    Ok(moved)
+}

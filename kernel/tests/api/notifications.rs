@@ -1,0 +1,390 @@
+//! Notifications end to end through the bundled notifier plugins: an inbox message, an email at
+//! a local SMTP sink, and a signed webhook at a local receiver; retries with backoff while the
+//! receiver is down; only the recipient sees their inbox.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::helpers::{
+    assert_problem, plugin, sql_count, wait_until, Actor, Backend, Stores, TestApp,
+};
+use crate::listings;
+use crate::sinks::{SmtpSink, WebhookReceiver};
+
+const SECRET: &str = "whsec_test_0123456789";
+
+/// The three bundled notifiers: inbox for registrations and published listings, email and
+/// webhook for registrations.
+fn notifiers(webhook_url: &str) -> String {
+    [
+        plugin(
+            "notify-inbox",
+            "notifier",
+            "hearth_plugin_notify_inbox",
+            "",
+            r#"kinds = ["user_registered", "listing_published"]"#,
+        ),
+        plugin(
+            "notify-email",
+            "notifier",
+            "hearth_plugin_notify_email",
+            "",
+            r#"kinds = ["user_registered"]"#,
+        ),
+        plugin(
+            "notify-webhook",
+            "notifier",
+            "hearth_plugin_notify_webhook",
+            "",
+            &format!("url = \"{webhook_url}\"\nkinds = [\"user_registered\"]"),
+        ),
+    ]
+    .concat()
+}
+
+async fn spawn(
+    backend: Backend,
+    sink: &SmtpSink,
+    receiver: &WebhookReceiver,
+    tweak: impl FnOnce(&mut hearth::config::Config),
+) -> Option<TestApp> {
+    let stores = Stores::fresh(backend).await?;
+    let port = sink.port;
+    Some(
+        TestApp::spawn_configured(stores, &notifiers(&receiver.url), move |c| {
+            c.mail.transport = hearth::config::MailTransportKind::Smtp;
+            c.mail.smtp_port = port;
+            c.mail.from = "Hearth <no-reply@hearth.test>".into();
+            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
+            tweak(c);
+        })
+        .await,
+    )
+}
+
+async fn inbox(app: &TestApp, actor: &Actor, query: &str) -> Value {
+    let res = app
+        .get(&format!("/v1/notifications{query}"), Some(&actor.token))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.expect("json")
+}
+
+async fn a_new_user_gets_an_inbox_message_an_email_and_a_signed_webhook(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(&[]).await;
+    let Some(app) = spawn(backend, &sink, &receiver, |_| {}).await else {
+        return;
+    };
+    let ada = app.actor("ada@example.com").await;
+
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            inbox(&app, &ada, "").await["items"]
+                .as_array()
+                .is_some_and(|i| i.len() == 1)
+        })
+        .await,
+        "the inbox gets the welcome"
+    );
+    let page = inbox(&app, &ada, "").await;
+    let message = &page["items"][0];
+    assert_eq!(message["kind"], "user_registered");
+    assert_eq!(message["subject"], "Welcome to Hearth");
+    assert!(message["read_at"].is_null());
+    let event_id = message["event_id"].as_str().expect("event id").to_owned();
+
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            !sink.messages().is_empty()
+        })
+        .await,
+        "the SMTP sink gets the email"
+    );
+    let mail = &sink.messages()[0];
+    assert_eq!(mail.to, ["ada@example.com"]);
+    assert_eq!(mail.from, "no-reply@hearth.test");
+    assert_eq!(mail.header("Subject").as_deref(), Some("Welcome to Hearth"));
+    assert!(
+        mail.data
+            .contains("Welcome to Hearth! Your account is ready."),
+        "{}",
+        mail.data
+    );
+
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            !receiver.hooks().is_empty()
+        })
+        .await,
+        "the webhook receiver gets a request"
+    );
+    let hook = &receiver.hooks()[0];
+    let header = |name: &str| {
+        hook.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(header("hearth-event-id"), event_id);
+    let signature = header("hearth-signature");
+    let (t, v1) = signature
+        .split_once(",v1=")
+        .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v)))
+        .unwrap_or_else(|| panic!("signature header `t=...,v1=...`: {signature}"));
+    let t: i64 = t.parse().expect("unix seconds");
+    assert!(
+        (chrono::Utc::now().timestamp() - t).abs() < 60,
+        "a fresh timestamp"
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    mac.update(format!("{t}.{}", hook.body).as_bytes());
+    assert_eq!(
+        v1,
+        hex::encode(mac.finalize().into_bytes()),
+        "HMAC-SHA256 over t.body"
+    );
+    let mut wrong = Hmac::<Sha256>::new_from_slice(b"another secret").expect("key");
+    wrong.update(format!("{t}.{}", hook.body).as_bytes());
+    assert_ne!(v1, hex::encode(wrong.finalize().into_bytes()));
+    let body: Value = serde_json::from_str(&hook.body).expect("JSON body");
+    assert_eq!(body["id"], event_id.as_str());
+    assert_eq!(body["kind"], "user_registered");
+    assert_eq!(body["data"]["account_id"], ada.id.as_str());
+    assert_eq!(body["data"]["email"], "ada@example.com");
+
+    // The kernel recorded each delivery.
+    let deliveries = app
+        .kernel
+        .notifications
+        .deliveries(event_id.parse().expect("uuid"))
+        .await
+        .expect("deliveries");
+    let mut seen: Vec<(String, String)> = deliveries
+        .iter()
+        .map(|d| (d.channel.clone(), d.state.clone()))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("email".to_owned(), "delivered".to_owned()),
+            ("inbox".to_owned(), "delivered".to_owned()),
+            ("webhook".to_owned(), "delivered".to_owned()),
+        ]
+    );
+}
+
+async fn only_the_recipient_sees_and_reads_their_notifications(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(&[]).await;
+    let Some(app) = spawn(backend, &sink, &receiver, |_| {}).await else {
+        return;
+    };
+    let ada = app.actor("ada@example.com").await;
+    let bob = app.actor("bob@example.com").await;
+    for who in [&ada, &bob] {
+        assert!(
+            wait_until(Duration::from_secs(15), || async {
+                inbox(&app, who, "").await["items"]
+                    .as_array()
+                    .is_some_and(|i| i.len() == 1)
+            })
+            .await
+        );
+    }
+    let ada_message = inbox(&app, &ada, "").await["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let bob_items = inbox(&app, &bob, "").await;
+    assert_ne!(
+        bob_items["items"][0]["id"],
+        ada_message.as_str(),
+        "bob sees only his own"
+    );
+
+    let read = |who: &Actor, id: &str| {
+        let path = format!("/v1/notifications/{id}/read");
+        let token = who.token.clone();
+        let app = &app;
+        async move {
+            app.send_json(Method::POST, &path, Some(&token), &json!({}))
+                .await
+        }
+    };
+    assert_problem(
+        read(&bob, &ada_message).await,
+        StatusCode::NOT_FOUND,
+        "notification_not_found",
+    )
+    .await;
+    let res = read(&ada, &ada_message).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let marked: Value = res.json().await.expect("json");
+    assert!(marked["read_at"].is_string());
+    assert_eq!(inbox(&app, &ada, "?unread=true").await["items"], json!([]));
+    assert_eq!(
+        inbox(&app, &bob, "?unread=true").await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "bob's stays unread"
+    );
+    let res = app.get("/v1/notifications", None).await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let res = app.get("/v1/notifications?limit=0", Some(&ada.token)).await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    // A published listing reaches its host's inbox; pages are newest first.
+    let host = listings::host(&app).await;
+    listings::create(&app, &host, json!({ "title": "Loft by the canal" })).await;
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            inbox(&app, &host, "").await["items"]
+                .as_array()
+                .is_some_and(|i| i.iter().any(|m| m["kind"] == "listing_published"))
+        })
+        .await
+    );
+    let first = inbox(&app, &host, "?limit=1").await;
+    assert_eq!(first["items"][0]["kind"], "listing_published");
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second = inbox(&app, &host, &format!("?limit=1&cursor={cursor}")).await;
+    assert_eq!(second["items"][0]["kind"], "user_registered");
+    assert!(second["next_cursor"].is_null() || second["items"].as_array().map(Vec::len) == Some(1));
+}
+
+async fn a_receiver_that_is_down_gets_retries_with_backoff(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let down = StatusCode::SERVICE_UNAVAILABLE;
+    let receiver = WebhookReceiver::start(&[down, down, down]).await;
+    let Some(app) = spawn(backend, &sink, &receiver, |c| {
+        c.jobs.backoff_base_ms = 200;
+    })
+    .await
+    else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    // The request that caused the event does not wait for, or fail with, its notifiers.
+    let res = app
+        .register("carol@example.com", "correct horse battery")
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            receiver.hooks().len() >= 4
+        })
+        .await,
+        "three refusals, then a success: {} requests",
+        receiver.hooks().len()
+    );
+    let at: Vec<_> = receiver.hooks().iter().map(|h| h.at).collect();
+    let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    // Backoff with jitter: attempt n waits within [base * 2^(n-1) / 2, base * 2^(n-1)].
+    for (n, (gap, min_ms)) in gaps.iter().zip([100u64, 200, 400]).enumerate() {
+        assert!(
+            *gap >= Duration::from_millis(min_ms),
+            "retry {} came after {gap:?}, sooner than its backoff of at least {min_ms} ms (gaps {gaps:?})",
+            n + 1
+        );
+    }
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    assert!(
+        wait_until(Duration::from_secs(5), || async {
+            sql_count(
+                &app,
+                "SELECT COUNT(*) FROM deliveries WHERE channel = 'webhook' AND state = 'delivered' AND attempts = 4",
+            )
+            .await
+                == 1
+        })
+        .await,
+        "the delivery records four attempts"
+    );
+    assert_eq!(receiver.hooks().len(), 4, "no delivery after the success");
+}
+
+async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let receiver = WebhookReceiver::start(&[]).await;
+    let stores = match Stores::fresh(backend).await {
+        Some(s) => s,
+        None => return,
+    };
+    let url = format!("http://127.0.0.1:{closed}/hook");
+    let port = sink.port;
+    let app = TestApp::spawn_configured(stores, &notifiers(&url), move |c| {
+        c.mail.transport = hearth::config::MailTransportKind::Smtp;
+        c.mail.smtp_port = port;
+        c.notifications.webhook_secret = Some(SecretString::from(SECRET));
+        c.jobs.max_attempts = 3;
+    })
+    .await;
+    drop(receiver);
+    let res = app
+        .register("dave@example.com", "correct horse battery")
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin = app.admin().await;
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            let res = app.get("/v1/admin/jobs", Some(&admin.token)).await;
+            let body: Value = res.json().await.expect("json");
+            body["dead"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|j| j["kind"] == "deliver"))
+        })
+        .await,
+        "the delivery job is dead-lettered"
+    );
+    let res = app.get("/v1/admin/jobs", Some(&admin.token)).await;
+    let body: Value = res.json().await.expect("json");
+    let dead = body["dead"]
+        .as_array()
+        .and_then(|d| d.iter().find(|j| j["kind"] == "deliver"))
+        .expect("dead deliver job")
+        .clone();
+    assert_eq!(dead["attempts"], 3);
+    assert!(
+        dead["last_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("cannot reach the receiver")),
+        "{dead}"
+    );
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM deliveries WHERE channel = 'webhook' AND state = 'failed' \
+             AND attempts = 3 AND body LIKE '%dave@example.com%'"
+        )
+        .await,
+        1
+    );
+    // The other channels were not held back by the failing one.
+    assert!(sink.messages().iter().any(|m| m.to == ["dave@example.com"]));
+}
+
+crate::for_each_backend!(
+    a_new_user_gets_an_inbox_message_an_email_and_a_signed_webhook,
+    only_the_recipient_sees_and_reads_their_notifications,
+    a_receiver_that_is_down_gets_retries_with_backoff,
+    a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error,
+);
