@@ -15,8 +15,10 @@ use crate::bus::{Bus, Subscriber};
 use crate::cache::Cache;
 use crate::config::{Config, ConfigError};
 use crate::data::Database;
+use crate::domain::bookings::{Bookings, CompleteStays, ExpireBookings, ReconcilePayments};
 use crate::domain::listings::Listings;
 use crate::domain::notifications::Notifications;
+use crate::domain::payments::Payments;
 use crate::domain::quotes::{PurgeExpiredQuotes, Quotes};
 use crate::http::{self, AppState};
 use crate::jobs::{JobHandler, Jobs, PruneHistory, Scheduler, Workers};
@@ -43,6 +45,8 @@ pub struct Kernel {
     pub listings: Listings,
     /// Priced quotes.
     pub quotes: Quotes,
+    /// Bookings and their payments.
+    pub bookings: Bookings,
     /// The durable job queue.
     pub jobs: Jobs,
     /// The event outbox relay and subscribers.
@@ -126,6 +130,14 @@ impl Kernel {
             plugins.clone(),
             chrono::Duration::minutes(i64::try_from(config.quotes.ttl_minutes).unwrap_or(15)),
         );
+        let payments = Payments::new(plugins.clone(), &config.payments);
+        let bookings = Bookings::new(
+            db.clone(),
+            listings.clone(),
+            quotes.clone(),
+            payments,
+            &config.bookings,
+        );
         let notifications = Notifications::new(
             db.clone(),
             jobs.clone(),
@@ -150,6 +162,7 @@ impl Kernel {
             plugins,
             listings,
             quotes,
+            bookings,
             jobs,
             bus,
             notifications,
@@ -166,6 +179,9 @@ impl Kernel {
         let mut handlers = self.notifications.job_handlers();
         handlers.push(Arc::new(SendMail(self.mailer.clone())));
         handlers.push(Arc::new(PurgeExpiredQuotes(self.db.clone())));
+        handlers.push(Arc::new(ExpireBookings(self.bookings.clone())));
+        handlers.push(Arc::new(CompleteStays(self.bookings.clone())));
+        handlers.push(Arc::new(ReconcilePayments(self.bookings.clone())));
         handlers.push(Arc::new(PruneHistory::new(
             self.db.clone(),
             self.config.jobs.retention_days,

@@ -137,6 +137,9 @@ impl<'de> Deserialize<'de> for CronSchedule {
 pub const DEFAULT_SCHEDULES: &[(&str, &str)] = &[
     ("purge_expired_quotes", "0 */15 * * * *"),
     ("prune_history", "0 30 3 * * *"),
+    ("expire_bookings", "0 * * * * *"),
+    ("complete_stays", "0 */10 * * * *"),
+    ("reconcile_payments", "30 * * * * *"),
 ];
 
 /// `[mail]`: how the kernel sends email (the `mail` capability and email notifications).

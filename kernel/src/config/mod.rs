@@ -6,6 +6,7 @@
 //! expected. Everything past [`Config::load`] is typed, so the rest of the kernel never re-checks.
 
 mod background;
+mod bookings;
 mod error;
 mod plugins;
 
@@ -13,6 +14,7 @@ pub use background::{
     BusConfig, CronSchedule, JobsConfig, MailConfig, MailTransportKind, NotificationsConfig,
     SmtpTls, DEFAULT_SCHEDULES,
 };
+pub use bookings::{BookingsConfig, PaymentsConfig};
 pub use error::ConfigError;
 pub use plugins::{
     Capability, OnError, PluginConfig, PluginHostConfig, PluginId, PluginKind, PluginLimits,
@@ -68,6 +70,12 @@ pub struct Config {
     /// `[notifications]`: delivery of notifier plugins' messages.
     #[serde(default)]
     pub notifications: NotificationsConfig,
+    /// `[bookings]`: booking timers.
+    #[serde(default)]
+    pub bookings: BookingsConfig,
+    /// `[payments]`: payment providers per currency.
+    #[serde(default)]
+    pub payments: PaymentsConfig,
     /// `[plugin_host]`: the WebAssembly engine.
     #[serde(default)]
     pub plugin_host: PluginHostConfig,
@@ -406,6 +414,7 @@ impl Config {
         }
         self.check_plugins(file)?;
         self.check_background(file)?;
+        self.check_payments(file)?;
         for origin in &self.server.cors_allowed_origins {
             let ok = url::Url::parse(origin)
                 .map(|u| matches!(u.scheme(), "http" | "https") && u.path() == "/")
@@ -472,6 +481,58 @@ impl Config {
 }
 
 impl Config {
+    fn check_payments(&self, file: Option<&Path>) -> Result<(), ConfigError> {
+        let invalid =
+            |key: String, expected: String| Err(ConfigError::invalid(file, &key, expected));
+        if self.bookings.hold_minutes == 0 || self.bookings.request_hours == 0 {
+            return invalid(
+                "bookings".into(),
+                "hold_minutes and request_hours of at least 1".into(),
+            );
+        }
+        let payments: Vec<&str> = self
+            .plugins
+            .iter()
+            .filter(|p| p.kind == PluginKind::Payments)
+            .map(|p| p.id.as_str())
+            .collect();
+        let named = self
+            .payments
+            .default_provider
+            .iter()
+            .map(|id| ("payments.default_provider".to_owned(), id))
+            .chain(
+                self.payments
+                    .providers
+                    .iter()
+                    .map(|(currency, id)| (format!("payments.providers.{currency}"), id)),
+            );
+        for (key, id) in named {
+            if !payments.contains(&id.as_str()) {
+                return invalid(
+                    key,
+                    format!(
+                        "the id of a `kind = \"payments\"` plugin in [[plugins]] ({})",
+                        if payments.is_empty() {
+                            "there is none".to_owned()
+                        } else {
+                            payments.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        for currency in self.payments.providers.keys() {
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return invalid(
+                    format!("payments.providers.{currency}"),
+                    "an ISO 4217 currency code such as `EUR`".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn check_background(&self, file: Option<&Path>) -> Result<(), ConfigError> {
         let invalid =
             |key: &str, expected: &str| Err(ConfigError::invalid(file, key, expected.to_owned()));

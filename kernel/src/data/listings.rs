@@ -390,7 +390,10 @@ pub async fn search(exec: Exec<'_>, f: &ListingFilter) -> Result<Vec<ListingReco
         push(
             &mut sql,
             "l.min_nights <= ?0 AND l.max_nights >= ?0 AND NOT EXISTS (SELECT 1 FROM calendar_days c \
-             WHERE c.listing_id = l.id AND c.blocked = TRUE AND c.day >= ?1 AND c.day < ?2)",
+             WHERE c.listing_id = l.id AND c.blocked = TRUE AND c.day >= ?1 AND c.day < ?2) \
+             AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id \
+             AND b.status IN ('pending_payment', 'requested', 'confirmed', 'completed') \
+             AND b.check_in < ?2 AND b.check_out > ?1)",
             vec![Bind::I64(i64::from(nights)), Bind::Date(check_in), Bind::Date(check_out)],
         );
     }

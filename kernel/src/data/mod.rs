@@ -7,11 +7,14 @@
 //! a module says so beside the query.
 
 pub mod accounts;
+pub mod bookings;
 pub mod calendar;
 pub mod events;
+pub mod idempotency;
 pub mod jobs;
 pub mod listings;
 pub mod notifications;
+pub mod payments;
 pub mod quotes;
 pub mod sessions;
 
@@ -43,6 +46,9 @@ pub enum DataError {
     /// A unique constraint was violated.
     #[error("unique constraint violated")]
     UniqueViolation,
+    /// An exclusion constraint was violated (PostgreSQL: overlapping bookings).
+    #[error("exclusion constraint violated")]
+    ExclusionViolation,
     /// The database could not be reached or answered with an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -59,6 +65,7 @@ impl DataError {
     pub(crate) fn from_query(error: sqlx::Error) -> Self {
         match error.as_database_error() {
             Some(db) if db.is_unique_violation() => DataError::UniqueViolation,
+            Some(db) if db.code().as_deref() == Some("23P01") => DataError::ExclusionViolation,
             _ => DataError::Database(error),
         }
     }
@@ -83,6 +90,16 @@ pub enum Exec<'c> {
     Sqlite(&'c mut SqliteConnection),
     /// PostgreSQL.
     Postgres(&'c mut PgConnection),
+}
+
+impl Exec<'_> {
+    /// Borrows again, for a function that runs several statements on one connection.
+    pub fn reborrow(&mut self) -> Exec<'_> {
+        match self {
+            Exec::Sqlite(c) => Exec::Sqlite(c),
+            Exec::Postgres(c) => Exec::Postgres(c),
+        }
+    }
 }
 
 /// Runs the same query code against whichever backend an [`Exec`] holds. `$c` is bound to the

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::listings::{Listing, Listings};
 use super::{DomainError, Problems};
 use crate::auth::Principal;
+use crate::data::bookings;
 use crate::data::calendar::{self as store, CalendarDay};
 
 /// The longest range one calendar read or change may cover, in days.
@@ -102,7 +103,8 @@ impl Listings {
         p.finish()?;
         let mut conn = self.db().acquire().await?;
         let days = store::range(conn.exec(), id, from, to).await?;
-        Ok(render(&listing, from, to, &days))
+        let booked = bookings::booked_ranges(conn.exec(), id, from, to).await?;
+        Ok(render(&listing, from, to, &days, &booked))
     }
 
     /// Applies changes (owner or admin) and returns the calendar over the changed span.
@@ -160,14 +162,22 @@ impl Listings {
         }
         let days: Vec<CalendarDay> = days.into_values().collect();
         store::upsert(tx.exec(), id, &days).await?;
+        let booked = bookings::booked_ranges(tx.exec(), id, from, to).await?;
         tx.commit().await?;
         self.invalidate(id).await;
-        Ok(render(&listing, from, to, &days))
+        Ok(render(&listing, from, to, &days, &booked))
     }
 }
 
-/// Every night of `[from, to)` with its status and price.
-fn render(listing: &Listing, from: NaiveDate, to: NaiveDate, days: &[CalendarDay]) -> Calendar {
+/// Every night of `[from, to)` with its status and price. A booked night is `booked` even if
+/// the host also blocked it.
+fn render(
+    listing: &Listing,
+    from: NaiveDate,
+    to: NaiveDate,
+    days: &[CalendarDay],
+    booked: &[(NaiveDate, NaiveDate)],
+) -> Calendar {
     let changed: std::collections::HashMap<NaiveDate, &CalendarDay> =
         days.iter().map(|d| (d.day, d)).collect();
     let nights = from
@@ -177,7 +187,9 @@ fn render(listing: &Listing, from: NaiveDate, to: NaiveDate, days: &[CalendarDay
             let day = changed.get(&date);
             CalendarNight {
                 date,
-                status: if day.is_some_and(|d| d.blocked) {
+                status: if booked.iter().any(|(i, o)| *i <= date && date < *o) {
+                    DayStatus::Booked
+                } else if day.is_some_and(|d| d.blocked) {
                     DayStatus::Blocked
                 } else {
                     DayStatus::Available
@@ -204,5 +216,6 @@ pub(super) async fn nights_of(
 ) -> Result<Vec<CalendarNight>, DomainError> {
     let mut conn = listings.db().acquire().await?;
     let days = store::range(conn.exec(), listing.id, from, to).await?;
-    Ok(render(listing, from, to, &days).nights)
+    let booked = bookings::booked_ranges(conn.exec(), listing.id, from, to).await?;
+    Ok(render(listing, from, to, &days, &booked).nights)
 }

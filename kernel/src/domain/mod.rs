@@ -3,11 +3,47 @@
 //! `data` for SQL, `cache` for read-through caching and `plugins` through the kind adapters, and
 //! never sees HTTP.
 
+/// A closed set of values with one stored and wire name each: an enum with `as_str`, `parse`
+/// and `ALL`.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),*
+        }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stored and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),*
+                }
+            }
+
+            /// Parses the stored and wire name.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+pub mod bookings;
 pub mod calendar;
+pub mod cancellation;
 mod cursor;
 pub mod listings;
 pub mod money;
 pub mod notifications;
+pub mod payments;
 pub mod quotes;
 pub mod stay;
 
@@ -57,6 +93,32 @@ pub enum DomainError {
     /// Auth failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The resource is not in a state that allows this (`code` says which rule).
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code, e.g. `booking_not_requested`.
+        code: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A guest tried to book their own listing.
+    #[error("you cannot book your own listing")]
+    OwnListing,
+    /// The payment provider declined; the booking was cancelled.
+    #[error("the payment was declined: {reason}")]
+    PaymentDeclined {
+        /// The booking, now cancelled.
+        booking_id: uuid::Uuid,
+        /// The provider's reason.
+        reason: String,
+    },
+    /// No payment provider could take the call (none configured for the currency, not loaded,
+    /// or it failed).
+    #[error("payments are unavailable: {0}")]
+    PaymentUnavailable(String),
+    /// A payment webhook failed verification or parsing; nothing changed.
+    #[error("webhook rejected: {0}")]
+    InvalidWebhook(String),
     /// Storage failed.
     #[error(transparent)]
     Data(#[from] DataError),

@@ -251,6 +251,8 @@ impl From<DomainError> for ApiError {
                     "listing" => "listing_not_found",
                     "quote" => "quote_not_found",
                     "notification" => "notification_not_found",
+                    "booking" => "booking_not_found",
+                    "payments plugin" => "plugin_not_found",
                     _ => "not_found",
                 };
                 Self::new(StatusCode::NOT_FOUND, code, "Not found")
@@ -276,6 +278,36 @@ impl From<DomainError> for ApiError {
                 e.internal = Some(cause);
                 e
             }
+            DomainError::Conflict { code, detail } => {
+                Self::new(StatusCode::CONFLICT, code, "Conflict").detail(detail)
+            }
+            DomainError::OwnListing => Self::new(StatusCode::FORBIDDEN, "own_listing", "Forbidden")
+                .detail("You cannot book your own listing."),
+            DomainError::PaymentDeclined { booking_id, reason } => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_declined",
+                "Payment declined",
+            )
+            .detail(format!(
+                "The payment was declined ({reason}); booking {booking_id} was cancelled."
+            )),
+            DomainError::PaymentUnavailable(cause) => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "payment_unavailable",
+                    "Payments unavailable",
+                )
+                .detail("The payment provider did not answer; nothing was confirmed, and any hold is settled or released automatically.");
+                tracing::error!(error.cause = %cause, "payment provider failed");
+                e.internal = Some(cause);
+                e
+            }
+            DomainError::InvalidWebhook(why) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_webhook",
+                "Webhook rejected",
+            )
+            .detail(why),
             DomainError::Auth(e) => e.into(),
             DomainError::Data(e) => e.into(),
         }

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 mod middleware;
 pub mod routes;
 
@@ -44,6 +45,8 @@ impl Deref for AppState {
         (name = "auth", description = "Accounts and sessions"),
         (name = "accounts", description = "The caller's own account"),
         (name = "listings", description = "Listings, search, calendars and quotes"),
+        (name = "bookings", description = "Bookings, their payments and cancellations"),
+        (name = "webhooks", description = "Payment providers' webhooks"),
         (name = "notifications", description = "The caller's in-app inbox"),
         (name = "admin", description = "Operator actions (admin role)"),
         (name = "meta", description = "Health, readiness, metrics and this document"),
@@ -73,6 +76,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::auth::routes())
         .merge(routes::accounts::routes())
         .merge(routes::listings::routes())
+        .merge(routes::bookings::routes())
+        .merge(routes::webhooks::routes())
         .merge(routes::notifications::routes())
         .merge(routes::admin::routes())
         .merge(routes::plugins::routes())

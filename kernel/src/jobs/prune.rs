@@ -1,10 +1,11 @@
 //! The `prune_history` timer: deletes what has served its purpose after `jobs.retention_days`:
-//! succeeded jobs, and published events with their receipts. Dead jobs stay for an operator.
+//! succeeded jobs, and published events with their receipts; and idempotency keys after 48
+//! hours. Dead jobs stay for an operator.
 
 use futures_util::future::BoxFuture;
 
 use super::{JobError, JobHandler, JobRun};
-use crate::data::{events, jobs, now, Database};
+use crate::data::{events, idempotency, jobs, now, Database};
 
 /// Runs `prune_history`.
 #[derive(Debug, Clone)]
@@ -34,7 +35,10 @@ impl JobHandler for PruneHistory {
             let mut conn = self.db.acquire().await?;
             let jobs = jobs::delete_succeeded(conn.exec(), before).await?;
             let events = events::delete_published(conn.exec(), before).await?;
-            tracing::info!(jobs, events, "history pruned");
+            // Idempotency keys are promised for 24 hours; keep them twice that.
+            let keys = idempotency::delete_before(conn.exec(), now() - chrono::Duration::hours(48))
+                .await?;
+            tracing::info!(jobs, events, keys, "history pruned");
             Ok(())
         })
     }

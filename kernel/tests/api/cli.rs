@@ -114,6 +114,19 @@ async fn serve(config: &Path, dir: &Path, env: &[(&str, &str)]) -> (std::process
     (server, base)
 }
 
+/// Kills the servers it was given when dropped, so a failing test leaves no server behind.
+struct Reaper(Vec<u32>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -421,6 +434,7 @@ async fn two_serve_processes_handle_each_of_1000_events_once_per_group() {
     // One after the other, so only the first applies the migrations.
     let (mut one, base_one) = serve(&config, &dir, &[]).await;
     let (mut two, base_two) = serve(&config, &dir, &[]).await;
+    let _reaper = Reaper(vec![one.id(), two.id()]);
 
     let client = reqwest::Client::new();
     let res = client
@@ -526,3 +540,207 @@ async fn two_serve_processes_handle_each_of_1000_events_once_per_group() {
         let _ = server.wait();
     }
 }
+
+/// The server is killed (SIGKILL) at random points while bookings are being made. After a
+/// restart and reconciliation: every booking that got a 201 exists, no operation is left
+/// undecided, no authorization of an ended booking is left held, no booking is charged twice,
+/// every confirmed booking was charged, and no night is booked twice.
+async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::Backend) {
+    use crate::bookings::{payment_plugins, CARD_LATER, CARD_OK, OVERLAPS};
+    use crate::helpers::Stores;
+    use hearth::config::{DatabaseConfig, DatabaseUrl};
+    use hearth::data::{Database, Exec};
+    use rand::Rng;
+
+    let Some(stores) = Stores::fresh(backend).await else {
+        return;
+    };
+    let config = stores.config_path();
+    let mut text = stores.config_text(&payment_plugins(""));
+    if let Some(redis) = &stores.redis_url {
+        text.push_str(&format!(
+            "\n[cache]\nbackend = \"redis\"\nredis_url = \"{redis}\"\nkey_prefix = \"{}\"\n",
+            stores.redis_prefix
+        ));
+    }
+    std::fs::write(&config, text).expect("write config");
+    let dir = config.parent().expect("dir").to_path_buf();
+    let env = [
+        ("HEARTH_PAYMENTS__DEFAULT_PROVIDER", "payments-sandbox"),
+        ("HEARTH_PAYMENTS__RECONCILE_AFTER_SECS", "1"),
+        ("HEARTH_JOBS__SCHEDULES__RECONCILE_PAYMENTS", "* * * * * *"),
+        ("HEARTH_JOBS__POLL_INTERVAL_MS", "50"),
+    ];
+    let client = reqwest::Client::new();
+    let (mut server, mut base) = serve(&config, &dir, &env).await;
+    let mut reaper = Reaper(vec![server.id()]);
+    let post = |base: &str, path: &str, token: Option<&str>, body: Value| {
+        let mut req = client.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let mut tokens = Vec::new();
+    for name in ["host", "g1", "g2", "g3"] {
+        let email = format!("{name}@example.com");
+        let password = "correct horse battery";
+        let res = post(
+            &base,
+            "/v1/auth/register",
+            None,
+            json!({ "email": email, "password": password, "display_name": name }),
+        )
+        .await
+        .expect("sent");
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let login: Value = post(
+            &base,
+            "/v1/auth/login",
+            None,
+            json!({ "email": email, "password": password }),
+        )
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+        tokens.push(login["token"].as_str().expect("token").to_owned());
+    }
+    let res = post(&base, "/v1/me/host", Some(&tokens[0]), json!({}))
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut listings = Vec::new();
+    for instant in [false, true] {
+        let body = crate::listings::listing(json!({ "instant_book": instant, "max_nights": 30 }));
+        let res = post(&base, "/v1/listings", Some(&tokens[0]), body)
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let listing: Value = res.json().await.expect("json");
+        listings.push(listing["id"].as_str().expect("id").to_owned());
+    }
+
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    for round in 0..3 {
+        let requests: Vec<_> = (0..24)
+            .map(|i| {
+                let mut rng = rand::thread_rng();
+                let from = rng.gen_range(10..120);
+                let body = json!({
+                    "listing_id": listings[rng.gen_range(0..listings.len())],
+                    "check_in": crate::bookings::day(from),
+                    "check_out": crate::bookings::day(from + rng.gen_range(1..4)),
+                    "payment_method": if rng.gen_bool(0.8) { CARD_OK } else { CARD_LATER },
+                });
+                let token = tokens[1 + i % 3].clone();
+                let (client, base) = (client.clone(), base.clone());
+                tokio::spawn(async move {
+                    let res = client
+                        .post(format!("{base}/v1/bookings"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .ok()?;
+                    if res.status() != StatusCode::CREATED {
+                        return None;
+                    }
+                    let booking: Value = res.json().await.ok()?;
+                    Some((token, booking["id"].as_str()?.to_owned()))
+                })
+            })
+            .collect();
+        // Random points; the last round runs long enough for some bookings to finish.
+        let delay = rand::thread_rng().gen_range(20..300) + if round == 2 { 600 } else { 0 };
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        server.kill().expect("SIGKILL");
+        let _ = server.wait();
+        for task in requests {
+            if let Ok(Some(ok)) = task.await {
+                acknowledged.push(ok);
+            }
+        }
+        println!(
+            "round {round}: killed after {delay} ms; {} bookings acknowledged so far",
+            acknowledged.len()
+        );
+        (server, base) = serve(&config, &dir, &env).await;
+        reaper.0.push(server.id());
+        for (token, id) in &acknowledged {
+            let res = client
+                .get(format!("{base}/v1/bookings/{id}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(
+                res.status(),
+                StatusCode::OK,
+                "booking {id} was acknowledged with 201"
+            );
+        }
+    }
+
+    let db = Database::connect(&DatabaseConfig {
+        url: DatabaseUrl::parse(&stores.database_url).expect("url"),
+        max_connections: 2,
+        busy_timeout_ms: 5000,
+    })
+    .await
+    .expect("connect");
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut conn = db.acquire().await.expect("connection");
+            match conn.exec() {
+                Exec::Sqlite(c) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await,
+                Exec::Postgres(c) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await,
+            }
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    };
+    let mut undecided = -1;
+    for attempt in 0..200 {
+        undecided = count("SELECT COUNT(*) FROM payments WHERE status = 'intent'").await;
+        if attempt == 0 {
+            println!("undecided operations after the last restart: {undecided}");
+        }
+        if undecided == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        undecided, 0,
+        "reconciliation settles what a crash interrupted"
+    );
+    let orphans = "SELECT COUNT(*) FROM payments a JOIN bookings b ON a.booking_id = b.id \
+        WHERE a.operation = 'authorize' AND a.status IN ('succeeded', 'pending') \
+        AND b.status IN ('declined', 'cancelled', 'expired') \
+        AND NOT EXISTS (SELECT 1 FROM payments v WHERE v.booking_id = a.booking_id \
+            AND v.operation IN ('void', 'capture') AND v.status IN ('succeeded', 'pending'))";
+    assert_eq!(count(orphans).await, 0, "no authorization is left orphaned");
+    let charged_twice = "SELECT COUNT(*) FROM (SELECT booking_id FROM payments \
+        WHERE operation = 'capture' AND status = 'succeeded' \
+        GROUP BY booking_id HAVING COUNT(*) > 1) t";
+    assert_eq!(count(charged_twice).await, 0, "no booking is charged twice");
+    let unpaid = "SELECT COUNT(*) FROM bookings b WHERE b.status = 'confirmed' AND NOT EXISTS \
+        (SELECT 1 FROM payments c WHERE c.booking_id = b.id AND c.operation = 'capture' \
+         AND c.status = 'succeeded')";
+    assert_eq!(
+        count(unpaid).await,
+        0,
+        "every confirmed booking was charged"
+    );
+    assert_eq!(count(OVERLAPS).await, 0, "no night is booked twice");
+    assert!(!acknowledged.is_empty(), "some bookings got through");
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+}
+
+crate::for_each_backend!(killed_mid_booking_loses_nothing_acknowledged);

@@ -1,6 +1,7 @@
 //! API tests: the real application on port 0, on SQLite and on PostgreSQL + Redis.
 
 mod auth;
+mod bookings;
 mod bus;
 mod cli;
 mod errors;
@@ -9,6 +10,7 @@ mod jobs;
 mod listings;
 mod notifications;
 mod openapi;
+mod payments;
 mod plugins;
 mod redis_outage;
 mod shutdown;

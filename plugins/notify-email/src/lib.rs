@@ -1,6 +1,9 @@
-//! Email notifications: one short plain-text email per event, for the event kinds configured, to
-//! the address in the event (`payload.recipient_email`, else `payload.email`). Events without
-//! an address are skipped. The kernel sends the mail; the plugin only renders it.
+//! Email notifications: short plain-text emails for the event kinds configured. An event that
+//! concerns several people lists them in `payload.recipients` (`[{"id": "<account uuid>",
+//! "email": "a@b.c", "display_name": "Ada"}, ...]`): each one with an address gets an email
+//! greeting them by name. Otherwise the email goes to the address in the event
+//! (`payload.recipient_email`, else `payload.email`). Events without an address are skipped.
+//! The kernel sends the mail; the plugin only renders it.
 
 use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
 use schemars::JsonSchema;
@@ -44,9 +47,71 @@ fn humanise(kind: &str) -> String {
     }
 }
 
-/// The subject and plain-text body of the email for `kind`.
-fn render(kind: &str, payload: &Value, product: &str) -> (String, String) {
-    let name = text(payload, "display_name").unwrap_or("there");
+/// The subject of booking and payment emails, and their opening sentence.
+fn booking_subject(kind: &str, product: &str) -> Option<(&'static str, String)> {
+    Some(match kind {
+        "booking_requested" => (
+            "New booking request",
+            format!("There is a new booking request on {product}."),
+        ),
+        "booking_confirmed" => ("Booking confirmed", "The booking is confirmed.".into()),
+        "booking_declined" => (
+            "Booking declined",
+            "The booking request was declined.".into(),
+        ),
+        "booking_cancelled" => ("Booking cancelled", "The booking was cancelled.".into()),
+        "booking_expired" => (
+            "Booking expired",
+            "The booking request expired before it was confirmed.".into(),
+        ),
+        "booking_completed" => (
+            "How was the stay?",
+            format!("The stay is over: how was it? You can now leave a review on {product}."),
+        ),
+        "payment_authorized" => (
+            "Payment authorized",
+            "The payment for the booking was authorized.".into(),
+        ),
+        "payment_captured" => (
+            "Payment received",
+            "The payment for the booking was received.".into(),
+        ),
+        "payment_refunded" => (
+            "Refund issued",
+            "A refund was issued for the booking.".into(),
+        ),
+        "payment_failed" => (
+            "Payment failed",
+            "The payment for the booking failed.".into(),
+        ),
+        _ => return None,
+    })
+}
+
+/// The listing and dates of a booking event, one line each, for those present.
+fn booking_details(payload: &Value) -> String {
+    [
+        ("Listing", "listing_title"),
+        ("Check-in", "check_in"),
+        ("Check-out", "check_out"),
+    ]
+    .iter()
+    .filter_map(|(label, key)| text(payload, key).map(|v| format!("{label}: {v}\n")))
+    .collect()
+}
+
+/// The subject and plain-text body of the email for `kind`, greeting `name`.
+fn render(kind: &str, payload: &Value, name: Option<&str>, product: &str) -> (String, String) {
+    let name = name.unwrap_or("there");
+    if let Some((subject, sentence)) = booking_subject(kind, product) {
+        let details = booking_details(payload);
+        let body = if details.is_empty() {
+            format!("Hi {name},\n\n{sentence}\n")
+        } else {
+            format!("Hi {name},\n\n{sentence}\n\n{details}")
+        };
+        return (subject.to_owned(), body);
+    }
     match kind {
         "user_registered" => (
             format!("Welcome to {product}"),
@@ -73,6 +138,27 @@ fn render(kind: &str, payload: &Value, product: &str) -> (String, String) {
     }
 }
 
+/// Who to email: (account id, address, display name) for each recipient with an address.
+fn recipients(payload: &Value) -> Vec<(Option<&str>, &str, Option<&str>)> {
+    if let Some(list) = payload.get("recipients").and_then(Value::as_array) {
+        let mut out: Vec<(Option<&str>, &str, Option<&str>)> = Vec::new();
+        for r in list {
+            if let Some(address) = text(r, "email") {
+                // One email per address, even if it is listed twice.
+                if !out.iter().any(|(_, seen, _)| *seen == address) {
+                    out.push((text(r, "id"), address, text(r, "display_name")));
+                }
+            }
+        }
+        return out;
+    }
+    let Some(address) = text(payload, "recipient_email").or_else(|| text(payload, "email")) else {
+        return Vec::new();
+    };
+    let recipient = text(payload, "recipient_id").or_else(|| text(payload, "account_id"));
+    vec![(recipient, address, text(payload, "display_name"))]
+}
+
 impl Notifier for Email {
     type Config = Config;
 
@@ -86,24 +172,22 @@ impl Notifier for Email {
         }
         let payload: Value = serde_json::from_str(&event.payload_json)
             .map_err(|e| PluginError::InvalidInput(format!("payload is not JSON: {e}")))?;
-        let Some(address) = text(&payload, "recipient_email").or_else(|| text(&payload, "email"))
-        else {
-            return Ok(Vec::new());
-        };
-        let recipient = text(&payload, "recipient_id")
-            .or_else(|| text(&payload, "account_id"))
-            .map(str::to_owned);
         let product = config
             .product_name
             .as_deref()
             .unwrap_or(DEFAULT_PRODUCT_NAME);
-        let (subject, body) = render(&event.kind, &payload, product);
-        Ok(vec![Delivery {
-            recipient,
-            channel: Channel::Email(address.to_owned()),
-            subject,
-            body,
-        }])
+        Ok(recipients(&payload)
+            .into_iter()
+            .map(|(recipient, address, name)| {
+                let (subject, body) = render(&event.kind, &payload, name, product);
+                Delivery {
+                    recipient: recipient.map(str::to_owned),
+                    channel: Channel::Email(address.to_owned()),
+                    subject,
+                    body,
+                }
+            })
+            .collect())
     }
 }
 
@@ -201,15 +285,141 @@ mod tests {
         let out = run::<Email>(
             json!({}),
             &event(
-                "booking_confirmed",
-                json!({ "email": "guest@example.com", "display_name": "Grace" }),
+                "payout_sent",
+                json!({ "email": "host@example.com", "display_name": "Grace" }),
             ),
         )
         .expect("ok");
-        assert_eq!(out[0].subject, "Booking confirmed");
+        assert_eq!(out[0].subject, "Payout sent");
         assert_eq!(
             out[0].body,
-            "Hi Grace,\n\nThere is an update on your Hearth account: booking confirmed.\n"
+            "Hi Grace,\n\nThere is an update on your Hearth account: payout sent.\n"
+        );
+    }
+
+    fn booking_payload() -> Value {
+        json!({
+            "booking_id": "b1",
+            "listing_title": "Loft by the canal",
+            "check_in": "2026-07-14",
+            "check_out": "2026-07-21",
+            "recipients": [
+                { "id": "guest-1", "email": "ada@example.com", "display_name": "Ada" },
+                { "id": "host-1", "email": "grace@example.com", "display_name": "Grace" },
+            ],
+        })
+    }
+
+    #[test]
+    fn a_booking_event_emails_every_recipient_by_name() {
+        let out =
+            run::<Email>(json!({}), &event("booking_confirmed", booking_payload())).expect("ok");
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0].recipient.as_deref(), Some("guest-1"));
+        assert_eq!(out[0].channel, Channel::Email("ada@example.com".into()));
+        assert_eq!(out[1].recipient.as_deref(), Some("host-1"));
+        assert_eq!(out[1].channel, Channel::Email("grace@example.com".into()));
+        assert_eq!(out[0].subject, "Booking confirmed");
+        assert_eq!(out[1].subject, "Booking confirmed");
+        let details = "Listing: Loft by the canal\nCheck-in: 2026-07-14\nCheck-out: 2026-07-21\n";
+        assert_eq!(
+            out[0].body,
+            format!("Hi Ada,\n\nThe booking is confirmed.\n\n{details}")
+        );
+        assert_eq!(
+            out[1].body,
+            format!("Hi Grace,\n\nThe booking is confirmed.\n\n{details}")
+        );
+    }
+
+    #[test]
+    fn a_recipient_without_an_address_gets_no_email() {
+        let payload = json!({
+            "email": "fallback-not-used@example.com",
+            "listing_title": "Loft",
+            "recipients": [
+                { "id": "guest-1", "display_name": "Ada" },
+                { "id": "host-1", "email": "  ", "display_name": "Grace" },
+                { "id": "other", "email": 42 },
+                { "id": "host-2", "email": "linus@example.com" },
+                { "id": "host-2-again", "email": "linus@example.com" },
+            ],
+        });
+        let out = run::<Email>(json!({}), &event("booking_requested", payload)).expect("ok");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].recipient.as_deref(), Some("host-2"));
+        assert_eq!(out[0].channel, Channel::Email("linus@example.com".into()));
+        assert_eq!(
+            out[0].body,
+            "Hi there,\n\nThere is a new booking request on Hearth.\n\nListing: Loft\n"
+        );
+
+        let nobody = json!({ "email": "ada@example.com", "recipients": [] });
+        let out = run::<Email>(json!({}), &event("booking_requested", nobody)).expect("ok");
+        assert!(
+            out.is_empty(),
+            "an explicit empty list means nobody: {out:?}"
+        );
+    }
+
+    #[test]
+    fn a_recipient_without_an_id_is_still_emailed() {
+        let payload = json!({ "recipients": [{ "email": "ada@example.com" }] });
+        let out = run::<Email>(json!({}), &event("payment_failed", payload)).expect("ok");
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].recipient, None);
+        assert_eq!(out[0].subject, "Payment failed");
+        assert_eq!(
+            out[0].body,
+            "Hi there,\n\nThe payment for the booking failed.\n"
+        );
+    }
+
+    #[test]
+    fn booking_and_payment_kinds_have_their_own_subjects_and_details() {
+        for (kind, expected) in [
+            ("booking_requested", "New booking request"),
+            ("booking_confirmed", "Booking confirmed"),
+            ("booking_declined", "Booking declined"),
+            ("booking_cancelled", "Booking cancelled"),
+            ("booking_expired", "Booking expired"),
+            ("booking_completed", "How was the stay?"),
+            ("payment_authorized", "Payment authorized"),
+            ("payment_captured", "Payment received"),
+            ("payment_refunded", "Refund issued"),
+            ("payment_failed", "Payment failed"),
+        ] {
+            let out = run::<Email>(json!({}), &event(kind, booking_payload())).expect("ok");
+            assert_eq!(out.len(), 2, "{kind}");
+            assert_eq!(out[0].subject, expected, "{kind}");
+            for needle in ["Hi Ada,", "Loft by the canal", "2026-07-14", "2026-07-21"] {
+                assert!(out[0].body.contains(needle), "{kind}: {}", out[0].body);
+            }
+        }
+    }
+
+    #[test]
+    fn the_single_address_payload_still_works_for_booking_kinds() {
+        let out = run::<Email>(
+            json!({ "product_name": "Cosy Stays" }),
+            &event(
+                "booking_completed",
+                json!({
+                    "account_id": "g1",
+                    "email": "guest@example.com",
+                    "display_name": "Grace",
+                    "check_out": "2026-07-21",
+                }),
+            ),
+        )
+        .expect("ok");
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].recipient.as_deref(), Some("g1"));
+        assert_eq!(out[0].channel, Channel::Email("guest@example.com".into()));
+        assert_eq!(out[0].subject, "How was the stay?");
+        assert_eq!(
+            out[0].body,
+            "Hi Grace,\n\nThe stay is over: how was it? You can now leave a review on Cosy Stays.\n\nCheck-out: 2026-07-21\n"
         );
     }
 

@@ -1,9 +1,12 @@
-//! In-app inbox notifications: one inbox message to the account an event concerns
-//! (`payload.recipient_id`, else `payload.account_id`), for the event kinds configured.
+//! In-app inbox notifications, for the event kinds configured. An event that concerns several
+//! people lists them in `payload.recipients` (`[{"id": "<account uuid>", "display_name": "Ada"},
+//! ...]`): each one with a string `id` gets an inbox message. Otherwise the message goes to the
+//! one account the event concerns (`payload.recipient_id`, else `payload.account_id`).
 
 use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::Value;
 
 /// `[plugins.config]`
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -17,15 +20,76 @@ pub struct Config {
 /// The plugin.
 pub struct Inbox;
 
-fn subject(kind: &str) -> String {
+/// The subject of the message for `kind`.
+pub fn subject(kind: &str) -> String {
     match kind {
         "user_registered" => "Welcome to Hearth".into(),
-        "booking_requested" => "New booking request".into(),
-        "booking_confirmed" => "Your booking is confirmed".into(),
-        "booking_cancelled" => "A booking was cancelled".into(),
         "listing_published" => "Your listing is live".into(),
+        "booking_requested" => "New booking request".into(),
+        "booking_confirmed" => "Booking confirmed".into(),
+        "booking_declined" => "Booking declined".into(),
+        "booking_cancelled" => "Booking cancelled".into(),
+        "booking_expired" => "Booking expired".into(),
+        "booking_completed" => "How was the stay?".into(),
+        "payment_authorized" => "Payment authorized".into(),
+        "payment_captured" => "Payment received".into(),
+        "payment_refunded" => "Refund issued".into(),
+        "payment_failed" => "Payment failed".into(),
         other => other.replace('_', " "),
     }
+}
+
+/// A string field of `value`, if present, a string, and not blank.
+fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// `s` with its first letter in lower case ("Booking confirmed" is "booking confirmed").
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The body of the message for `kind`, greeting `name`, naming the listing when known.
+fn body(kind: &str, name: &str, listing: Option<&str>) -> String {
+    let sentence = lower_first(&subject(kind));
+    match (kind, listing) {
+        ("booking_completed", Some(title)) => {
+            format!("Hi {name}, how was the stay at \"{title}\"?")
+        }
+        (_, Some(title)) => format!("Hi {name}, {sentence} for \"{title}\"."),
+        (_, None) if sentence.ends_with(['?', '!', '.']) => format!("Hi {name}, {sentence}"),
+        (_, None) => format!("Hi {name}, {sentence}."),
+    }
+}
+
+/// The (account id, display name) pairs the event is for.
+fn recipients(payload: &Value) -> Vec<(&str, Option<&str>)> {
+    if let Some(list) = payload.get("recipients").and_then(Value::as_array) {
+        let mut out: Vec<(&str, Option<&str>)> = Vec::new();
+        for r in list {
+            if let Some(id) = text(r, "id") {
+                // One message per account, even if it is listed twice.
+                if !out.iter().any(|(seen, _)| *seen == id) {
+                    out.push((id, text(r, "display_name")));
+                }
+            }
+        }
+        return out;
+    }
+    payload
+        .get("recipient_id")
+        .or_else(|| payload.get("account_id"))
+        .and_then(Value::as_str)
+        .map(|id| (id, payload.get("display_name").and_then(Value::as_str)))
+        .into_iter()
+        .collect()
 }
 
 impl Notifier for Inbox {
@@ -39,26 +103,18 @@ impl Notifier for Inbox {
         {
             return Ok(Vec::new());
         }
-        let payload: serde_json::Value = serde_json::from_str(&event.payload_json)
+        let payload: Value = serde_json::from_str(&event.payload_json)
             .map_err(|e| PluginError::InvalidInput(format!("payload is not JSON: {e}")))?;
-        let recipient = payload
-            .get("recipient_id")
-            .or_else(|| payload.get("account_id"))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        let Some(recipient) = recipient else {
-            return Ok(Vec::new());
-        };
-        let name = payload
-            .get("display_name")
-            .and_then(|v| v.as_str())
-            .unwrap_or("there");
-        Ok(vec![Delivery {
-            recipient: Some(recipient),
-            channel: Channel::Inbox,
-            subject: subject(&event.kind),
-            body: format!("Hi {name}, {}.", subject(&event.kind).to_lowercase()),
-        }])
+        let listing = text(&payload, "listing_title");
+        Ok(recipients(&payload)
+            .into_iter()
+            .map(|(id, name)| Delivery {
+                recipient: Some(id.to_owned()),
+                channel: Channel::Inbox,
+                subject: subject(&event.kind),
+                body: body(&event.kind, name.unwrap_or("there"), listing),
+            })
+            .collect())
     }
 }
 
@@ -110,6 +166,131 @@ mod tests {
         assert_eq!(out[0].recipient.as_deref(), Some("h1"));
         assert_eq!(out[0].subject, "Your listing is live");
         assert_eq!(out[0].body, "Hi Grace, your listing is live.");
+    }
+
+    fn booking_payload() -> serde_json::Value {
+        json!({
+            "booking_id": "b1",
+            "listing_title": "Loft by the canal",
+            "check_in": "2026-07-14",
+            "check_out": "2026-07-21",
+            "recipients": [
+                { "id": "guest-1", "email": "ada@example.com", "display_name": "Ada" },
+                { "id": "host-1", "email": "grace@example.com", "display_name": "Grace" },
+            ],
+        })
+    }
+
+    #[test]
+    fn a_booking_event_reaches_every_recipients_inbox() {
+        let out =
+            run::<Inbox>(json!({}), &event("booking_confirmed", booking_payload())).expect("ok");
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0].recipient.as_deref(), Some("guest-1"));
+        assert_eq!(out[1].recipient.as_deref(), Some("host-1"));
+        for d in &out {
+            assert_eq!(d.channel, Channel::Inbox);
+            assert_eq!(d.subject, "Booking confirmed");
+        }
+        assert_eq!(
+            out[0].body,
+            "Hi Ada, booking confirmed for \"Loft by the canal\"."
+        );
+        assert_eq!(
+            out[1].body,
+            "Hi Grace, booking confirmed for \"Loft by the canal\"."
+        );
+    }
+
+    #[test]
+    fn recipients_without_a_string_id_are_skipped_and_duplicates_merged() {
+        let payload = json!({
+            "account_id": "fallback-not-used",
+            "recipients": [
+                { "email": "no-id@example.com" },
+                { "id": 7 },
+                { "id": "  " },
+                { "id": "a1" },
+                { "id": "a1", "display_name": "Again" },
+            ],
+        });
+        let out = run::<Inbox>(json!({}), &event("booking_cancelled", payload)).expect("ok");
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].recipient.as_deref(), Some("a1"));
+        assert_eq!(out[0].body, "Hi there, booking cancelled.");
+
+        let empty = json!({ "account_id": "a1", "recipients": [] });
+        let out = run::<Inbox>(json!({}), &event("booking_cancelled", empty)).expect("ok");
+        assert!(
+            out.is_empty(),
+            "an explicit empty list means nobody: {out:?}"
+        );
+    }
+
+    #[test]
+    fn booking_and_payment_kinds_have_their_own_subjects() {
+        for (kind, expected) in [
+            ("booking_requested", "New booking request"),
+            ("booking_confirmed", "Booking confirmed"),
+            ("booking_declined", "Booking declined"),
+            ("booking_cancelled", "Booking cancelled"),
+            ("booking_expired", "Booking expired"),
+            ("booking_completed", "How was the stay?"),
+            ("payment_authorized", "Payment authorized"),
+            ("payment_captured", "Payment received"),
+            ("payment_refunded", "Refund issued"),
+            ("payment_failed", "Payment failed"),
+        ] {
+            let out = run::<Inbox>(json!({}), &event(kind, booking_payload())).expect("ok");
+            assert_eq!(out.len(), 2, "{kind}");
+            assert_eq!(out[0].subject, expected, "{kind}");
+            assert!(
+                out[0].body.contains("Loft by the canal"),
+                "{kind}: {}",
+                out[0].body
+            );
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_stay_asks_how_it_was() {
+        let out =
+            run::<Inbox>(json!({}), &event("booking_completed", booking_payload())).expect("ok");
+        assert_eq!(
+            out[0].body,
+            "Hi Ada, how was the stay at \"Loft by the canal\"?"
+        );
+        let out = run::<Inbox>(
+            json!({}),
+            &event("booking_completed", json!({ "account_id": "a1" })),
+        )
+        .expect("ok");
+        assert_eq!(out[0].body, "Hi there, how was the stay?");
+    }
+
+    #[test]
+    fn the_single_recipient_payload_still_works_for_booking_kinds() {
+        let out = run::<Inbox>(
+            json!({}),
+            &event(
+                "payment_refunded",
+                json!({ "recipient_id": "g1", "account_id": "other", "display_name": "Ada" }),
+            ),
+        )
+        .expect("ok");
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].recipient.as_deref(), Some("g1"));
+        assert_eq!(out[0].subject, "Refund issued");
+        assert_eq!(out[0].body, "Hi Ada, refund issued.");
+    }
+
+    #[test]
+    fn an_event_without_a_recipient_sends_nothing() {
+        for payload in [json!({}), json!({ "recipient_id": 7 }), json!("text")] {
+            let out =
+                run::<Inbox>(json!({}), &event("booking_confirmed", payload.clone())).expect("ok");
+            assert!(out.is_empty(), "{payload}: {out:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod bookings;
 pub mod listings;
 pub mod meta;
 pub mod notifications;
 pub mod plugins;
+pub mod webhooks;

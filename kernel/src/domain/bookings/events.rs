@@ -1,0 +1,120 @@
+//! Booking and payment events. Each payload carries the booking's facts, the guest and the host,
+//! and `recipients`: the people the event concerns (notifiers address each of them).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::bus::{self, DomainEvent};
+use crate::data::bookings::BookingRecord;
+use crate::data::{accounts, listings, DataError, Exec};
+
+#[derive(Debug, Clone, Serialize)]
+struct Person {
+    id: Uuid,
+    email: String,
+    display_name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct BookingEvent<'a> {
+    #[serde(skip)]
+    kind: &'static str,
+    booking_id: Uuid,
+    listing_id: Uuid,
+    listing_title: String,
+    check_in: NaiveDate,
+    check_out: NaiveDate,
+    guests: i32,
+    status: &'a str,
+    currency: &'a str,
+    total_minor: i64,
+    /// The amount of a payment event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_minor: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_reason: Option<&'a str>,
+    guest: Person,
+    host: Person,
+    recipients: Vec<Person>,
+}
+
+impl DomainEvent for BookingEvent<'_> {
+    fn kind(&self) -> &str {
+        self.kind
+    }
+}
+
+/// Who an event concerns: both sides, or the guest only.
+fn concerns_host(kind: &str) -> bool {
+    matches!(
+        kind,
+        "booking_requested" | "booking_confirmed" | "booking_cancelled" | "booking_completed"
+    )
+}
+
+async fn person(exec: Exec<'_>, id: Uuid) -> Result<Person, DataError> {
+    let account = accounts::find_by_id(exec, id)
+        .await?
+        .ok_or_else(|| DataError::Corrupt(format!("booking party {id} has no account")))?;
+    Ok(Person {
+        id,
+        email: account.email,
+        display_name: account.display_name,
+    })
+}
+
+async fn record(
+    mut exec: Exec<'_>,
+    kind: &'static str,
+    b: &BookingRecord,
+    amount_minor: Option<i64>,
+) -> Result<(), DataError> {
+    let guest = person(exec.reborrow(), b.guest_id).await?;
+    let host = person(exec.reborrow(), b.host_id).await?;
+    let listing_title = listings::find(exec.reborrow(), b.listing_id)
+        .await?
+        .map(|l| l.title)
+        .unwrap_or_default();
+    let mut recipients = vec![guest.clone()];
+    if concerns_host(kind) {
+        recipients.push(host.clone());
+    }
+    let event = BookingEvent {
+        kind,
+        booking_id: b.id,
+        listing_id: b.listing_id,
+        listing_title,
+        check_in: b.check_in,
+        check_out: b.check_out,
+        guests: b.guests,
+        status: &b.status,
+        currency: &b.currency,
+        total_minor: b.total_minor,
+        amount_minor,
+        end_reason: b.end_reason.as_deref(),
+        guest,
+        host,
+        recipients,
+    };
+    bus::record(exec, &event).await.map(|_| ())
+}
+
+/// `booking_*`: the booking reached `b.status`.
+pub(super) async fn booking(
+    exec: Exec<'_>,
+    kind: &'static str,
+    b: &BookingRecord,
+) -> Result<(), DataError> {
+    record(exec, kind, b, None).await
+}
+
+/// `payment_*`: an operation of `amount_minor` on the booking's payment.
+pub(super) async fn payment(
+    exec: Exec<'_>,
+    kind: &'static str,
+    b: &BookingRecord,
+    amount_minor: i64,
+) -> Result<(), DataError> {
+    record(exec, kind, b, Some(amount_minor)).await
+}

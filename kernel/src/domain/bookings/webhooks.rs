@@ -1,0 +1,234 @@
+//! Provider webhooks: `POST /v1/webhooks/payments/{plugin_id}` hands the raw body and headers to
+//! the provider plugin, which verifies the signature and freshness and parses it. A delivery is
+//! applied once (by the provider's event id); a webhook never moves an operation out of a final
+//! state, so duplicates and out-of-order deliveries are harmless.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{events, BookingStatus, Bookings};
+use crate::data::bookings::{self as store, Changes};
+use crate::data::now;
+use crate::data::payments as ledger;
+use crate::domain::payments::{Answer, Operation, Payments};
+use crate::domain::DomainError;
+use crate::plugins::kinds::payments::{self as provider, PaymentStatus, Webhook};
+use crate::plugins::PluginCallError;
+
+/// What a webhook did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookOutcome {
+    /// It changed a payment (and perhaps its booking).
+    Applied,
+    /// This delivery was already applied.
+    Duplicate,
+    /// Verified, but about nothing open here (an unknown payment, or a final one).
+    Ignored,
+}
+
+/// What to do once the webhook's transaction committed.
+enum Then {
+    Nothing,
+    Confirm(uuid::Uuid),
+    Release(uuid::Uuid),
+}
+
+impl Bookings {
+    /// Verifies, parses and applies one provider webhook.
+    pub async fn webhook(
+        &self,
+        plugin_id: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<WebhookOutcome, DomainError> {
+        let plugin = self
+            .payments
+            .plugin(plugin_id)
+            .map_err(|_| DomainError::NotFound("payments plugin"))?;
+        let webhook = Webhook {
+            headers,
+            body,
+            received_at_ms: u64::try_from(now().timestamp_millis()).unwrap_or(0),
+        };
+        let event = match provider::parse_webhook(&plugin, &webhook).await {
+            Ok(e) => e,
+            Err(PluginCallError::Plugin { failure, .. }) => {
+                return Err(DomainError::InvalidWebhook(failure.to_string()))
+            }
+            Err(e) => return Err(DomainError::PaymentUnavailable(e.to_string())),
+        };
+        let status = match &event.status {
+            PaymentStatus::Declined(r) => format!("declined:{r}"),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        let mut tx = self.db.begin().await?;
+        let fresh = ledger::insert_webhook(
+            tx.exec(),
+            plugin_id,
+            &event.event_id,
+            &event.provider_ref,
+            &status,
+            now(),
+        )
+        .await?;
+        if !fresh {
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        let auth = ledger::authorization_by_ref(tx.exec(), plugin_id, &event.provider_ref).await?;
+        let Some(auth) = auth else {
+            tx.commit().await?;
+            return Ok(WebhookOutcome::Ignored);
+        };
+        let Some(booking) = store::find(tx.exec(), auth.booking_id).await? else {
+            tx.commit().await?;
+            return Ok(WebhookOutcome::Ignored);
+        };
+        let reference = event.provider_ref.clone();
+        let mut then = Then::Nothing;
+        let applied = match &event.status {
+            PaymentStatus::Authorized | PaymentStatus::Captured => {
+                let capture =
+                    ledger::live(tx.exec(), booking.id, Operation::Capture.as_str()).await?;
+                match capture.filter(|c| c.status == "pending") {
+                    // A pending capture completed.
+                    Some(c) if event.status == PaymentStatus::Captured => {
+                        Payments::settle(tx.exec(), &c, &Answer::Succeeded(reference)).await?;
+                        let moved = store::transition(
+                            tx.exec(),
+                            booking.id,
+                            &[
+                                BookingStatus::Requested.as_str(),
+                                BookingStatus::PendingPayment.as_str(),
+                            ],
+                            BookingStatus::Confirmed.as_str(),
+                            &Changes::default(),
+                            now(),
+                        )
+                        .await?;
+                        if let Some(moved) = moved {
+                            events::payment(tx.exec(), "payment_captured", &moved, c.amount_minor)
+                                .await?;
+                            events::booking(tx.exec(), "booking_confirmed", &moved).await?;
+                        }
+                        true
+                    }
+                    _ => {
+                        let settled =
+                            Payments::settle(tx.exec(), &auth, &Answer::Succeeded(reference))
+                                .await?;
+                        if settled.is_some() {
+                            if booking.status != BookingStatus::PendingPayment.as_str() {
+                                // The booking ended while the payment was pending.
+                                then = Then::Release(booking.id);
+                            } else if booking.instant_book {
+                                events::payment(
+                                    tx.exec(),
+                                    "payment_authorized",
+                                    &booking,
+                                    auth.amount_minor,
+                                )
+                                .await?;
+                                then = Then::Confirm(booking.id);
+                            } else {
+                                let changes = Changes {
+                                    expires_at: Some(self.request_deadline()),
+                                    ..Changes::default()
+                                };
+                                if let Some(moved) = store::transition(
+                                    tx.exec(),
+                                    booking.id,
+                                    &[BookingStatus::PendingPayment.as_str()],
+                                    BookingStatus::Requested.as_str(),
+                                    &changes,
+                                    now(),
+                                )
+                                .await?
+                                {
+                                    events::payment(
+                                        tx.exec(),
+                                        "payment_authorized",
+                                        &moved,
+                                        auth.amount_minor,
+                                    )
+                                    .await?;
+                                    events::booking(tx.exec(), "booking_requested", &moved).await?;
+                                }
+                            }
+                        }
+                        settled.is_some()
+                    }
+                }
+            }
+            PaymentStatus::Declined(reason) => {
+                let settled =
+                    Payments::settle(tx.exec(), &auth, &Answer::Failed(reason.clone())).await?;
+                if settled.is_some() {
+                    let changes = Changes {
+                        end_reason: Some("payment_declined"),
+                        ..Changes::default()
+                    };
+                    if let Some(ended) = store::transition(
+                        tx.exec(),
+                        booking.id,
+                        &[BookingStatus::PendingPayment.as_str()],
+                        BookingStatus::Cancelled.as_str(),
+                        &changes,
+                        now(),
+                    )
+                    .await?
+                    {
+                        events::payment(tx.exec(), "payment_failed", &ended, auth.amount_minor)
+                            .await?;
+                        events::booking(tx.exec(), "booking_cancelled", &ended).await?;
+                    }
+                }
+                settled.is_some()
+            }
+            PaymentStatus::Refunded | PaymentStatus::Voided => {
+                let operation = if event.status == PaymentStatus::Refunded {
+                    Operation::Refund
+                } else {
+                    Operation::Void
+                };
+                let open = ledger::live(tx.exec(), booking.id, operation.as_str())
+                    .await?
+                    .filter(|o| o.status == "pending" || o.status == "intent");
+                match open {
+                    Some(o) => {
+                        let done =
+                            Payments::settle(tx.exec(), &o, &Answer::Succeeded(reference)).await?;
+                        if done.is_some() && operation == Operation::Refund {
+                            events::payment(
+                                tx.exec(),
+                                "payment_refunded",
+                                &booking,
+                                o.amount_minor,
+                            )
+                            .await?;
+                        }
+                        done.is_some()
+                    }
+                    None => false,
+                }
+            }
+            PaymentStatus::Pending => false,
+        };
+        tx.commit().await?;
+        self.listings.invalidate(booking.listing_id).await;
+        match then {
+            Then::Nothing => {}
+            Then::Confirm(id) => {
+                if let Err(e) = self.confirm(id).await {
+                    tracing::warn!(booking.id = %id, error = %e, "confirming after a webhook failed");
+                }
+            }
+            Then::Release(id) => self.release(id).await?,
+        }
+        Ok(if applied {
+            WebhookOutcome::Applied
+        } else {
+            WebhookOutcome::Ignored
+        })
+    }
+}
