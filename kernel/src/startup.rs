@@ -20,6 +20,7 @@ use crate::domain::listings::Listings;
 use crate::domain::notifications::Notifications;
 use crate::domain::payments::Payments;
 use crate::domain::quotes::{PurgeExpiredQuotes, Quotes};
+use crate::domain::reviews::{RevealReviews, Reviews};
 use crate::http::{self, AppState};
 use crate::jobs::{JobHandler, Jobs, PruneHistory, Scheduler, Workers};
 use crate::mail::{Mailer, SendMail};
@@ -47,6 +48,8 @@ pub struct Kernel {
     pub quotes: Quotes,
     /// Bookings and their payments.
     pub bookings: Bookings,
+    /// Reviews and their policy.
+    pub reviews: Reviews,
     /// The durable job queue.
     pub jobs: Jobs,
     /// The event outbox relay and subscribers.
@@ -138,6 +141,7 @@ impl Kernel {
             payments,
             &config.bookings,
         );
+        let reviews = Reviews::new(db.clone(), listings.clone(), plugins.clone());
         let notifications = Notifications::new(
             db.clone(),
             jobs.clone(),
@@ -163,6 +167,7 @@ impl Kernel {
             listings,
             quotes,
             bookings,
+            reviews,
             jobs,
             bus,
             notifications,
@@ -182,6 +187,7 @@ impl Kernel {
         handlers.push(Arc::new(ExpireBookings(self.bookings.clone())));
         handlers.push(Arc::new(CompleteStays(self.bookings.clone())));
         handlers.push(Arc::new(ReconcilePayments(self.bookings.clone())));
+        handlers.push(Arc::new(RevealReviews(self.reviews.clone())));
         handlers.push(Arc::new(PruneHistory::new(
             self.db.clone(),
             self.config.jobs.retention_days,

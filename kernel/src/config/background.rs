@@ -140,6 +140,7 @@ pub const DEFAULT_SCHEDULES: &[(&str, &str)] = &[
     ("expire_bookings", "0 * * * * *"),
     ("complete_stays", "0 */10 * * * *"),
     ("reconcile_payments", "30 * * * * *"),
+    ("reveal_reviews", "0 */5 * * * *"),
 ];
 
 /// `[mail]`: how the kernel sends email (the `mail` capability and email notifications).

@@ -16,6 +16,7 @@ pub mod listings;
 pub mod notifications;
 pub mod payments;
 pub mod quotes;
+pub mod reviews;
 pub mod sessions;
 
 use std::str::FromStr;

@@ -45,6 +45,7 @@ pub mod money;
 pub mod notifications;
 pub mod payments;
 pub mod quotes;
+pub mod reviews;
 pub mod stay;
 
 use crate::auth::AuthError;
@@ -116,6 +117,12 @@ pub enum DomainError {
     /// or it failed).
     #[error("payments are unavailable: {0}")]
     PaymentUnavailable(String),
+    /// No review policy could decide (none loaded, or it failed).
+    #[error("the review policy is unavailable: {0}")]
+    PolicyUnavailable(String),
+    /// The review policy refused the review, with its reason for the author.
+    #[error("review rejected: {0}")]
+    ReviewRejected(String),
     /// A payment webhook failed verification or parsing; nothing changed.
     #[error("webhook rejected: {0}")]
     InvalidWebhook(String),

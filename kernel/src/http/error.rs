@@ -252,6 +252,7 @@ impl From<DomainError> for ApiError {
                     "quote" => "quote_not_found",
                     "notification" => "notification_not_found",
                     "booking" => "booking_not_found",
+                    "review" => "review_not_found",
                     "payments plugin" => "plugin_not_found",
                     _ => "not_found",
                 };
@@ -302,6 +303,23 @@ impl From<DomainError> for ApiError {
                 e.internal = Some(cause);
                 e
             }
+            DomainError::PolicyUnavailable(cause) => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "review_policy_unavailable",
+                    "Reviews unavailable",
+                )
+                .detail("The review policy could not decide right now; try again later.");
+                tracing::error!(error.cause = %cause, "review policy failed");
+                e.internal = Some(cause);
+                e
+            }
+            DomainError::ReviewRejected(reason) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "review_rejected",
+                "Review rejected",
+            )
+            .detail(reason),
             DomainError::InvalidWebhook(why) => Self::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_webhook",

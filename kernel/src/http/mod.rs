@@ -47,6 +47,7 @@ impl Deref for AppState {
         (name = "listings", description = "Listings, search, calendars and quotes"),
         (name = "bookings", description = "Bookings, their payments and cancellations"),
         (name = "webhooks", description = "Payment providers' webhooks"),
+        (name = "reviews", description = "Reviews of completed stays"),
         (name = "notifications", description = "The caller's in-app inbox"),
         (name = "admin", description = "Operator actions (admin role)"),
         (name = "meta", description = "Health, readiness, metrics and this document"),
@@ -78,6 +79,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::listings::routes())
         .merge(routes::bookings::routes())
         .merge(routes::webhooks::routes())
+        .merge(routes::reviews::routes())
         .merge(routes::notifications::routes())
         .merge(routes::admin::routes())
         .merge(routes::plugins::routes())

@@ -13,5 +13,6 @@ mod openapi;
 mod payments;
 mod plugins;
 mod redis_outage;
+mod reviews;
 mod shutdown;
 mod sinks;

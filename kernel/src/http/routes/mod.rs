@@ -9,4 +9,5 @@ pub mod listings;
 pub mod meta;
 pub mod notifications;
 pub mod plugins;
+pub mod reviews;
 pub mod webhooks;
