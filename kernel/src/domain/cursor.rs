@@ -16,3 +16,55 @@ pub(crate) fn encode(cursor: &impl Serialize) -> String {
 pub(crate) fn decode<T: DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_slice(&ENGINE.decode(s).ok()?).ok()
 }
+
+/// The position of the last item of a page ordered by `(time, id)` descending.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TimeCursor {
+    t: chrono::DateTime<chrono::Utc>,
+    id: uuid::Uuid,
+}
+
+/// A page request over items ordered newest first by `(time, id)`.
+pub(crate) struct PageRequest {
+    /// Items to return (1-100, default 20).
+    pub limit: u32,
+    /// Start after this `(time, id)`.
+    pub after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+}
+
+/// Parses `limit` and `cursor`, recording problems on `p` under those names.
+pub(crate) fn page_request(
+    p: &mut super::Problems,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> PageRequest {
+    let limit = limit.unwrap_or(20);
+    p.check((1..=100).contains(&limit), "limit", "must be 1 to 100");
+    let after = cursor.and_then(|c| match decode::<TimeCursor>(c) {
+        Some(c) => Some((c.t, c.id)),
+        None => {
+            p.add("cursor", "is not a cursor from this list");
+            None
+        }
+    });
+    PageRequest { limit, after }
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) to the page and makes the next page's cursor from
+/// the last row's `(time, id)` when there is more.
+pub(crate) fn page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last()
+            .and_then(&key)
+            .map(|(t, id)| encode(&TimeCursor { t, id }))
+    } else {
+        None
+    };
+    (rows, next)
+}

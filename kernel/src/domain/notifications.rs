@@ -128,12 +128,6 @@ pub struct InboxPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct InboxCursor {
-    t: DateTime<Utc>,
-    id: Uuid,
-}
-
 impl Notifications {
     /// The service.
     pub fn new(
@@ -180,37 +174,18 @@ impl Notifications {
         params: &InboxParams,
     ) -> Result<InboxPage, DomainError> {
         let mut p = Problems::default();
-        let limit = params.limit.unwrap_or(20);
-        p.check((1..=100).contains(&limit), "limit", "must be 1 to 100");
-        let after = match &params.cursor {
-            None => None,
-            Some(c) => match cursor::decode::<InboxCursor>(c) {
-                Some(c) => Some((c.t, c.id)),
-                None => {
-                    p.add("cursor", "is not a cursor from this list");
-                    None
-                }
-            },
-        };
+        let page = cursor::page_request(&mut p, params.limit, params.cursor.as_deref());
         p.finish()?;
         let mut conn = self.inner.db.acquire().await?;
-        let mut rows = store::inbox_page(
+        let rows = store::inbox_page(
             conn.exec(),
             who.account_id.as_uuid(),
             params.unread,
-            after,
-            limit + 1,
+            page.after,
+            page.limit + 1,
         )
         .await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = match (more, rows.last()) {
-            (true, Some(last)) => Some(cursor::encode(&InboxCursor {
-                t: last.created_at,
-                id: last.id,
-            })),
-            _ => None,
-        };
+        let (rows, next_cursor) = cursor::page(rows, page.limit, |r| Some((r.created_at, r.id)));
         Ok(InboxPage {
             items: rows.into_iter().map(InboxMessage::from).collect(),
             next_cursor,

@@ -141,12 +141,6 @@ pub struct ReviewPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct PageCursor {
-    t: DateTime<Utc>,
-    id: Uuid,
-}
-
 /// `review_submitted` (to the person reviewed) and `review_published` (to both).
 #[derive(Debug, Serialize)]
 struct ReviewEvent {
@@ -435,29 +429,12 @@ impl Reviews {
         params: &ReviewListParams,
     ) -> Result<ReviewPage, DomainError> {
         let mut p = Problems::default();
-        let limit = params.limit.unwrap_or(20);
-        p.check((1..=100).contains(&limit), "limit", "must be 1 to 100");
-        let after = match &params.cursor {
-            None => None,
-            Some(c) => match cursor::decode::<PageCursor>(c) {
-                Some(c) => Some((c.t, c.id)),
-                None => {
-                    p.add("cursor", "is not a cursor from this list");
-                    None
-                }
-            },
-        };
+        let page = cursor::page_request(&mut p, params.limit, params.cursor.as_deref());
         p.finish()?;
         let mut conn = self.db.acquire().await?;
-        let mut rows = store::published(conn.exec(), about, after, limit + 1).await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = match (more, rows.last()) {
-            (true, Some(last)) => last
-                .published_at
-                .map(|t| cursor::encode(&PageCursor { t, id: last.id })),
-            _ => None,
-        };
+        let rows = store::published(conn.exec(), about, page.after, page.limit + 1).await?;
+        let (rows, next_cursor) =
+            cursor::page(rows, page.limit, |r| r.published_at.map(|t| (t, r.id)));
         Ok(ReviewPage {
             reviews: rows.into_iter().map(to_review).collect(),
             next_cursor,

@@ -186,12 +186,6 @@ pub struct CancellationPreview {
     pub currency: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct ListCursor {
-    t: DateTime<Utc>,
-    id: Uuid,
-}
-
 /// A stay with its price, from a quote or priced fresh.
 struct Priced {
     listing_id: Uuid,
@@ -693,30 +687,11 @@ impl Bookings {
                 Party::Guest(me)
             }
         };
-        let limit = params.limit.unwrap_or(20);
-        p.check((1..=100).contains(&limit), "limit", "must be 1 to 100");
-        let after = match &params.cursor {
-            None => None,
-            Some(c) => match cursor::decode::<ListCursor>(c) {
-                Some(c) => Some((c.t, c.id)),
-                None => {
-                    p.add("cursor", "is not a cursor from this list");
-                    None
-                }
-            },
-        };
+        let page = cursor::page_request(&mut p, params.limit, params.cursor.as_deref());
         p.finish()?;
         let mut conn = self.db.acquire().await?;
-        let mut rows = store::list(conn.exec(), party, after, limit + 1).await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = match (more, rows.last()) {
-            (true, Some(last)) => Some(cursor::encode(&ListCursor {
-                t: last.created_at,
-                id: last.id,
-            })),
-            _ => None,
-        };
+        let rows = store::list(conn.exec(), party, page.after, page.limit + 1).await?;
+        let (rows, next_cursor) = cursor::page(rows, page.limit, |r| Some((r.created_at, r.id)));
         Ok(BookingPage {
             bookings: rows.into_iter().map(to_booking).collect::<Result<_, _>>()?,
             next_cursor,
