@@ -96,7 +96,6 @@ impl JobsConfig {
 /// A parsed cron expression (`sec min hour day-of-month month day-of-week [year]`).
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
-    source: String,
     schedule: cron::Schedule,
 }
 
@@ -105,11 +104,6 @@ impl CronSchedule {
     pub fn schedule(&self) -> &cron::Schedule {
         &self.schedule
     }
-
-    /// As written.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
 }
 
 impl FromStr for CronSchedule {
@@ -117,10 +111,7 @@ impl FromStr for CronSchedule {
 
     fn from_str(s: &str) -> Result<Self, String> {
         cron::Schedule::from_str(s)
-            .map(|schedule| Self {
-                source: s.to_owned(),
-                schedule,
-            })
+            .map(|schedule| Self { schedule })
             .map_err(|e| format!("a cron expression with seconds, e.g. \"0 */15 * * * *\" ({e})"))
     }
 }

@@ -78,6 +78,21 @@ pub async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> 
     .map_err(DataError::from_query)
 }
 
+/// Serialises bookings of one listing for the rest of the transaction. On PostgreSQL two
+/// transactions inserting overlapping bookings would otherwise each wait on the other's row in
+/// the exclusion constraint's check and one would die in a deadlock (a 500, not a 409); with
+/// the listing's row locked first, the second waits, then sees the first's booking. SQLite's
+/// transactions already hold the database's write lock.
+pub async fn lock_listing(exec: Exec<'_>, listing: Uuid) -> Result<(), DataError> {
+    if let Exec::Postgres(c) = exec {
+        sqlx::query("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE")
+            .bind(listing)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether an active booking of `listing` takes any night of `[check_in, check_out)`.
 pub async fn overlaps(
     exec: Exec<'_>,

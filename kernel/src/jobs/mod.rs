@@ -295,12 +295,6 @@ impl Jobs {
         })
     }
 
-    /// A job by id.
-    pub async fn get(&self, id: Uuid) -> Result<Option<JobView>, DataError> {
-        let mut conn = self.db.acquire().await?;
-        Ok(store::find(conn.exec(), id).await?.map(JobView::from))
-    }
-
     /// Puts a dead job back in the queue with a fresh set of attempts.
     pub async fn retry(&self, id: Uuid) -> Result<Retried, DataError> {
         let mut conn = self.db.acquire().await?;

@@ -51,11 +51,6 @@ impl Workers {
         }
     }
 
-    /// This pool's worker name, as recorded on the jobs it claims.
-    pub fn name(&self) -> &str {
-        &self.inner.name
-    }
-
     /// Runs until `stop`, then drains or releases running jobs.
     pub async fn run(self, stop: CancellationToken) {
         let config = self.inner.jobs.config().clone();

@@ -263,6 +263,7 @@ impl Bookings {
             updated_at: now,
         };
         let mut tx = self.db.begin().await?;
+        store::lock_listing(tx.exec(), record.listing_id).await?;
         let days = calendar::range(
             tx.exec(),
             record.listing_id,
