@@ -1,11 +1,14 @@
 //! A bounded loopback load generator for a running Hearth: `GET /v1/listings/{id}`, a search,
-//! and a quote, each for a fixed time with a fixed number of concurrent clients. Prints
-//! requests/s, p50 and p99. Refuses any address that is not loopback. Used by `scripts/load`.
+//! a quote and a booking (`POST /v1/bookings`: priced, held, authorized through the payments
+//! plugin, events written), each for a fixed time with a fixed number of concurrent clients.
+//! Prints requests/s, p50 and p99. Refuses any address that is not loopback. Used by
+//! `scripts/load`.
 //!
 //! ```text
 //! cargo run --release -p hearth --example load -- --base http://127.0.0.1:8080 --seconds 10 --clients 16
 //! ```
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,28 +54,36 @@ fn args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Runs `make_path` requests from `clients` tasks for `seconds`; returns (count, errors, sorted
-/// latencies).
+/// Builds request number `n` of a scenario, made by client `worker`.
+type MakeRequest =
+    dyn Fn(&reqwest::Client, &str, usize, usize) -> reqwest::RequestBuilder + Send + Sync;
+
+/// A scenario of GETs cycling through `paths`.
+fn gets(paths: Vec<String>) -> Arc<MakeRequest> {
+    Arc::new(move |client, base, n, _| client.get(format!("{base}{}", paths[n % paths.len()])))
+}
+
+/// Runs a scenario's requests from `clients` tasks for `seconds`; returns (count, errors,
+/// sorted latencies).
 async fn run(
     client: &reqwest::Client,
     args: &Args,
-    paths: Arc<Vec<String>>,
+    make: Arc<MakeRequest>,
 ) -> (usize, usize, Vec<Duration>) {
+    let counter = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for worker in 0..args.clients {
         let client = client.clone();
         let base = args.base.clone();
-        let paths = paths.clone();
+        let (make, counter) = (make.clone(), counter.clone());
         tasks.push(tokio::spawn(async move {
             let (mut latencies, mut errors) = (Vec::new(), 0usize);
-            let mut i = worker;
             // Bounded twice: by time and by count.
             while Instant::now() < deadline && latencies.len() < 2_000_000 {
-                let path = &paths[i % paths.len()];
-                i += 7;
+                let n = counter.fetch_add(1, Ordering::Relaxed);
                 let started = Instant::now();
-                match client.get(format!("{base}{path}")).send().await {
+                match make(&client, &base, n, worker).send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
                         latencies.push(started.elapsed());
@@ -100,6 +111,34 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
+}
+
+/// One guest account per client, logged in; their tokens.
+async fn guests(client: &reqwest::Client, args: &Args) -> anyhow::Result<Vec<String>> {
+    let run = std::process::id();
+    let mut tokens = Vec::new();
+    for i in 0..args.clients {
+        let email = format!("load-{run}-{i}@example.com");
+        let credentials = serde_json::json!({ "email": email, "password": "load test password" });
+        let mut register = credentials.clone();
+        register["display_name"] = "Load".into();
+        client
+            .post(format!("{}/v1/auth/register", args.base))
+            .json(&register)
+            .send()
+            .await?
+            .error_for_status()?;
+        let session: Value = client
+            .post(format!("{}/v1/auth/login", args.base))
+            .json(&credentials)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        tokens.push(session["token"].as_str().context("token")?.to_owned());
+    }
+    Ok(tokens)
 }
 
 #[tokio::main]
@@ -139,30 +178,49 @@ async fn main() -> anyhow::Result<()> {
     }
     let check_in = (chrono::Utc::now() + chrono::Duration::days(200)).date_naive();
     let check_out = check_in + chrono::Duration::days(3);
-    let scenarios: Vec<(&str, Vec<String>)> = vec![
-        ("GET /v1/listings/{id}", listings.iter().map(|(id, _)| format!("/v1/listings/{id}")).collect()),
+    let tokens = guests(&client, &args).await?;
+    let ids: Vec<String> = listings.iter().map(|(id, _)| id.clone()).collect();
+    let book: Arc<MakeRequest> = Arc::new(move |client, base, n, worker| {
+        // Every request takes nights no other request takes: listing n mod L, a 3-night stay
+        // in week n / L of the second year out.
+        let check_in = chrono::Utc::now().date_naive()
+            + chrono::Duration::days(400 + 4 * i64::try_from(n / ids.len()).unwrap_or(0));
+        let body = serde_json::json!({
+            "listing_id": ids[n % ids.len()],
+            "check_in": check_in.to_string(),
+            "check_out": (check_in + chrono::Duration::days(3)).to_string(),
+            "payment_method": "4242424242424242",
+        });
+        client
+            .post(format!("{base}/v1/bookings"))
+            .bearer_auth(&tokens[worker % tokens.len()])
+            .json(&body)
+    });
+    let scenarios: Vec<(&str, Arc<MakeRequest>)> = vec![
+        ("GET /v1/listings/{id}", gets(listings.iter().map(|(id, _)| format!("/v1/listings/{id}")).collect())),
         (
             "GET /v1/listings?city&guests&sort=price",
-            listings
+            gets(listings
                 .iter()
                 .map(|(_, city)| format!("/v1/listings?city={}&guests=2&sort=price&limit=20", city.replace(' ', "%20")))
-                .collect(),
+                .collect()),
         ),
         (
             "GET /v1/listings/{id}/quote",
-            listings
+            gets(listings
                 .iter()
                 .map(|(id, _)| format!("/v1/listings/{id}/quote?check_in={check_in}&check_out={check_out}&guests=1"))
-                .collect(),
+                .collect()),
         ),
+        ("POST /v1/bookings (sandbox card)", book),
     ];
     println!(
         "{:<42} {:>10} {:>9} {:>9} {:>8}",
         "scenario", "req/s", "p50 ms", "p99 ms", "errors"
     );
-    for (name, paths) in scenarios {
+    for (name, make) in scenarios {
         let started = Instant::now();
-        let (count, errors, latencies) = run(&client, &args, Arc::new(paths)).await;
+        let (count, errors, latencies) = run(&client, &args, make).await;
         let rate = count as f64 / started.elapsed().as_secs_f64();
         println!(
             "{:<42} {:>10.0} {:>9.2} {:>9.2} {:>8}",
