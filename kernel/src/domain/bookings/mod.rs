@@ -15,6 +15,7 @@
 //! never a transaction held across the call.
 
 mod events;
+mod steps;
 mod timers;
 mod webhooks;
 
@@ -396,17 +397,11 @@ impl Bookings {
                 self.confirm(booking.id).await
             }
             Answer::Succeeded(_) => {
-                let changes = Changes {
-                    expires_at: Some(self.request_deadline()),
-                    ..Changes::default()
-                };
-                let moved = store::transition(
+                let moved = steps::requested(
                     tx.exec(),
-                    booking.id,
-                    &from,
-                    BookingStatus::Requested.as_str(),
-                    &changes,
-                    now(),
+                    &booking,
+                    auth.amount_minor,
+                    self.request_deadline(),
                 )
                 .await?;
                 let Some(moved) = moved else {
@@ -418,8 +413,6 @@ impl Bookings {
                         detail: "the booking expired before its payment was authorized".into(),
                     });
                 };
-                events::payment(tx.exec(), "payment_authorized", &moved, auth.amount_minor).await?;
-                events::booking(tx.exec(), "booking_requested", &moved).await?;
                 tx.commit().await?;
                 to_booking(moved)
             }
@@ -434,23 +427,9 @@ impl Bookings {
                 } else {
                     "payment_error"
                 };
-                let changes = Changes {
-                    end_reason: Some(end),
-                    ..Changes::default()
-                };
-                let ended = store::transition(
-                    tx.exec(),
-                    booking.id,
-                    &from,
-                    BookingStatus::Cancelled.as_str(),
-                    &changes,
-                    now(),
-                )
-                .await?;
-                if let Some(ended) = &ended {
-                    events::payment(tx.exec(), "payment_failed", ended, auth.amount_minor).await?;
-                    events::booking(tx.exec(), "booking_cancelled", ended).await?;
-                }
+                let ended =
+                    steps::payment_failed(tx.exec(), &booking, &from, end, auth.amount_minor)
+                        .await?;
                 tx.commit().await?;
                 if ended.is_some() {
                     self.listings.invalidate(booking.listing_id).await;
@@ -514,22 +493,11 @@ impl Bookings {
         ];
         match &answer {
             Answer::Succeeded(_) => {
-                let moved = store::transition(
-                    tx.exec(),
-                    booking.id,
-                    &from,
-                    BookingStatus::Confirmed.as_str(),
-                    &Changes::default(),
-                    now(),
-                )
-                .await?;
+                let moved = steps::confirmed(tx.exec(), &booking, capture.amount_minor).await?;
                 let Some(moved) = moved else {
                     tx.commit().await?;
                     return self.get_record(booking.id).await.and_then(to_booking);
                 };
-                events::payment(tx.exec(), "payment_captured", &moved, capture.amount_minor)
-                    .await?;
-                events::booking(tx.exec(), "booking_confirmed", &moved).await?;
                 tx.commit().await?;
                 to_booking(moved)
             }
@@ -538,24 +506,14 @@ impl Bookings {
                 to_booking(booking)
             }
             Answer::Failed(reason) => {
-                let changes = Changes {
-                    end_reason: Some("capture_failed"),
-                    ..Changes::default()
-                };
-                let ended = store::transition(
+                steps::payment_failed(
                     tx.exec(),
-                    booking.id,
+                    &booking,
                     &from,
-                    BookingStatus::Cancelled.as_str(),
-                    &changes,
-                    now(),
+                    "capture_failed",
+                    capture.amount_minor,
                 )
                 .await?;
-                if let Some(ended) = &ended {
-                    events::payment(tx.exec(), "payment_failed", ended, capture.amount_minor)
-                        .await?;
-                    events::booking(tx.exec(), "booking_cancelled", ended).await?;
-                }
                 tx.commit().await?;
                 self.listings.invalidate(booking.listing_id).await;
                 self.release(booking.id).await?;

@@ -6,8 +6,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{events, BookingStatus, Bookings};
-use crate::data::bookings::{self as store, Changes};
+use super::{events, steps, BookingStatus, Bookings};
+use crate::data::bookings as store;
 use crate::data::now;
 use crate::data::payments as ledger;
 use crate::domain::payments::{Answer, Operation, Payments};
@@ -94,23 +94,7 @@ impl Bookings {
                     // A pending capture completed.
                     Some(c) if event.status == PaymentStatus::Captured => {
                         Payments::settle(tx.exec(), &c, &Answer::Succeeded(reference)).await?;
-                        let moved = store::transition(
-                            tx.exec(),
-                            booking.id,
-                            &[
-                                BookingStatus::Requested.as_str(),
-                                BookingStatus::PendingPayment.as_str(),
-                            ],
-                            BookingStatus::Confirmed.as_str(),
-                            &Changes::default(),
-                            now(),
-                        )
-                        .await?;
-                        if let Some(moved) = moved {
-                            events::payment(tx.exec(), "payment_captured", &moved, c.amount_minor)
-                                .await?;
-                            events::booking(tx.exec(), "booking_confirmed", &moved).await?;
-                        }
+                        steps::confirmed(tx.exec(), &booking, c.amount_minor).await?;
                         true
                     }
                     _ => {
@@ -131,29 +115,13 @@ impl Bookings {
                                 .await?;
                                 then = Then::Confirm(booking.id);
                             } else {
-                                let changes = Changes {
-                                    expires_at: Some(self.request_deadline()),
-                                    ..Changes::default()
-                                };
-                                if let Some(moved) = store::transition(
+                                steps::requested(
                                     tx.exec(),
-                                    booking.id,
-                                    &[BookingStatus::PendingPayment.as_str()],
-                                    BookingStatus::Requested.as_str(),
-                                    &changes,
-                                    now(),
+                                    &booking,
+                                    auth.amount_minor,
+                                    self.request_deadline(),
                                 )
-                                .await?
-                                {
-                                    events::payment(
-                                        tx.exec(),
-                                        "payment_authorized",
-                                        &moved,
-                                        auth.amount_minor,
-                                    )
-                                    .await?;
-                                    events::booking(tx.exec(), "booking_requested", &moved).await?;
-                                }
+                                .await?;
                             }
                         }
                         settled.is_some()
@@ -164,24 +132,15 @@ impl Bookings {
                 let settled =
                     Payments::settle(tx.exec(), &auth, &Answer::Failed(reason.clone())).await?;
                 if settled.is_some() {
-                    let changes = Changes {
-                        end_reason: Some("payment_declined"),
-                        ..Changes::default()
-                    };
-                    if let Some(ended) = store::transition(
+                    let from = [BookingStatus::PendingPayment.as_str()];
+                    steps::payment_failed(
                         tx.exec(),
-                        booking.id,
-                        &[BookingStatus::PendingPayment.as_str()],
-                        BookingStatus::Cancelled.as_str(),
-                        &changes,
-                        now(),
+                        &booking,
+                        &from,
+                        "payment_declined",
+                        auth.amount_minor,
                     )
-                    .await?
-                    {
-                        events::payment(tx.exec(), "payment_failed", &ended, auth.amount_minor)
-                            .await?;
-                        events::booking(tx.exec(), "booking_cancelled", &ended).await?;
-                    }
+                    .await?;
                 }
                 settled.is_some()
             }
