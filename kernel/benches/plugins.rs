@@ -18,6 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use hearth::cache::Cache;
 use hearth::config::{CacheConfig, Config, PluginHostConfig};
 use hearth::metrics::Metrics;
+use hearth::model::Currency;
 use hearth::plugins::kinds::pricing::{self, LineItem, Stay};
 use hearth::plugins::kinds::Money;
 use hearth::plugins::{PluginHost, PluginSet};
@@ -34,6 +35,10 @@ fn entry(id: &str, file: &str, order: i32, extra: &str, config: &str) -> String 
     )
 }
 
+fn eur() -> Currency {
+    Currency::parse("EUR").expect("ISO 4217")
+}
+
 fn stay() -> Stay {
     let check_in = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
     Stay {
@@ -43,7 +48,7 @@ fn stay() -> Stay {
         guests: 2,
         country: "FR".into(),
         city: "Paris".into(),
-        currency: "EUR".into(),
+        currency: eur(),
     }
 }
 
@@ -54,7 +59,7 @@ fn items() -> Vec<LineItem> {
             description: "Night".into(),
             amount: Money {
                 minor: 10_000,
-                currency: "EUR".into(),
+                currency: eur(),
             },
             night: None,
             source: "kernel".into(),

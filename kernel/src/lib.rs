@@ -1,6 +1,6 @@
 //! Hearth: the kernel of a plugin-extensible home-sharing marketplace backend.
 //!
-//! Code tour: `config` loads `hearth.toml`; `startup` builds the [`startup::Kernel`] and serves
+//! Code tour: `model` is the shared vocabulary (money, stays, ids, statuses); `config` loads `hearth.toml`; `startup` builds the [`startup::Kernel`] and serves
 //! it; `http` is the REST surface; `auth`, `data`, `cache`, `bus` (events), `jobs`, `mail` and
 //! `plugins` are the primitives `domain` stands on; `cli` is the `hearth` command.
 
@@ -17,6 +17,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod model;
 pub mod plugins;
 pub mod seed;
 pub mod startup;

@@ -14,7 +14,8 @@ use crate::data::accounts::{self, AccountRecord};
 use crate::data::calendar::{self, CalendarDay};
 use crate::data::listings::{self, ListingRecord};
 use crate::data::Database;
-use crate::domain::listings::{Amenity, CancellationPolicy, PropertyType};
+use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use sqlx::types::Json;
 
 /// The password of every seeded host (`host-<n>@seed.hearth.test`).
 pub const SEED_PASSWORD: &str = "hearth-demo-password";
@@ -80,10 +81,10 @@ pub async fn seed(db: &Database, count: usize, hosts: usize, seed: u64) -> anyho
         for n in chunk_start..(chunk_start + 500).min(count) {
             let (city, country, lat, lng, currency) = CITIES[rng.gen_range(0..CITIES.len())];
             let property = PropertyType::ALL[rng.gen_range(0..PropertyType::ALL.len())];
-            let amenities: Vec<String> = Amenity::ALL
+            let amenities: Vec<Amenity> = Amenity::ALL
                 .iter()
                 .filter(|_| rng.gen_bool(0.35))
-                .map(|a| a.as_str().to_owned())
+                .copied()
                 .collect();
             let min_nights = rng.gen_range(1..=3);
             let record = ListingRecord {
@@ -91,7 +92,7 @@ pub async fn seed(db: &Database, count: usize, hosts: usize, seed: u64) -> anyho
                 host_id: host_ids[n % host_ids.len()],
                 title: format!("{} in {city} #{n}", property.as_str()),
                 description: format!("A seeded {} for trying Hearth.", property.as_str()),
-                property_type: property.as_str().to_owned(),
+                property_type: property,
                 address: format!("{} Demo Street", rng.gen_range(1..400)),
                 city: city.to_owned(),
                 city_key: crate::domain::listings::city_key(city),
@@ -102,22 +103,19 @@ pub async fn seed(db: &Database, count: usize, hosts: usize, seed: u64) -> anyho
                 bedrooms: rng.gen_range(0..=4),
                 beds: rng.gen_range(1..=5),
                 bathrooms: f64::from(rng.gen_range(2..=6)) / 2.0,
-                amenities: serde_json::to_string(&amenities)?,
-                photo_urls: "[]".into(),
+                amenities: Json(amenities.clone()),
+                photo_urls: Json(Vec::new()),
                 nightly_price_minor: i64::from(rng.gen_range(40..=400)) * 100,
-                currency: currency.to_owned(),
+                currency: Currency::parse(currency)?,
                 min_nights,
                 max_nights: rng.gen_range(14..=365),
                 instant_book: rng.gen_bool(0.5),
-                cancellation_policy: CancellationPolicy::ALL[rng.gen_range(0..3)]
-                    .as_str()
-                    .to_owned(),
+                cancellation_policy: CancellationPolicy::ALL[rng.gen_range(0..3)],
                 status: if rng.gen_bool(0.95) {
-                    "published"
+                    ListingStatus::Published
                 } else {
-                    "draft"
-                }
-                .to_owned(),
+                    ListingStatus::Draft
+                },
                 rating_avg: None,
                 rating_count: 0,
                 created_at: now,

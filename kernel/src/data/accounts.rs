@@ -42,8 +42,7 @@ pub async fn insert(exec: Exec<'_>, account: &AccountRecord) -> Result<(), DataE
         .bind(account.updated_at)
         .execute(&mut *c)
         .await
-        .map(|_| ()))
-    .map_err(DataError::from_query)?;
+        .map(|_| ()))?;
     Ok(())
 }
 
@@ -97,7 +96,7 @@ pub async fn update_profile(
         .bind(now)
         .fetch_optional(&mut *c)
         .await)
-    .map_err(DataError::from_query)
+    .map_err(DataError::from)
 }
 
 /// Sets an account's role and returns the stored row; `None` if there is no such account.

@@ -1,13 +1,14 @@
 //! SQL for `bookings`. A booking's status changes only through [`transition`], which names the
-//! statuses it may change from, so two racing changes cannot both apply.
+//! statuses it may change from, so two racing changes cannot both apply. A new booking takes its
+//! nights only through [`hold_nights`], which decides per backend how overlaps are refused.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{dispatch, DataError, Exec};
-
-/// Statuses in which a booking holds its nights.
-pub const ACTIVE: &str = "('pending_payment', 'requested', 'confirmed', 'completed')";
+use super::{calendar, dispatch, push_in, DataError, Exec};
+use crate::model::{BookingStatus, CancellationPolicy, Currency, QuoteLine};
 
 /// A booking as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,13 +21,12 @@ pub struct BookingRecord {
     pub check_in: NaiveDate,
     pub check_out: NaiveDate,
     pub guests: i32,
-    pub status: String,
-    pub currency: String,
+    pub status: BookingStatus,
+    pub currency: Currency,
     pub total_minor: i64,
-    /// JSON array of quote lines.
-    pub line_items: String,
+    pub line_items: Json<Vec<QuoteLine>>,
     pub quote_id: Option<Uuid>,
-    pub cancellation_policy: String,
+    pub cancellation_policy: CancellationPolicy,
     pub instant_book: bool,
     /// The payments plugin id.
     pub provider: String,
@@ -42,11 +42,41 @@ const COLUMNS: &str = "id, listing_id, guest_id, host_id, check_in, check_out, g
     currency, total_minor, line_items, quote_id, cancellation_policy, instant_book, provider, \
     expires_at, end_reason, refund_minor, created_at, updated_at";
 
-/// Inserts a booking. On PostgreSQL an overlap with an active booking is
-/// [`DataError::ExclusionViolation`]; SQLite callers check [`overlaps`] first in the same
-/// (write-locked) transaction.
-#[tracing::instrument(skip_all, fields(booking.id = %b.id))]
-pub async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
+/// Inserts a new booking if every night of its stay is free: none blocked by the host, none held
+/// by an active booking; [`DataError::NightsTaken`] otherwise. Run it in the transaction that
+/// also records the booking's payment intent.
+///
+/// The backends differ here, and only here: PostgreSQL locks the listing's row first (two
+/// transactions inserting overlapping bookings would otherwise each wait on the other's row in
+/// the exclusion constraint's check and one would die in a deadlock, a 500 instead of a 409; with
+/// the lock the second waits, then sees the first's booking) and lets the exclusion constraint
+/// `bookings_no_overlap` refuse an overlap. SQLite has no exclusion constraints; its
+/// transactions hold the database's write lock (`BEGIN IMMEDIATE`), so checking for an overlap
+/// and inserting cannot be raced.
+#[tracing::instrument(skip_all, fields(booking.id = %b.id, listing.id = %b.listing_id))]
+pub async fn hold_nights(mut exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
+    if let Exec::Postgres(c) = exec.reborrow() {
+        sqlx::query("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE")
+            .bind(b.listing_id)
+            .execute(&mut *c)
+            .await?;
+    }
+    let days = calendar::range(exec.reborrow(), b.listing_id, b.check_in, b.check_out).await?;
+    if days.iter().any(|d| d.blocked) {
+        return Err(DataError::NightsTaken);
+    }
+    if matches!(exec, Exec::Sqlite(_))
+        && overlaps(exec.reborrow(), b.listing_id, b.check_in, b.check_out).await?
+    {
+        return Err(DataError::NightsTaken);
+    }
+    match insert(exec, b).await {
+        Err(DataError::ExclusionViolation) => Err(DataError::NightsTaken),
+        other => other,
+    }
+}
+
+async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO bookings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
          $12, $13, $14, $15, $16, $17, $18, $19, $20)"
@@ -59,12 +89,12 @@ pub async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> 
         .bind(b.check_in)
         .bind(b.check_out)
         .bind(b.guests)
-        .bind(&b.status)
-        .bind(&b.currency)
+        .bind(b.status)
+        .bind(b.currency)
         .bind(b.total_minor)
         .bind(&b.line_items)
         .bind(b.quote_id)
-        .bind(&b.cancellation_policy)
+        .bind(b.cancellation_policy)
         .bind(b.instant_book)
         .bind(&b.provider)
         .bind(b.expires_at)
@@ -74,42 +104,25 @@ pub async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> 
         .bind(b.updated_at)
         .execute(&mut *c)
         .await
-        .map(|_| ()))
-    .map_err(DataError::from_query)
-}
-
-/// Serialises bookings of one listing for the rest of the transaction. On PostgreSQL two
-/// transactions inserting overlapping bookings would otherwise each wait on the other's row in
-/// the exclusion constraint's check and one would die in a deadlock (a 500, not a 409); with
-/// the listing's row locked first, the second waits, then sees the first's booking. SQLite's
-/// transactions already hold the database's write lock.
-pub async fn lock_listing(exec: Exec<'_>, listing: Uuid) -> Result<(), DataError> {
-    if let Exec::Postgres(c) = exec {
-        sqlx::query("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE")
-            .bind(listing)
-            .execute(&mut *c)
-            .await?;
-    }
+        .map(|_| ()))?;
     Ok(())
 }
 
 /// Whether an active booking of `listing` takes any night of `[check_in, check_out)`.
-pub async fn overlaps(
+async fn overlaps(
     exec: Exec<'_>,
     listing: Uuid,
     check_in: NaiveDate,
     check_out: NaiveDate,
 ) -> Result<bool, DataError> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM bookings WHERE listing_id = $1 AND status IN {ACTIVE} \
-         AND check_in < $3 AND check_out > $2"
-    );
-    let n: i64 = dispatch!(exec, c => sqlx::query_scalar(&sql)
-        .bind(listing)
-        .bind(check_in)
-        .bind(check_out)
-        .fetch_one(&mut *c)
-        .await)?;
+    let n: i64 = dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM bookings WHERE listing_id = ");
+        qb.push_bind(listing).push(" AND status IN ");
+        push_in(&mut qb, BookingStatus::ACTIVE);
+        qb.push(" AND check_in < ").push_bind(check_out);
+        qb.push(" AND check_out > ").push_bind(check_in);
+        qb.build_query_scalar().fetch_one(&mut *c).await
+    })?;
     Ok(n > 0)
 }
 
@@ -120,18 +133,16 @@ pub async fn booked_ranges(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<(NaiveDate, NaiveDate)>, DataError> {
-    let sql = format!(
-        "SELECT check_in, check_out FROM bookings WHERE listing_id = $1 AND status IN {ACTIVE} \
-         AND check_in < $3 AND check_out > $2 ORDER BY check_in"
-    );
-    Ok(
-        dispatch!(exec, c => sqlx::query_as::<_, (NaiveDate, NaiveDate)>(&sql)
-        .bind(listing)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *c)
-        .await)?,
-    )
+    Ok(dispatch!(exec, c => {
+        let mut qb =
+            QueryBuilder::new("SELECT check_in, check_out FROM bookings WHERE listing_id = ");
+        qb.push_bind(listing).push(" AND status IN ");
+        push_in(&mut qb, BookingStatus::ACTIVE);
+        qb.push(" AND check_in < ").push_bind(to);
+        qb.push(" AND check_out > ").push_bind(from);
+        qb.push(" ORDER BY check_in");
+        qb.build_query_as::<(NaiveDate, NaiveDate)>().fetch_all(&mut *c).await
+    })?)
 }
 
 /// A booking by id.
@@ -202,35 +213,29 @@ pub struct Changes<'a> {
 pub async fn transition(
     exec: Exec<'_>,
     id: Uuid,
-    from: &[&str],
-    to: &str,
+    from: &[BookingStatus],
+    to: BookingStatus,
     changes: &Changes<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<BookingRecord>, DataError> {
-    let from: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
-    let sql = format!(
-        "UPDATE bookings SET status = $1, expires_at = $2, \
-         end_reason = COALESCE($3, end_reason), refund_minor = COALESCE($4, refund_minor), \
-         updated_at = $5 WHERE id = $6 AND status IN ({}) RETURNING {COLUMNS}",
-        from.join(", ")
-    );
-    Ok(
-        dispatch!(exec, c => sqlx::query_as::<_, BookingRecord>(&sql)
-        .bind(to)
-        .bind(changes.expires_at)
-        .bind(changes.end_reason)
-        .bind(changes.refund_minor)
-        .bind(now)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await)?,
-    )
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("UPDATE bookings SET status = ");
+        qb.push_bind(to);
+        qb.push(", expires_at = ").push_bind(changes.expires_at);
+        qb.push(", end_reason = COALESCE(").push_bind(changes.end_reason);
+        qb.push(", end_reason), refund_minor = COALESCE(").push_bind(changes.refund_minor);
+        qb.push(", refund_minor), updated_at = ").push_bind(now);
+        qb.push(" WHERE id = ").push_bind(id).push(" AND status IN ");
+        push_in(&mut qb, from);
+        qb.push(" RETURNING ").push(COLUMNS);
+        qb.build_query_as::<BookingRecord>().fetch_optional(&mut *c).await
+    })?)
 }
 
 /// Bookings in `status` whose deadline passed before `now`.
 pub async fn expired(
     exec: Exec<'_>,
-    status: &str,
+    status: BookingStatus,
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<BookingRecord>, DataError> {
@@ -255,11 +260,12 @@ pub async fn stays_over(
     limit: u32,
 ) -> Result<Vec<BookingRecord>, DataError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM bookings WHERE status = 'confirmed' AND check_out <= $1 \
-         ORDER BY check_out LIMIT $2"
+        "SELECT {COLUMNS} FROM bookings WHERE status = $1 AND check_out <= $2 \
+         ORDER BY check_out LIMIT $3"
     );
     Ok(
         dispatch!(exec, c => sqlx::query_as::<_, BookingRecord>(&sql)
+        .bind(BookingStatus::Confirmed)
         .bind(today)
         .bind(i64::from(limit))
         .fetch_all(&mut *c)

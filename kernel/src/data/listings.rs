@@ -3,9 +3,11 @@
 //! indexed columns, and pages by keyset (sort key, id) so pages never repeat or skip rows.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{dispatch, DataError, Exec};
+use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
 
 /// A listing row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,7 +17,7 @@ pub struct ListingRecord {
     pub host_id: Uuid,
     pub title: String,
     pub description: String,
-    pub property_type: String,
+    pub property_type: PropertyType,
     pub address: String,
     pub city: String,
     /// `city` lower-cased (Unicode) for search.
@@ -27,17 +29,15 @@ pub struct ListingRecord {
     pub bedrooms: i32,
     pub beds: i32,
     pub bathrooms: f64,
-    /// JSON array of amenity names.
-    pub amenities: String,
-    /// JSON array of URLs.
-    pub photo_urls: String,
+    pub amenities: Json<Vec<Amenity>>,
+    pub photo_urls: Json<Vec<String>>,
     pub nightly_price_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub min_nights: i32,
     pub max_nights: i32,
     pub instant_book: bool,
-    pub cancellation_policy: String,
-    pub status: String,
+    pub cancellation_policy: CancellationPolicy,
+    pub status: ListingStatus,
     pub rating_avg: Option<f64>,
     pub rating_count: i32,
     pub created_at: DateTime<Utc>,
@@ -86,7 +86,7 @@ macro_rules! bind_listing {
             .bind($l.host_id)
             .bind(&$l.title)
             .bind(&$l.description)
-            .bind(&$l.property_type)
+            .bind($l.property_type)
             .bind(&$l.address)
             .bind(&$l.city)
             .bind(&$l.city_key)
@@ -100,12 +100,12 @@ macro_rules! bind_listing {
             .bind(&$l.amenities)
             .bind(&$l.photo_urls)
             .bind($l.nightly_price_minor)
-            .bind(&$l.currency)
+            .bind($l.currency)
             .bind($l.min_nights)
             .bind($l.max_nights)
             .bind($l.instant_book)
-            .bind(&$l.cancellation_policy)
-            .bind(&$l.status)
+            .bind($l.cancellation_policy)
+            .bind($l.status)
             .bind($l.rating_avg)
             .bind($l.rating_count)
             .bind($l.created_at)
@@ -119,7 +119,7 @@ macro_rules! bind_listing {
 pub async fn insert(
     mut exec: Exec<'_>,
     listing: &ListingRecord,
-    amenities: &[String],
+    amenities: &[Amenity],
 ) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO listings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
@@ -134,7 +134,7 @@ pub async fn insert(
 pub async fn update(
     mut exec: Exec<'_>,
     listing: &ListingRecord,
-    amenities: &[String],
+    amenities: &[Amenity],
 ) -> Result<(), DataError> {
     let sql =
         "UPDATE listings SET title = $2, description = $3, property_type = $4, address = $5, \
@@ -148,7 +148,7 @@ pub async fn update(
         .bind(l.id)
         .bind(&l.title)
         .bind(&l.description)
-        .bind(&l.property_type)
+        .bind(l.property_type)
         .bind(&l.address)
         .bind(&l.city)
         .bind(&l.country)
@@ -161,12 +161,12 @@ pub async fn update(
         .bind(&l.amenities)
         .bind(&l.photo_urls)
         .bind(l.nightly_price_minor)
-        .bind(&l.currency)
+        .bind(l.currency)
         .bind(l.min_nights)
         .bind(l.max_nights)
         .bind(l.instant_book)
-        .bind(&l.cancellation_policy)
-        .bind(&l.status)
+        .bind(l.cancellation_policy)
+        .bind(l.status)
         .bind(l.updated_at)
         .bind(&l.city_key)
         .execute(&mut **c)
@@ -178,7 +178,7 @@ pub async fn update(
 async fn replace_amenities(
     mut exec: Exec<'_>,
     id: Uuid,
-    amenities: &[String],
+    amenities: &[Amenity],
 ) -> Result<(), DataError> {
     dispatch!(&mut exec, c => sqlx::query("DELETE FROM listing_amenities WHERE listing_id = $1")
         .bind(id)

@@ -40,8 +40,9 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now().trunc_subsecs(6)
 }
 
-/// Errors from the data layer. Constraint violations that callers act on are mapped to their own
-/// domain errors where the query runs; what reaches this type is mostly infrastructure.
+/// Errors from the data layer. Every query's error is classified on its way in
+/// (`From<sqlx::Error>`), so a violated constraint is never a silent 500; the function that owns a
+/// constraint maps it to what it means there (e.g. [`DataError::NightsTaken`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A unique constraint was violated.
@@ -50,9 +51,15 @@ pub enum DataError {
     /// An exclusion constraint was violated (PostgreSQL: overlapping bookings).
     #[error("exclusion constraint violated")]
     ExclusionViolation,
+    /// A foreign key points nowhere (or a referenced row is still in use).
+    #[error("foreign key violated")]
+    ForeignKeyViolation,
+    /// Some night of a stay is already booked or blocked: a booking cannot hold it.
+    #[error("some nights are already booked or blocked")]
+    NightsTaken,
     /// The database could not be reached or answered with an error.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -61,15 +68,37 @@ pub enum DataError {
     Corrupt(String),
 }
 
-impl DataError {
-    /// Classifies a sqlx error, recognising unique violations on both backends.
-    pub(crate) fn from_query(error: sqlx::Error) -> Self {
+impl From<sqlx::Error> for DataError {
+    /// Classifies constraint violations the same way on both backends (SQLite reports no
+    /// constraint names and has no exclusion constraints; PostgreSQL's SQLSTATE 23P01 is one).
+    fn from(error: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
         match error.as_database_error() {
-            Some(db) if db.is_unique_violation() => DataError::UniqueViolation,
             Some(db) if db.code().as_deref() == Some("23P01") => DataError::ExclusionViolation,
-            _ => DataError::Database(error),
+            Some(db) => match db.kind() {
+                ErrorKind::UniqueViolation => DataError::UniqueViolation,
+                ErrorKind::ForeignKeyViolation => DataError::ForeignKeyViolation,
+                _ => DataError::Database(error),
+            },
+            None => DataError::Database(error),
         }
     }
+}
+
+/// Pushes `(v1, v2, ...)` as bound parameters, for `IN` lists: values are never formatted into
+/// SQL text. `values` must not be empty.
+pub(crate) fn push_in<'a, DB, T>(qb: &mut sqlx::QueryBuilder<'a, DB>, values: &'a [T])
+where
+    DB: sqlx::Database,
+    T: 'a + sqlx::Encode<'a, DB> + sqlx::Type<DB> + Copy + Send,
+{
+    debug_assert!(!values.is_empty(), "an empty IN list is not SQL");
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for v in values {
+        list.push_bind(*v);
+    }
+    list.push_unseparated(")");
 }
 
 /// A database pool of whichever backend the configuration chose. Cheap to clone.

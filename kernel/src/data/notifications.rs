@@ -56,7 +56,7 @@ pub async fn insert_delivery(exec: Exec<'_>, d: &DeliveryRecord) -> Result<(), D
         .execute(&mut *c)
         .await
         .map(|_| ()))
-    .map_err(DataError::from_query)
+    .map_err(DataError::from)
 }
 
 /// Whether `plugin_id` already rendered `event_id` (a rerun of its job).

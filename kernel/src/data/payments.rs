@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{dispatch, DataError, Exec};
+use sqlx::QueryBuilder;
+
+use super::{dispatch, push_in, DataError, Exec};
+use crate::model::{Currency, PaymentOperation, PaymentState};
 
 /// One operation with a provider.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,13 +17,10 @@ pub struct PaymentRecord {
     pub booking_id: Uuid,
     /// The payments plugin id.
     pub provider: String,
-    /// `authorize`, `capture`, `refund` or `void`.
-    pub operation: String,
-    /// `intent` (recorded, provider not yet answered), `pending` (the provider will say by
-    /// webhook), `succeeded` or `failed`.
-    pub status: String,
+    pub operation: PaymentOperation,
+    pub status: PaymentState,
     pub amount_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub provider_ref: Option<String>,
     /// The client's payment method token (authorizations only).
     pub payment_method: Option<String>,
@@ -43,10 +43,10 @@ pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> 
         .bind(p.id)
         .bind(p.booking_id)
         .bind(&p.provider)
-        .bind(&p.operation)
-        .bind(&p.status)
+        .bind(p.operation)
+        .bind(p.status)
         .bind(p.amount_minor)
-        .bind(&p.currency)
+        .bind(p.currency)
         .bind(&p.provider_ref)
         .bind(&p.payment_method)
         .bind(&p.detail)
@@ -54,8 +54,8 @@ pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> 
         .bind(p.updated_at)
         .execute(&mut *c)
         .await
-        .map(|_| ()))
-    .map_err(DataError::from_query)
+        .map(|_| ()))?;
+    Ok(())
 }
 
 /// Settles an open (`intent` or `pending`) operation; the row as settled, or none if it was
@@ -63,25 +63,22 @@ pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> 
 pub async fn settle(
     exec: Exec<'_>,
     id: Uuid,
-    status: &str,
+    status: PaymentState,
     provider_ref: Option<&str>,
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<PaymentRecord>, DataError> {
-    let sql = format!(
-        "UPDATE payments SET status = $1, provider_ref = COALESCE($2, provider_ref), detail = $3, \
-         updated_at = $4 WHERE id = $5 AND status IN ('intent', 'pending') RETURNING {COLUMNS}"
-    );
-    Ok(
-        dispatch!(exec, c => sqlx::query_as::<_, PaymentRecord>(&sql)
-        .bind(status)
-        .bind(provider_ref)
-        .bind(detail)
-        .bind(now)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await)?,
-    )
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("UPDATE payments SET status = ");
+        qb.push_bind(status);
+        qb.push(", provider_ref = COALESCE(").push_bind(provider_ref);
+        qb.push(", provider_ref), detail = ").push_bind(detail);
+        qb.push(", updated_at = ").push_bind(now);
+        qb.push(" WHERE id = ").push_bind(id).push(" AND status IN ");
+        push_in(&mut qb, PaymentState::OPEN);
+        qb.push(" RETURNING ").push(COLUMNS);
+        qb.build_query_as::<PaymentRecord>().fetch_optional(&mut *c).await
+    })?)
 }
 
 /// Notes a new error on an open operation without settling it (it will be retried).
@@ -91,12 +88,12 @@ pub async fn note(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DataError> {
-    let sql =
-        "UPDATE payments SET detail = $1, updated_at = $2 WHERE id = $3 AND status = 'intent'";
+    let sql = "UPDATE payments SET detail = $1, updated_at = $2 WHERE id = $3 AND status = $4";
     dispatch!(exec, c => sqlx::query(sql)
         .bind(detail)
         .bind(now)
         .bind(id)
+        .bind(PaymentState::Intent)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;
@@ -119,15 +116,16 @@ pub async fn of_booking(exec: Exec<'_>, booking: Uuid) -> Result<Vec<PaymentReco
 pub async fn live(
     exec: Exec<'_>,
     booking: Uuid,
-    operation: &str,
+    operation: PaymentOperation,
 ) -> Result<Option<PaymentRecord>, DataError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM payments WHERE booking_id = $1 AND operation = $2 AND status <> 'failed'"
+        "SELECT {COLUMNS} FROM payments WHERE booking_id = $1 AND operation = $2 AND status <> $3"
     );
     Ok(
         dispatch!(exec, c => sqlx::query_as::<_, PaymentRecord>(&sql)
         .bind(booking)
         .bind(operation)
+        .bind(PaymentState::Failed)
         .fetch_optional(&mut *c)
         .await)?,
     )
@@ -141,12 +139,13 @@ pub async fn authorization_by_ref(
 ) -> Result<Option<PaymentRecord>, DataError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM payments WHERE provider = $1 AND provider_ref = $2 \
-         AND operation = 'authorize' ORDER BY created_at DESC LIMIT 1"
+         AND operation = $3 ORDER BY created_at DESC LIMIT 1"
     );
     Ok(
         dispatch!(exec, c => sqlx::query_as::<_, PaymentRecord>(&sql)
         .bind(provider)
         .bind(provider_ref)
+        .bind(PaymentOperation::Authorize)
         .fetch_optional(&mut *c)
         .await)?,
     )
@@ -160,11 +159,12 @@ pub async fn stale_intents(
     limit: u32,
 ) -> Result<Vec<PaymentRecord>, DataError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM payments WHERE status = 'intent' AND updated_at < $1 \
-         ORDER BY updated_at LIMIT $2"
+        "SELECT {COLUMNS} FROM payments WHERE status = $1 AND updated_at < $2 \
+         ORDER BY updated_at LIMIT $3"
     );
     Ok(
         dispatch!(exec, c => sqlx::query_as::<_, PaymentRecord>(&sql)
+        .bind(PaymentState::Intent)
         .bind(before)
         .bind(i64::from(limit))
         .fetch_all(&mut *c)

@@ -3,7 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use sqlx::types::Json;
+
 use super::{dispatch, DataError, Exec};
+use crate::model::{Currency, QuoteLine};
 
 /// A stored quote.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,10 +18,9 @@ pub struct QuoteRecord {
     pub check_in: NaiveDate,
     pub check_out: NaiveDate,
     pub guests: i32,
-    pub currency: String,
+    pub currency: Currency,
     pub total_minor: i64,
-    /// JSON array of line items.
-    pub line_items: String,
+    pub line_items: Json<Vec<QuoteLine>>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -35,7 +37,7 @@ pub async fn insert(exec: Exec<'_>, q: &QuoteRecord) -> Result<(), DataError> {
         .bind(q.check_in)
         .bind(q.check_out)
         .bind(q.guests)
-        .bind(&q.currency)
+        .bind(q.currency)
         .bind(q.total_minor)
         .bind(&q.line_items)
         .bind(q.created_at)

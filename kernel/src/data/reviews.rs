@@ -61,7 +61,7 @@ pub async fn insert(exec: Exec<'_>, r: &ReviewRecord) -> Result<(), DataError> {
         .execute(&mut *c)
         .await
         .map(|_| ()))
-    .map_err(DataError::from_query)
+    .map_err(DataError::from)
 }
 
 /// A review by id.

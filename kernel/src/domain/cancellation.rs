@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::listings::CancellationPolicy;
+use crate::model::CancellationPolicy;
 
 /// Who cancels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

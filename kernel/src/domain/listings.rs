@@ -9,113 +9,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::money::Currency;
-use super::stay::StayRange;
 use super::{now, DomainError, Problems};
 use crate::auth::{AccountId, Principal, Role};
 use crate::cache::{Cache, Namespace};
 use crate::data::listings::{self as store, Area, ListingFilter, ListingRecord, SortKey};
 use crate::data::Database;
+use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType, StayRange};
+use sqlx::types::Json;
 
 /// How long a listing or a search page may be served from the cache. Writes invalidate at once;
 /// this only bounds staleness while the cache is unreachable.
 const CACHE_TTL: Duration = Duration::from_secs(60);
 /// The most results one search page returns.
 pub const MAX_PAGE: u32 = 100;
-
-string_enum!(
-    /// What kind of place it is.
-    PropertyType {
-        /// A flat in a building.
-        Apartment = "apartment",
-        /// A whole house.
-        House = "house",
-        /// A private room in a shared home.
-        Room = "room",
-        /// A cabin.
-        Cabin = "cabin",
-        /// A villa.
-        Villa = "villa",
-        /// Anything else.
-        Other = "other",
-    }
-);
-
-string_enum!(
-    /// Airbnb's cancellation policies: `flexible` (full refund until 24 h before check-in),
-    /// `moderate` (full refund until 5 days before), `strict` (full refund within 48 h of booking
-    /// if check-in is 14+ days away, 50% until 7 days before, none after).
-    CancellationPolicy {
-        /// Full refund until 24 hours before check-in.
-        Flexible = "flexible",
-        /// Full refund until 5 days before check-in.
-        Moderate = "moderate",
-        /// 50% refund until 7 days before check-in.
-        Strict = "strict",
-    }
-);
-
-string_enum!(
-    /// Who can see a listing.
-    ListingStatus {
-        /// Only the owner (and admins).
-        Draft = "draft",
-        /// Everyone, and it appears in search.
-        Published = "published",
-        /// Everyone with the link; not in search.
-        Unlisted = "unlisted",
-    }
-);
-
-string_enum!(
-    /// Amenities a listing can offer (a fixed list, so search can filter on them).
-    Amenity {
-        /// Wi-Fi.
-        Wifi = "wifi",
-        /// A kitchen.
-        Kitchen = "kitchen",
-        /// A washing machine.
-        Washer = "washer",
-        /// A dryer.
-        Dryer = "dryer",
-        /// Air conditioning.
-        AirConditioning = "air_conditioning",
-        /// Heating.
-        Heating = "heating",
-        /// A TV.
-        Tv = "tv",
-        /// Free parking.
-        Parking = "parking",
-        /// A pool.
-        Pool = "pool",
-        /// A hot tub.
-        HotTub = "hot_tub",
-        /// A gym.
-        Gym = "gym",
-        /// A dedicated workspace.
-        Workspace = "workspace",
-        /// An elevator.
-        Elevator = "elevator",
-        /// Step-free access.
-        WheelchairAccessible = "wheelchair_accessible",
-        /// Pets allowed.
-        PetsAllowed = "pets_allowed",
-        /// A smoke alarm.
-        SmokeAlarm = "smoke_alarm",
-        /// A crib.
-        Crib = "crib",
-        /// A fireplace.
-        Fireplace = "fireplace",
-        /// A barbecue.
-        Bbq = "bbq",
-        /// An EV charger.
-        EvCharger = "ev_charger",
-        /// Beach access.
-        BeachAccess = "beach_access",
-        /// A garden.
-        Garden = "garden",
-    }
-);
 
 /// A listing.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -383,7 +289,7 @@ fn validate(input: &mut ListingInput) -> Result<Currency, DomainError> {
     );
     let currency = Currency::parse(&input.currency);
     if let Err(message) = &currency {
-        p.add("currency", *message);
+        p.add("currency", message.to_string());
     }
     p.check(
         (1..=365).contains(&input.min_nights),
@@ -396,7 +302,7 @@ fn validate(input: &mut ListingInput) -> Result<Currency, DomainError> {
         "must be at least min_nights and at most 365",
     );
     p.finish()?;
-    currency.map_err(|m| DomainError::Invalid(vec![super::Invalid::new("currency", m)]))
+    currency.map_err(|m| DomainError::Invalid(vec![super::Invalid::new("currency", m.to_string())]))
 }
 
 /// Whether `viewer` may see a listing in this state.
@@ -495,7 +401,7 @@ impl SearchParams {
         if let Some(c) = &self.currency {
             match Currency::parse(c) {
                 Ok(c) => filter.currency = Some(c.as_str().to_owned()),
-                Err(m) => p.add("currency", m),
+                Err(m) => p.add("currency", m.to_string()),
             }
         }
         if let Some(bbox) = &self.bbox {
@@ -548,12 +454,7 @@ impl SearchParams {
         if self.check_in.is_some() || self.check_out.is_some() {
             match StayRange::parse(self.check_in.as_deref(), self.check_out.as_deref()) {
                 Ok(stay) => filter.stay = Some((stay.check_in(), stay.check_out(), stay.nights())),
-                Err(DomainError::Invalid(v)) => {
-                    for i in v {
-                        p.add(&i.field, i.message);
-                    }
-                }
-                Err(e) => return Err(e),
+                Err(problems) => p.extend(problems),
             }
         }
         let sort = match self.sort.as_deref() {
@@ -630,9 +531,9 @@ impl Listings {
             0,
         );
         let mut tx = self.db.begin().await?;
-        store::insert(tx.exec(), &record, &amenity_names(&input)).await?;
+        store::insert(tx.exec(), &record, &input.amenities).await?;
         crate::bus::record(tx.exec(), &ListingEvent::new("listing_created", &record)).await?;
-        if record.status == "published" {
+        if record.status == ListingStatus::Published {
             crate::bus::record(tx.exec(), &ListingEvent::new("listing_published", &record)).await?;
         }
         tx.commit().await?;
@@ -698,9 +599,9 @@ impl Listings {
             current.rating_count,
         );
         let mut tx = self.db.begin().await?;
-        store::update(tx.exec(), &record, &amenity_names(&input)).await?;
+        store::update(tx.exec(), &record, &input.amenities).await?;
         crate::bus::record(tx.exec(), &ListingEvent::new("listing_updated", &record)).await?;
-        if record.status == "published" && current.status != ListingStatus::Published {
+        if record.status == ListingStatus::Published && current.status != ListingStatus::Published {
             crate::bus::record(tx.exec(), &ListingEvent::new("listing_published", &record)).await?;
         }
         tx.commit().await?;
@@ -819,14 +720,6 @@ fn cache_key(filter: &ListingFilter) -> String {
     hex::encode(Sha256::digest(format!("{filter:?}").as_bytes()))
 }
 
-fn amenity_names(input: &ListingInput) -> Vec<String> {
-    input
-        .amenities
-        .iter()
-        .map(|a| a.as_str().to_owned())
-        .collect()
-}
-
 #[allow(clippy::too_many_arguments)]
 fn to_record(
     id: Uuid,
@@ -843,7 +736,7 @@ fn to_record(
         host_id: host.as_uuid(),
         title: input.title.clone(),
         description: input.description.clone(),
-        property_type: input.property_type.as_str().to_owned(),
+        property_type: input.property_type,
         address: input.address.clone(),
         city: input.city.clone(),
         city_key: city_key(&input.city),
@@ -854,15 +747,15 @@ fn to_record(
         bedrooms: i32::try_from(input.bedrooms).unwrap_or(i32::MAX),
         beds: i32::try_from(input.beds).unwrap_or(i32::MAX),
         bathrooms: input.bathrooms,
-        amenities: serde_json::to_string(&amenity_names(input)).unwrap_or_else(|_| "[]".into()),
-        photo_urls: serde_json::to_string(&input.photo_urls).unwrap_or_else(|_| "[]".into()),
+        amenities: Json(input.amenities.clone()),
+        photo_urls: Json(input.photo_urls.clone()),
         nightly_price_minor: input.nightly_price_minor,
-        currency: currency.as_str().to_owned(),
+        currency: *currency,
         min_nights: i32::try_from(input.min_nights).unwrap_or(i32::MAX),
         max_nights: i32::try_from(input.max_nights).unwrap_or(i32::MAX),
         instant_book: input.instant_book,
-        cancellation_policy: input.cancellation_policy.as_str().to_owned(),
-        status: input.status.as_str().to_owned(),
+        cancellation_policy: input.cancellation_policy,
+        status: input.status,
         rating_avg,
         rating_count: i32::try_from(rating_count).unwrap_or(i32::MAX),
         created_at,
@@ -899,20 +792,16 @@ fn to_input(l: &Listing) -> ListingInput {
 
 fn from_record(r: ListingRecord) -> Result<Listing, DomainError> {
     let corrupt = |what: &str| crate::data::DataError::Corrupt(format!("listing {}: {what}", r.id));
-    let amenities: Vec<String> =
-        serde_json::from_str(&r.amenities).map_err(|_| corrupt("amenities"))?;
     let count = |v: i32| u32::try_from(v).map_err(|_| corrupt("count"));
     Ok(Listing {
         id: r.id,
         host_id: r.host_id,
-        property_type: PropertyType::parse(&r.property_type)
-            .ok_or_else(|| corrupt("property_type"))?,
-        amenities: amenities.iter().filter_map(|a| Amenity::parse(a)).collect(),
-        photo_urls: serde_json::from_str(&r.photo_urls).map_err(|_| corrupt("photo_urls"))?,
-        currency: Currency::parse(&r.currency).map_err(|_| corrupt("currency"))?,
-        cancellation_policy: CancellationPolicy::parse(&r.cancellation_policy)
-            .ok_or_else(|| corrupt("cancellation_policy"))?,
-        status: ListingStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?,
+        property_type: r.property_type,
+        amenities: r.amenities.0,
+        photo_urls: r.photo_urls.0,
+        currency: r.currency,
+        cancellation_policy: r.cancellation_policy,
+        status: r.status,
         max_guests: count(r.max_guests)?,
         bedrooms: count(r.bedrooms)?,
         beds: count(r.beds)?,

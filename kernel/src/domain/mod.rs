@@ -3,75 +3,22 @@
 //! `data` for SQL, `cache` for read-through caching and `plugins` through the kind adapters, and
 //! never sees HTTP.
 
-/// A closed set of values with one stored and wire name each: an enum with `as_str`, `parse`
-/// and `ALL`.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),*
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The stored and wire name.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),*
-                }
-            }
-
-            /// Parses the stored and wire name.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($text => Some($name::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
 pub mod bookings;
 pub mod calendar;
 pub mod cancellation;
 mod cursor;
 pub mod listings;
-pub mod money;
 pub mod notifications;
 pub mod payments;
 pub mod quotes;
 pub mod reviews;
-pub mod stay;
 
 use crate::auth::AuthError;
 use crate::data::DataError;
 use crate::plugins::PluginCallError;
 
 pub(crate) use crate::data::now;
-
-/// A problem with one field of the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    /// The field's path, e.g. `check_out` or `address.city`.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl Invalid {
-    /// A problem with `field`.
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::model::{Invalid, Problems};
 
 /// What a domain operation can fail with, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]
@@ -137,29 +84,8 @@ impl From<PluginCallError> for DomainError {
     }
 }
 
-/// Collects field problems while parsing input.
-#[derive(Debug, Default)]
-pub struct Problems(Vec<Invalid>);
-
-impl Problems {
-    /// Records a problem.
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(Invalid::new(field, message));
-    }
-
-    /// Records a problem unless `ok`.
-    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
-        if !ok {
-            self.add(field, message);
-        }
-    }
-
-    /// `Err(Invalid)` if anything was recorded.
-    pub fn finish(self) -> Result<(), DomainError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::Invalid(self.0))
-        }
+impl From<Vec<Invalid>> for DomainError {
+    fn from(problems: Vec<Invalid>) -> Self {
+        DomainError::Invalid(problems)
     }
 }

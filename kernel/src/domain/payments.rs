@@ -18,54 +18,19 @@ use crate::config::{PaymentsConfig, PluginKind};
 use crate::data::bookings::BookingRecord;
 use crate::data::payments::{self as store, PaymentRecord};
 use crate::data::{now, DataError, Exec};
+use crate::model::{Currency, Money, PaymentOperation, PaymentState};
 use crate::plugins::kinds::payments::{
     self as provider, AuthorizeRequest, PaymentCall, PaymentStatus,
 };
-use crate::plugins::kinds::Money;
 use crate::plugins::{Plugin, PluginCallError, PluginHost};
 
-/// An operation with a provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// Hold the amount.
-    Authorize,
-    /// Take it.
-    Capture,
-    /// Return some of it.
-    Refund,
-    /// Release the hold.
-    Void,
-}
-
-impl Operation {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Authorize => "authorize",
-            Operation::Capture => "capture",
-            Operation::Refund => "refund",
-            Operation::Void => "void",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "authorize" => Operation::Authorize,
-            "capture" => Operation::Capture,
-            "refund" => Operation::Refund,
-            "void" => Operation::Void,
-            _ => return None,
-        })
-    }
-
-    /// The provider status that means this operation succeeded.
-    fn success(self) -> PaymentStatus {
-        match self {
-            Operation::Authorize => PaymentStatus::Authorized,
-            Operation::Capture => PaymentStatus::Captured,
-            Operation::Refund => PaymentStatus::Refunded,
-            Operation::Void => PaymentStatus::Voided,
-        }
+/// The provider status that means `operation` succeeded.
+fn success(operation: PaymentOperation) -> PaymentStatus {
+    match operation {
+        PaymentOperation::Authorize => PaymentStatus::Authorized,
+        PaymentOperation::Capture => PaymentStatus::Captured,
+        PaymentOperation::Refund => PaymentStatus::Refunded,
+        PaymentOperation::Void => PaymentStatus::Voided,
     }
 }
 
@@ -87,14 +52,14 @@ pub enum Answer {
 pub struct PaymentView {
     /// Id (the provider's idempotency key for an authorization).
     pub id: Uuid,
-    /// `authorize`, `capture`, `refund` or `void`.
-    pub operation: String,
-    /// `intent`, `pending`, `succeeded` or `failed`.
-    pub status: String,
+    /// What was asked of the provider.
+    pub operation: PaymentOperation,
+    /// Where it is.
+    pub status: PaymentState,
     /// Minor units.
     pub amount_minor: i64,
     /// ISO 4217.
-    pub currency: String,
+    pub currency: Currency,
     /// The payments plugin.
     pub provider: String,
     /// The provider's reference.
@@ -154,8 +119,8 @@ impl Payments {
     }
 
     /// The payments plugin for `currency`, if configured and loaded.
-    pub fn provider_for(&self, currency: &str) -> Result<String, DomainError> {
-        let id = self.config.provider_for(currency).ok_or_else(|| {
+    pub fn provider_for(&self, currency: Currency) -> Result<String, DomainError> {
+        let id = self.config.provider_for(currency.as_str()).ok_or_else(|| {
             DomainError::PaymentUnavailable(format!("no payments provider for {currency}"))
         })?;
         self.plugin(id)?;
@@ -180,7 +145,7 @@ impl Payments {
     pub async fn intend(
         exec: Exec<'_>,
         booking: &BookingRecord,
-        operation: Operation,
+        operation: PaymentOperation,
         amount_minor: i64,
         provider_ref: Option<&str>,
         payment_method: Option<&str>,
@@ -190,10 +155,10 @@ impl Payments {
             id: Uuid::now_v7(),
             booking_id: booking.id,
             provider: booking.provider.clone(),
-            operation: operation.as_str().to_owned(),
-            status: "intent".into(),
+            operation,
+            status: PaymentState::Intent,
             amount_minor,
-            currency: booking.currency.clone(),
+            currency: booking.currency,
             provider_ref: provider_ref.map(str::to_owned),
             payment_method: payment_method.map(str::to_owned),
             detail: None,
@@ -216,20 +181,15 @@ impl Payments {
     /// Asks the provider to carry out a recorded operation: an authorization with its payment
     /// method, the others on the authorization's reference (`op.provider_ref`).
     pub async fn perform(&self, op: &PaymentRecord) -> Answer {
-        let Some(operation) = Operation::parse(&op.operation) else {
-            return Answer::Failed(format!("unknown operation `{}`", op.operation));
-        };
+        let operation = op.operation;
         let plugin = match self.plugin(&op.provider) {
             Ok(p) => p,
             Err(e) => return Answer::Unknown(e.to_string()),
         };
-        let amount = Money {
-            minor: op.amount_minor,
-            currency: op.currency.clone(),
-        };
+        let amount = Money::new(op.amount_minor, op.currency);
         let reference = op.provider_ref.clone().unwrap_or_default();
         let call = match operation {
-            Operation::Authorize => PaymentCall::Authorize {
+            PaymentOperation::Authorize => PaymentCall::Authorize {
                 request: AuthorizeRequest {
                     payment_id: op.id.to_string(),
                     booking_id: op.booking_id.to_string(),
@@ -237,22 +197,25 @@ impl Payments {
                     payment_method: op.payment_method.clone().unwrap_or_default(),
                 },
             },
-            Operation::Capture => PaymentCall::Capture {
+            PaymentOperation::Capture => PaymentCall::Capture {
                 provider_ref: reference,
                 amount,
             },
-            Operation::Refund => PaymentCall::Refund {
+            PaymentOperation::Refund => PaymentCall::Refund {
                 provider_ref: reference,
                 amount,
             },
-            Operation::Void => PaymentCall::Cancel {
+            PaymentOperation::Void => PaymentCall::Cancel {
                 provider_ref: reference,
             },
         };
         match provider::call(&plugin, &call).await {
-            Ok(r) if r.status == operation.success() => Answer::Succeeded(r.provider_ref),
+            Ok(r) if r.status == success(operation) => Answer::Succeeded(r.provider_ref),
             // A bank transfer that already arrived is as good as an authorization.
-            Ok(r) if operation == Operation::Authorize && r.status == PaymentStatus::Captured => {
+            Ok(r)
+                if operation == PaymentOperation::Authorize
+                    && r.status == PaymentStatus::Captured =>
+            {
                 Answer::Succeeded(r.provider_ref)
             }
             Ok(r) if r.status == PaymentStatus::Pending => Answer::Pending(r.provider_ref),
@@ -278,10 +241,14 @@ impl Payments {
         let now = now();
         match answer {
             Answer::Succeeded(r) => {
-                store::settle(exec, op.id, "succeeded", Some(r), None, now).await
+                store::settle(exec, op.id, PaymentState::Succeeded, Some(r), None, now).await
             }
-            Answer::Pending(r) => store::settle(exec, op.id, "pending", Some(r), None, now).await,
-            Answer::Failed(why) => store::settle(exec, op.id, "failed", None, Some(why), now).await,
+            Answer::Pending(r) => {
+                store::settle(exec, op.id, PaymentState::Pending, Some(r), None, now).await
+            }
+            Answer::Failed(why) => {
+                store::settle(exec, op.id, PaymentState::Failed, None, Some(why), now).await
+            }
             Answer::Unknown(why) => {
                 store::note(exec, op.id, why, now).await?;
                 Ok(None)

@@ -11,11 +11,12 @@ use uuid::Uuid;
 
 use super::calendar::{nights_of, DayStatus};
 use super::listings::Listings;
-use super::stay::StayRange;
 use super::{DomainError, Invalid, Problems};
 use crate::auth::Principal;
 use crate::data::quotes::{self as store, QuoteRecord};
 use crate::data::Database;
+pub use crate::model::QuoteLine;
+use crate::model::{Currency, StayRange};
 use crate::plugins::kinds::{pricing, Money};
 use crate::plugins::PluginHost;
 
@@ -29,21 +30,6 @@ pub struct QuoteParams {
     pub check_out: Option<String>,
     /// Number of guests (default 1).
     pub guests: Option<u32>,
-}
-
-/// One line of a quote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct QuoteLine {
-    /// Stable code: `nightly`, `cleaning-fee`, `weekly-discount`, `occupancy-tax`, ...
-    pub code: String,
-    /// Shown to the guest.
-    pub description: String,
-    /// Minor units (negative for discounts).
-    pub amount_minor: i64,
-    /// The night it prices, for per-night lines.
-    pub night: Option<NaiveDate>,
-    /// Who produced it: `kernel` or a plugin id.
-    pub source: String,
 }
 
 /// A priced stay.
@@ -62,7 +48,7 @@ pub struct Quote {
     /// Guests.
     pub guests: u32,
     /// Currency of every amount.
-    pub currency: String,
+    pub currency: Currency,
     /// The lines, in chain order.
     pub line_items: Vec<QuoteLine>,
     /// The sum of the lines.
@@ -138,16 +124,13 @@ impl Quotes {
             return Err(DomainError::DatesUnavailable(taken));
         }
 
-        let currency = listing.currency.as_str().to_owned();
+        let currency = listing.currency;
         let base: Vec<pricing::LineItem> = nights
             .iter()
             .map(|n| pricing::LineItem {
                 code: "nightly".into(),
                 description: format!("Night of {}", n.date),
-                amount: Money {
-                    minor: n.price_minor,
-                    currency: currency.clone(),
-                },
+                amount: Money::new(n.price_minor, currency),
                 night: Some(n.date),
                 source: "kernel".into(),
             })
@@ -159,7 +142,7 @@ impl Quotes {
             guests,
             country: listing.country.clone(),
             city: listing.city.clone(),
-            currency: currency.clone(),
+            currency,
         };
         let set = self.plugins.current();
         let priced = pricing::run_chain(&set, &plugin_stay, base).await?;
@@ -207,9 +190,9 @@ impl Quotes {
             check_in: quote.check_in,
             check_out: quote.check_out,
             guests: i32::try_from(guests).unwrap_or(i32::MAX),
-            currency: quote.currency.clone(),
+            currency: quote.currency,
             total_minor: quote.total_minor,
-            line_items: serde_json::to_string(&quote.line_items).unwrap_or_else(|_| "[]".into()),
+            line_items: sqlx::types::Json(quote.line_items.clone()),
             created_at: now,
             expires_at: quote.expires_at,
         };

@@ -22,6 +22,7 @@ use crate::data::bookings::{self as booking_store, BookingRecord};
 use crate::data::reviews::{self as store, About, ReviewRecord};
 use crate::data::{DataError, Database, Exec};
 use crate::jobs::{JobError, JobHandler, JobRun};
+use crate::model::BookingStatus;
 use crate::plugins::kinds::reviews::{
     self as policy, AuthorRole, Decision, RevealState, Submission,
 };
@@ -266,7 +267,7 @@ impl Reviews {
             }
         }
         p.finish()?;
-        if booking.status != "completed" {
+        if booking.status != BookingStatus::Completed {
             return Err(DomainError::Conflict {
                 code: "booking_not_completed",
                 detail: format!(

@@ -275,7 +275,6 @@ impl From<DomainError> for ApiError {
                     "Pricing unavailable",
                 )
                 .detail("The stay could not be priced right now; try again later.");
-                tracing::error!(error.cause = %cause, "pricing failed");
                 e.internal = Some(cause);
                 e
             }
@@ -299,7 +298,6 @@ impl From<DomainError> for ApiError {
                     "Payments unavailable",
                 )
                 .detail("The payment provider did not answer; nothing was confirmed, and any hold is settled or released automatically.");
-                tracing::error!(error.cause = %cause, "payment provider failed");
                 e.internal = Some(cause);
                 e
             }
@@ -310,7 +308,6 @@ impl From<DomainError> for ApiError {
                     "Reviews unavailable",
                 )
                 .detail("The review policy could not decide right now; try again later.");
-                tracing::error!(error.cause = %cause, "review policy failed");
                 e.internal = Some(cause);
                 e
             }

@@ -4,6 +4,7 @@ mod auth;
 mod bookings;
 mod bus;
 mod cli;
+mod data;
 mod errors;
 mod helpers;
 mod jobs;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use hearth::model::Currency;
 use hearth::plugins::kinds::pricing::{self, LineItem, Stay};
 use hearth::plugins::kinds::Money;
 use hearth::plugins::PluginCallError;
@@ -13,6 +14,10 @@ use serde_json::Value;
 
 use crate::helpers::{assert_problem, plugin, sql_count, wait_until, Backend, Stores, TestApp};
 use crate::sinks::SmtpSink;
+
+fn eur() -> Currency {
+    Currency::parse("EUR").expect("ISO 4217")
+}
 
 fn stay(nights: i64) -> Stay {
     let check_in = NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
@@ -23,7 +28,7 @@ fn stay(nights: i64) -> Stay {
         guests: 2,
         country: "FR".into(),
         city: "Paris".into(),
-        currency: "EUR".into(),
+        currency: eur(),
     }
 }
 
@@ -34,7 +39,7 @@ fn nightly(stay: &Stay, minor: i64) -> Vec<LineItem> {
             description: "Night".into(),
             amount: Money {
                 minor,
-                currency: "EUR".into(),
+                currency: eur(),
             },
             night: None,
             source: "kernel".into(),
@@ -634,7 +639,7 @@ async fn every_kind_is_callable_through_its_adapter() {
             booking_id: "b1".into(),
             amount: Money {
                 minor: 25_000,
-                currency: "EUR".into(),
+                currency: eur(),
             },
             payment_method: card.into(),
         },
@@ -656,7 +661,7 @@ async fn every_kind_is_callable_through_its_adapter() {
             provider_ref: held.provider_ref.clone(),
             amount: Money {
                 minor: 25_000,
-                currency: "EUR".into(),
+                currency: eur(),
             },
         },
     )

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::bus::{self, DomainEvent};
 use crate::data::bookings::BookingRecord;
 use crate::data::{accounts, listings, DataError, Exec};
+use crate::model::{BookingStatus, Currency};
 
 #[derive(Debug, Clone, Serialize)]
 struct Person {
@@ -26,8 +27,8 @@ struct BookingEvent<'a> {
     check_in: NaiveDate,
     check_out: NaiveDate,
     guests: i32,
-    status: &'a str,
-    currency: &'a str,
+    status: BookingStatus,
+    currency: Currency,
     total_minor: i64,
     /// The amount of a payment event.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,8 +89,8 @@ async fn record(
         check_in: b.check_in,
         check_out: b.check_out,
         guests: b.guests,
-        status: &b.status,
-        currency: &b.currency,
+        status: b.status,
+        currency: b.currency,
         total_minor: b.total_minor,
         amount_minor,
         end_reason: b.end_reason.as_deref(),

@@ -4,13 +4,14 @@
 
 use futures_util::future::BoxFuture;
 
-use super::{events, BookingStatus, Bookings};
-use crate::data::bookings::{self as store, Changes};
+use super::{transitions, Bookings};
+use crate::data::bookings as store;
 use crate::data::now;
 use crate::data::payments as ledger;
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::DomainError;
 use crate::jobs::{JobError, JobHandler, JobRun};
+use crate::model::{BookingStatus, PaymentOperation};
 
 /// Rows one timer run handles; the next run takes the rest.
 const BATCH: u32 = 200;
@@ -32,25 +33,13 @@ impl Bookings {
         ] {
             let due = {
                 let mut conn = self.db.acquire().await?;
-                store::expired(conn.exec(), status.as_str(), now(), BATCH).await?
+                store::expired(conn.exec(), status, now(), BATCH).await?
             };
             for b in due {
                 let mut tx = self.db.begin().await?;
-                let changes = Changes {
-                    end_reason: Some(reason),
-                    ..Changes::default()
+                let Some(ended) = transitions::expired(tx.exec(), &b, reason).await? else {
+                    continue;
                 };
-                let ended = store::transition(
-                    tx.exec(),
-                    b.id,
-                    &[status.as_str()],
-                    BookingStatus::Expired.as_str(),
-                    &changes,
-                    now(),
-                )
-                .await?;
-                let Some(ended) = ended else { continue };
-                events::booking(tx.exec(), "booking_expired", &ended).await?;
                 tx.commit().await?;
                 self.listings.invalidate(ended.listing_id).await;
                 self.release(ended.id).await?;
@@ -70,17 +59,7 @@ impl Bookings {
         let mut completed = 0;
         for b in due {
             let mut tx = self.db.begin().await?;
-            let done = store::transition(
-                tx.exec(),
-                b.id,
-                &[BookingStatus::Confirmed.as_str()],
-                BookingStatus::Completed.as_str(),
-                &Changes::default(),
-                now(),
-            )
-            .await?;
-            if let Some(done) = done {
-                events::booking(tx.exec(), "booking_completed", &done).await?;
+            if transitions::completed(tx.exec(), &b).await?.is_some() {
                 completed += 1;
             }
             tx.commit().await?;
@@ -110,21 +89,24 @@ impl Bookings {
             if let Answer::Unknown(why) = &answer {
                 tracing::warn!(payment.id = %op.id, error = %why, "reconciliation: still no answer");
             }
-            let result = match op.operation.as_str() {
-                "authorize" if booking.status == BookingStatus::PendingPayment.as_str() => self
-                    .apply_authorization(booking, &op, answer)
-                    .await
-                    .map(|_| ()),
-                "authorize" => {
+            let result = match op.operation {
+                PaymentOperation::Authorize if booking.status == BookingStatus::PendingPayment => {
+                    self.apply_authorization(booking, &op, answer)
+                        .await
+                        .map(|_| ())
+                }
+                PaymentOperation::Authorize => {
                     // The booking ended without this authorization: record it, then void it.
                     let mut conn = self.db.acquire().await?;
                     Payments::settle(conn.exec(), &op, &answer).await?;
                     drop(conn);
                     self.release(booking.id).await
                 }
-                "capture" => self.apply_capture(booking, &op, answer).await.map(|_| ()),
-                "refund" => self.apply_refund(&booking, &op, &answer).await,
-                _ => {
+                PaymentOperation::Capture => {
+                    self.apply_capture(booking, &op, answer).await.map(|_| ())
+                }
+                PaymentOperation::Refund => self.apply_refund(&booking, &op, &answer).await,
+                PaymentOperation::Void => {
                     let mut conn = self.db.acquire().await?;
                     Payments::settle(conn.exec(), &op, &answer)
                         .await

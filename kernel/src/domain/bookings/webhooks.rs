@@ -6,12 +6,13 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{events, steps, BookingStatus, Bookings};
+use super::{events, transitions, Bookings};
 use crate::data::bookings as store;
 use crate::data::now;
 use crate::data::payments as ledger;
-use crate::domain::payments::{Answer, Operation, Payments};
+use crate::domain::payments::{Answer, Payments};
 use crate::domain::DomainError;
+use crate::model::{BookingStatus, PaymentOperation, PaymentState};
 use crate::plugins::kinds::payments::{self as provider, PaymentStatus, Webhook};
 use crate::plugins::PluginCallError;
 
@@ -89,12 +90,12 @@ impl Bookings {
         let applied = match &event.status {
             PaymentStatus::Authorized | PaymentStatus::Captured => {
                 let capture =
-                    ledger::live(tx.exec(), booking.id, Operation::Capture.as_str()).await?;
-                match capture.filter(|c| c.status == "pending") {
+                    ledger::live(tx.exec(), booking.id, PaymentOperation::Capture).await?;
+                match capture.filter(|c| c.status == PaymentState::Pending) {
                     // A pending capture completed.
                     Some(c) if event.status == PaymentStatus::Captured => {
                         Payments::settle(tx.exec(), &c, &Answer::Succeeded(reference)).await?;
-                        steps::confirmed(tx.exec(), &booking, c.amount_minor).await?;
+                        transitions::confirmed(tx.exec(), &booking, c.amount_minor).await?;
                         true
                     }
                     _ => {
@@ -102,7 +103,7 @@ impl Bookings {
                             Payments::settle(tx.exec(), &auth, &Answer::Succeeded(reference))
                                 .await?;
                         if settled.is_some() {
-                            if booking.status != BookingStatus::PendingPayment.as_str() {
+                            if booking.status != BookingStatus::PendingPayment {
                                 // The booking ended while the payment was pending.
                                 then = Then::Release(booking.id);
                             } else if booking.instant_book {
@@ -115,7 +116,7 @@ impl Bookings {
                                 .await?;
                                 then = Then::Confirm(booking.id);
                             } else {
-                                steps::requested(
+                                transitions::requested(
                                     tx.exec(),
                                     &booking,
                                     auth.amount_minor,
@@ -132,8 +133,8 @@ impl Bookings {
                 let settled =
                     Payments::settle(tx.exec(), &auth, &Answer::Failed(reason.clone())).await?;
                 if settled.is_some() {
-                    let from = [BookingStatus::PendingPayment.as_str()];
-                    steps::payment_failed(
+                    let from = [BookingStatus::PendingPayment];
+                    transitions::payment_failed(
                         tx.exec(),
                         &booking,
                         &from,
@@ -146,18 +147,18 @@ impl Bookings {
             }
             PaymentStatus::Refunded | PaymentStatus::Voided => {
                 let operation = if event.status == PaymentStatus::Refunded {
-                    Operation::Refund
+                    PaymentOperation::Refund
                 } else {
-                    Operation::Void
+                    PaymentOperation::Void
                 };
-                let open = ledger::live(tx.exec(), booking.id, operation.as_str())
+                let open = ledger::live(tx.exec(), booking.id, operation)
                     .await?
-                    .filter(|o| o.status == "pending" || o.status == "intent");
+                    .filter(|o| PaymentState::OPEN.contains(&o.status));
                 match open {
                     Some(o) => {
                         let done =
                             Payments::settle(tx.exec(), &o, &Answer::Succeeded(reference)).await?;
-                        if done.is_some() && operation == Operation::Refund {
+                        if done.is_some() && operation == PaymentOperation::Refund {
                             events::payment(
                                 tx.exec(),
                                 "payment_refunded",

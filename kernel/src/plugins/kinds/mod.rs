@@ -7,28 +7,22 @@ pub mod pricing;
 pub mod reviews;
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 
 use super::bindings::pricing::hearth::plugins::types as wit;
 use super::call::invoke;
 use super::{KindPre, Plugin, PluginCallError, PluginFailure};
 
-/// Money: integer minor units of an ISO 4217 currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Money {
-    /// Minor units (cents); negative for discounts and refunds.
-    pub minor: i64,
-    /// ISO 4217 code, e.g. `EUR`.
-    pub currency: String,
-}
+use crate::model::Currency;
+pub use crate::model::Money;
 
-impl From<wit::Money> for Money {
-    fn from(m: wit::Money) -> Self {
-        Self {
-            minor: m.minor,
-            currency: m.currency,
-        }
+impl TryFrom<wit::Money> for Money {
+    type Error = PluginFailure;
+
+    /// A plugin's amount, refused as invalid output if its currency is not ISO 4217.
+    fn try_from(m: wit::Money) -> Result<Self, PluginFailure> {
+        let currency = Currency::parse(&m.currency)
+            .map_err(|e| PluginFailure::InvalidOutput(format!("amount {}: {e}", m.minor)))?;
+        Ok(Money::new(m.minor, currency))
     }
 }
 
@@ -36,7 +30,7 @@ impl From<&Money> for wit::Money {
     fn from(m: &Money) -> Self {
         Self {
             minor: m.minor,
-            currency: m.currency.clone(),
+            currency: m.currency.as_str().to_owned(),
         }
     }
 }

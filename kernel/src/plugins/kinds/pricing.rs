@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{from_wit_date, invoke, to_wit_date, wit, wrong_kind, Money};
 use crate::config::{OnError, PluginKind};
+use crate::model::Currency;
 use crate::plugins::{KindPre, Plugin, PluginCallError, PluginFailure, PluginSet};
 
 /// A stay being priced: nights `[check_in, check_out)`.
@@ -25,7 +26,7 @@ pub struct Stay {
     /// City.
     pub city: String,
     /// Currency of every amount.
-    pub currency: String,
+    pub currency: Currency,
 }
 
 impl Stay {
@@ -43,7 +44,7 @@ impl Stay {
             guests: self.guests,
             country: self.country.clone(),
             city: self.city.clone(),
-            currency: self.currency.clone(),
+            currency: self.currency.as_str().to_owned(),
         }
     }
 }
@@ -82,17 +83,13 @@ impl LineItem {
             night: item.night.as_ref().map(from_wit_date).transpose()?,
             code: item.code,
             description: item.description,
-            amount: item.amount.into(),
+            amount: item.amount.try_into()?,
             source: source.to_owned(),
         })
     }
 
     fn size(&self) -> usize {
-        self.code.len()
-            + self.description.len()
-            + self.source.len()
-            + self.amount.currency.len()
-            + 32
+        self.code.len() + self.description.len() + self.source.len() + 3 + 32
     }
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{DomainError, Problems};
+use super::{Invalid, Problems};
 
 /// The longest stay anyone can ask about, in nights.
 pub const MAX_NIGHTS: i64 = 365;
@@ -29,8 +29,8 @@ impl StayRange {
         }
     }
 
-    /// Parses `check_in`/`check_out` query values, naming the bad field.
-    pub fn parse(check_in: Option<&str>, check_out: Option<&str>) -> Result<Self, DomainError> {
+    /// Parses `check_in`/`check_out` query values, naming each bad field.
+    pub fn parse(check_in: Option<&str>, check_out: Option<&str>) -> Result<Self, Vec<Invalid>> {
         let mut problems = Problems::default();
         let date = |problems: &mut Problems, field: &str, v: Option<&str>| match v {
             None => {
@@ -54,8 +54,7 @@ impl StayRange {
             }
         }
         // Some date was missing, malformed or out of order: `problems` says which.
-        problems.finish()?;
-        Err(DomainError::Invalid(Vec::new()))
+        Err(problems.into_vec())
     }
 
     /// First night.
@@ -68,9 +67,10 @@ impl StayRange {
         self.check_out
     }
 
-    /// Number of nights (at least 1).
+    /// Number of nights (1 to [`MAX_NIGHTS`]).
     pub fn nights(&self) -> u32 {
-        u32::try_from((self.check_out - self.check_in).num_days()).unwrap_or(0)
+        u32::try_from((self.check_out - self.check_in).num_days())
+            .expect("`new` admits only 1 to MAX_NIGHTS nights")
     }
 
     /// Every night, check-in first.
@@ -79,6 +79,33 @@ impl StayRange {
             let end = self.check_out;
             move |d| *d < end
         })
+    }
+}
+
+/// The most guests a listing can host, and so a stay can have.
+pub const MAX_GUESTS: u32 = 50;
+
+/// How many people stay: 1 to [`MAX_GUESTS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct GuestCount(u32);
+
+impl GuestCount {
+    /// One guest: the default when a request names none.
+    pub const ONE: GuestCount = GuestCount(1);
+
+    /// Parses a count; zero and more than [`MAX_GUESTS`] are refused.
+    pub fn new(n: u32) -> Result<Self, &'static str> {
+        match n {
+            0 => Err("must be at least 1"),
+            n if n > MAX_GUESTS => Err("must be at most 50"),
+            n => Ok(Self(n)),
+        }
+    }
+
+    /// The count.
+    pub fn get(self) -> u32 {
+        self.0
     }
 }
 
@@ -104,6 +131,30 @@ mod tests {
         assert_eq!(
             nights,
             vec![d("2026-07-01"), d("2026-07-02"), d("2026-07-03")]
+        );
+    }
+
+    #[test]
+    fn a_stay_of_no_guests_or_too_many_is_rejected() {
+        assert!(GuestCount::new(0).is_err());
+        assert!(GuestCount::new(MAX_GUESTS + 1).is_err());
+        assert_eq!(GuestCount::new(3).map(GuestCount::get), Ok(3));
+    }
+
+    #[test]
+    fn a_stay_longer_than_a_year_is_rejected() {
+        assert!(StayRange::new(d("2026-01-01"), d("2027-01-02")).is_err());
+    }
+
+    #[test]
+    fn parsing_names_every_bad_field() {
+        let errors = StayRange::parse(Some("2026-13-01"), None).expect_err("invalid");
+        let fields: Vec<_> = errors.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["check_in", "check_out"]);
+        let errors = StayRange::parse(Some("2026-07-02"), Some("2026-07-01")).expect_err("invalid");
+        assert_eq!(
+            errors,
+            vec![Invalid::new("check_out", "must be after check_in")]
         );
     }
 }

@@ -1,0 +1,208 @@
+//! Ending a booking early: the host declines, the guest or host cancels (with the refund the
+//! policy decides, previewed first), and the authorization is released.
+
+use uuid::Uuid;
+
+use super::{events, to_booking, transitions, Booking, Bookings, CancellationPreview};
+use crate::auth::Principal;
+use crate::data::bookings::{self as store, BookingRecord};
+use crate::data::payments::{self as ledger, PaymentRecord};
+use crate::domain::cancellation::{self, CancelledBy, Refund};
+use crate::domain::payments::{Answer, Payments};
+use crate::domain::{now, DomainError};
+use crate::model::{BookingStatus, PaymentOperation, PaymentState};
+
+impl Bookings {
+    /// The host declines a request: the authorization is released.
+    pub async fn decline(&self, who: &Principal, id: Uuid) -> Result<Booking, DomainError> {
+        let b = self.visible(who, id).await?;
+        Self::require_host(who, &b)?;
+        Self::require_status(&b, BookingStatus::Requested, "booking_not_requested")?;
+        let mut tx = self.db.begin().await?;
+        let ended =
+            transitions::declined(tx.exec(), &b)
+                .await?
+                .ok_or_else(|| DomainError::Conflict {
+                    code: "booking_not_requested",
+                    detail: "the booking changed meanwhile".into(),
+                })?;
+        if ledger::live(tx.exec(), id, PaymentOperation::Capture)
+            .await?
+            .is_some()
+        {
+            // Dropping `tx` rolls the transition and its event back.
+            return Err(DomainError::Conflict {
+                code: "payment_in_progress",
+                detail: "the booking is being accepted".into(),
+            });
+        }
+        tx.commit().await?;
+        self.listings.invalidate(ended.listing_id).await;
+        self.release(id).await?;
+        to_booking(ended)
+    }
+
+    fn cancelled_by(who: &Principal, b: &BookingRecord) -> CancelledBy {
+        if b.guest_id == who.account_id.as_uuid() {
+            CancelledBy::Guest
+        } else {
+            CancelledBy::Host
+        }
+    }
+
+    /// What cancelling now would refund (before the caller confirms with `cancel`).
+    pub async fn cancellation(
+        &self,
+        who: &Principal,
+        id: Uuid,
+    ) -> Result<CancellationPreview, DomainError> {
+        let b = self.visible(who, id).await?;
+        let by = Self::cancelled_by(who, &b);
+        Ok(CancellationPreview {
+            booking_id: b.id,
+            cancelled_by: by,
+            refund: self.refund_for(&b, by)?,
+            currency: b.currency,
+        })
+    }
+
+    /// Nothing was captured before confirmation; after it, the policy decides.
+    fn refund_for(&self, b: &BookingRecord, by: CancelledBy) -> Result<Refund, DomainError> {
+        let booking = to_booking(b.clone())?;
+        Ok(match booking.status {
+            BookingStatus::Confirmed => cancellation::refund(
+                booking.cancellation_policy,
+                by,
+                b.total_minor,
+                b.check_in,
+                b.created_at,
+                now(),
+            ),
+            _ => Refund {
+                percent: 0,
+                refund_minor: 0,
+                rule: "nothing was charged yet: the authorization is released".into(),
+            },
+        })
+    }
+
+    /// The guest or host cancels: an authorization is released; a confirmed stay is refunded
+    /// per the booking's policy (in full when the host cancels).
+    pub async fn cancel(&self, who: &Principal, id: Uuid) -> Result<Booking, DomainError> {
+        let b = self.visible(who, id).await?;
+        let by = Self::cancelled_by(who, &b);
+        let cancellable = [
+            BookingStatus::PendingPayment,
+            BookingStatus::Requested,
+            BookingStatus::Confirmed,
+        ];
+        if !cancellable.contains(&b.status) {
+            return Err(DomainError::Conflict {
+                code: "booking_not_cancellable",
+                detail: format!("a {} booking cannot be cancelled", b.status),
+            });
+        }
+        let refund = self.refund_for(&b, by)?;
+        let confirmed = b.status == BookingStatus::Confirmed;
+        let reason = match by {
+            CancelledBy::Guest => "cancelled_by_guest",
+            CancelledBy::Host => "cancelled_by_host",
+        };
+        let mut tx = self.db.begin().await?;
+        let ended = transitions::cancelled(tx.exec(), &b, reason, refund.refund_minor)
+            .await?
+            .ok_or_else(|| DomainError::Conflict {
+                code: "booking_state_changed",
+                detail: "the booking changed meanwhile; look again".into(),
+            })?;
+        let capture = ledger::live(tx.exec(), id, PaymentOperation::Capture).await?;
+        if !confirmed && capture.is_some() {
+            // Dropping `tx` rolls the transition and its event back.
+            return Err(DomainError::Conflict {
+                code: "payment_in_progress",
+                detail: "the booking is being accepted".into(),
+            });
+        }
+        let refund_op = match capture.filter(|c| c.status == PaymentState::Succeeded) {
+            Some(c) if refund.refund_minor > 0 => Some(
+                Payments::intend(
+                    tx.exec(),
+                    &ended,
+                    PaymentOperation::Refund,
+                    refund.refund_minor,
+                    c.provider_ref.as_deref(),
+                    None,
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        tx.commit().await?;
+        self.listings.invalidate(ended.listing_id).await;
+        match refund_op {
+            Some(op) => {
+                let answer = self.payments.perform(&op).await;
+                self.apply_refund(&ended, &op, &answer).await?;
+            }
+            None if !confirmed => self.release(id).await?,
+            None => {}
+        }
+        to_booking(ended)
+    }
+
+    /// Records the answer to a refund, with its event when it succeeded.
+    pub(super) async fn apply_refund(
+        &self,
+        booking: &BookingRecord,
+        op: &PaymentRecord,
+        answer: &Answer,
+    ) -> Result<(), DomainError> {
+        let mut tx = self.db.begin().await?;
+        let settled = Payments::settle(tx.exec(), op, answer).await?;
+        if let (Some(_), Answer::Succeeded(_)) = (&settled, answer) {
+            events::payment(tx.exec(), "payment_refunded", booking, op.amount_minor).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Releases the booking's authorization (a void), if one is held or pending. Idempotent.
+    pub(super) async fn release(&self, id: Uuid) -> Result<(), DomainError> {
+        let mut tx = self.db.begin().await?;
+        let Some(booking) = store::find(tx.exec(), id).await? else {
+            return Ok(());
+        };
+        let auth = ledger::live(tx.exec(), id, PaymentOperation::Authorize).await?;
+        let held = [PaymentState::Succeeded, PaymentState::Pending];
+        let Some(auth) = auth.filter(|a| held.contains(&a.status)) else {
+            // None, or still an intent: reconciliation learns the outcome and voids it then.
+            return Ok(());
+        };
+        if ledger::live(tx.exec(), id, PaymentOperation::Capture)
+            .await?
+            .is_some()
+        {
+            // Captured money is returned by a refund, not a void.
+            return Ok(());
+        }
+        let void = match Payments::intend(
+            tx.exec(),
+            &booking,
+            PaymentOperation::Void,
+            auth.amount_minor,
+            auth.provider_ref.as_deref(),
+            None,
+        )
+        .await
+        {
+            Ok(v) => v,
+            Err(DomainError::Conflict { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        let answer = self.payments.perform(&void).await;
+        let mut conn = self.db.acquire().await?;
+        Payments::settle(conn.exec(), &void, &answer).await?;
+        Ok(())
+    }
+}

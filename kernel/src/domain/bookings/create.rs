@@ -1,0 +1,220 @@
+//! `POST /v1/bookings`: price the stay (from a quote, or fresh), hold its nights, authorize the
+//! payment, and move the booking on by the provider's answer.
+
+use uuid::Uuid;
+
+use super::{events, to_booking, transitions, Booking, Bookings, NewBooking, Priced};
+use crate::auth::Principal;
+use crate::data::bookings::{self as store, BookingRecord};
+use crate::data::payments::PaymentRecord;
+use crate::data::quotes as quote_store;
+use crate::data::DataError;
+use crate::domain::payments::{Answer, Payments};
+use crate::domain::quotes::QuoteParams;
+use crate::domain::{now, DomainError, Invalid, Problems};
+use crate::model::{BookingStatus, PaymentOperation};
+
+impl Bookings {
+    /// Books a stay for the caller: holds the nights, authorizes the payment, and moves to
+    /// `requested` (or, for instant-book listings, captures and confirms).
+    pub async fn create(&self, who: &Principal, req: NewBooking) -> Result<Booking, DomainError> {
+        let priced = self.price(who, &req).await?;
+        let listing = self.listings.get(Some(who), priced.listing_id).await?;
+        if listing.host_id == who.account_id.as_uuid() {
+            return Err(DomainError::OwnListing);
+        }
+        let provider = self.payments.provider_for(priced.currency)?;
+        let now = now();
+        let record = BookingRecord {
+            id: Uuid::now_v7(),
+            listing_id: listing.id,
+            guest_id: who.account_id.as_uuid(),
+            host_id: listing.host_id,
+            check_in: priced.check_in,
+            check_out: priced.check_out,
+            guests: i32::try_from(priced.guests).unwrap_or(i32::MAX),
+            status: BookingStatus::PendingPayment,
+            currency: priced.currency,
+            total_minor: priced.total_minor,
+            line_items: sqlx::types::Json(priced.line_items),
+            quote_id: priced.quote_id,
+            cancellation_policy: listing.cancellation_policy,
+            instant_book: listing.instant_book,
+            provider,
+            expires_at: Some(now + chrono::Duration::minutes(i64::from(self.config.hold_minutes))),
+            end_reason: None,
+            refund_minor: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        match store::hold_nights(tx.exec(), &record).await {
+            Err(DataError::NightsTaken) => return Err(dates_unavailable()),
+            other => other?,
+        }
+        let auth = Payments::intend(
+            tx.exec(),
+            &record,
+            PaymentOperation::Authorize,
+            record.total_minor,
+            None,
+            Some(&req.payment_method),
+        )
+        .await?;
+        tx.commit().await?;
+        self.listings.invalidate(record.listing_id).await;
+        let answer = self.payments.perform(&auth).await;
+        self.apply_authorization(record, &auth, answer).await
+    }
+
+    async fn price(&self, who: &Principal, req: &NewBooking) -> Result<Priced, DomainError> {
+        let mut p = Problems::default();
+        p.check(
+            !req.payment_method.trim().is_empty(),
+            "payment_method",
+            "must not be empty",
+        );
+        let fresh = req.listing_id.is_some()
+            || req.check_in.is_some()
+            || req.check_out.is_some()
+            || req.guests.is_some();
+        let Some(quote_id) = req.quote_id else {
+            p.check(
+                req.listing_id.is_some(),
+                "listing_id",
+                "is required (or book a quote with quote_id)",
+            );
+            p.finish()?;
+            let params = QuoteParams {
+                check_in: req.check_in.clone(),
+                check_out: req.check_out.clone(),
+                guests: req.guests,
+            };
+            let quote = self
+                .quotes
+                .quote(Some(who), req.listing_id.unwrap_or_default(), &params)
+                .await?;
+            return Ok(Priced {
+                listing_id: quote.listing_id,
+                check_in: quote.check_in,
+                check_out: quote.check_out,
+                guests: quote.guests,
+                currency: quote.currency,
+                total_minor: quote.total_minor,
+                line_items: quote.line_items,
+                quote_id: Some(quote.quote_id),
+            });
+        };
+        if fresh {
+            p.add(
+                "quote_id",
+                "give either a quote_id or a listing_id with dates, not both",
+            );
+        }
+        p.finish()?;
+        let mut conn = self.db.acquire().await?;
+        let quote = quote_store::find(conn.exec(), quote_id)
+            .await?
+            .filter(|q| q.account_id.is_none_or(|a| a == who.account_id.as_uuid()));
+        let Some(quote) = quote else {
+            return Err(DomainError::Invalid(vec![Invalid::new(
+                "quote_id",
+                "no such quote",
+            )]));
+        };
+        if quote.expires_at < now() {
+            return Err(DomainError::Invalid(vec![Invalid::new(
+                "quote_id",
+                "has expired; ask for a new quote",
+            )]));
+        }
+        Ok(Priced {
+            listing_id: quote.listing_id,
+            check_in: quote.check_in,
+            check_out: quote.check_out,
+            guests: u32::try_from(quote.guests)
+                .map_err(|_| DataError::Corrupt(format!("quote {}: guests", quote.id)))?,
+            currency: quote.currency,
+            total_minor: quote.total_minor,
+            line_items: quote.line_items.0,
+            quote_id: Some(quote.id),
+        })
+    }
+
+    /// Records the answer to a booking's authorization and moves the booking on: `requested`
+    /// (or on to capture for instant book) when authorized, nothing yet while pending,
+    /// `cancelled` when declined or when the provider gave no answer (reconciliation then
+    /// voids whatever the provider did).
+    pub(super) async fn apply_authorization(
+        &self,
+        booking: BookingRecord,
+        auth: &PaymentRecord,
+        answer: Answer,
+    ) -> Result<Booking, DomainError> {
+        let mut tx = self.db.begin().await?;
+        Payments::settle(tx.exec(), auth, &answer).await?;
+        let from = [BookingStatus::PendingPayment];
+        match &answer {
+            Answer::Succeeded(_) if booking.instant_book => {
+                events::payment(tx.exec(), "payment_authorized", &booking, auth.amount_minor)
+                    .await?;
+                tx.commit().await?;
+                self.confirm(booking.id).await
+            }
+            Answer::Succeeded(_) => {
+                let moved = transitions::requested(
+                    tx.exec(),
+                    &booking,
+                    auth.amount_minor,
+                    self.request_deadline(),
+                )
+                .await?;
+                let Some(moved) = moved else {
+                    // The hold ran out meanwhile: release what the provider authorized.
+                    tx.commit().await?;
+                    self.release(booking.id).await?;
+                    return Err(DomainError::Conflict {
+                        code: "booking_expired",
+                        detail: "the booking expired before its payment was authorized".into(),
+                    });
+                };
+                tx.commit().await?;
+                to_booking(moved)
+            }
+            Answer::Pending(_) => {
+                tx.commit().await?;
+                to_booking(booking)
+            }
+            Answer::Failed(reason) | Answer::Unknown(reason) => {
+                let declined = matches!(answer, Answer::Failed(_));
+                let end = if declined {
+                    "payment_declined"
+                } else {
+                    "payment_error"
+                };
+                let ended =
+                    transitions::payment_failed(tx.exec(), &booking, &from, end, auth.amount_minor)
+                        .await?;
+                tx.commit().await?;
+                if ended.is_some() {
+                    self.listings.invalidate(booking.listing_id).await;
+                }
+                Err(if declined {
+                    DomainError::PaymentDeclined {
+                        booking_id: booking.id,
+                        reason: reason.clone(),
+                    }
+                } else {
+                    DomainError::PaymentUnavailable(reason.clone())
+                })
+            }
+        }
+    }
+}
+
+fn dates_unavailable() -> DomainError {
+    DomainError::DatesUnavailable(vec![Invalid::new(
+        "check_in",
+        "some nights of the stay are already booked or blocked",
+    )])
+}

@@ -1,0 +1,191 @@
+//! Every status and closed set of names the kernel stores: bookings, listings, the payments
+//! ledger, reviews, and a listing's policy, type and amenities. Each is TEXT in both databases
+//! under the names listed here (the `CHECK` constraints in `migrations/` list the same names).
+
+string_enum!(
+    /// Where a booking is in its life.
+    BookingStatus {
+        /// Waiting for the payment authorization (held for `bookings.hold_minutes`).
+        PendingPayment = "pending_payment",
+        /// Paid (authorized); waiting for the host (for `bookings.request_hours`).
+        Requested = "requested",
+        /// Accepted and captured.
+        Confirmed = "confirmed",
+        /// The stay is over.
+        Completed = "completed",
+        /// The host said no.
+        Declined = "declined",
+        /// The guest or host cancelled, or the payment failed.
+        Cancelled = "cancelled",
+        /// Nobody acted in time.
+        Expired = "expired",
+    }
+);
+
+impl BookingStatus {
+    /// The statuses in which a booking holds its nights: the one definition of "active" (the
+    /// PostgreSQL exclusion constraint `bookings_no_overlap` lists the same set; a data test
+    /// checks they agree).
+    pub const ACTIVE: &'static [BookingStatus] = &[
+        BookingStatus::PendingPayment,
+        BookingStatus::Requested,
+        BookingStatus::Confirmed,
+        BookingStatus::Completed,
+    ];
+
+    /// Whether a booking in this status holds its nights.
+    pub fn is_active(self) -> bool {
+        Self::ACTIVE.contains(&self)
+    }
+}
+
+string_enum!(
+    /// What kind of place it is.
+    PropertyType {
+        /// A flat in a building.
+        Apartment = "apartment",
+        /// A whole house.
+        House = "house",
+        /// A private room in a shared home.
+        Room = "room",
+        /// A cabin.
+        Cabin = "cabin",
+        /// A villa.
+        Villa = "villa",
+        /// Anything else.
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Airbnb's cancellation policies: `flexible` (full refund until 24 h before check-in),
+    /// `moderate` (full refund until 5 days before), `strict` (full refund within 48 h of booking
+    /// if check-in is 14+ days away, 50% until 7 days before, none after).
+    CancellationPolicy {
+        /// Full refund until 24 hours before check-in.
+        Flexible = "flexible",
+        /// Full refund until 5 days before check-in.
+        Moderate = "moderate",
+        /// 50% refund until 7 days before check-in.
+        Strict = "strict",
+    }
+);
+
+string_enum!(
+    /// Who can see a listing.
+    ListingStatus {
+        /// Only the owner (and admins).
+        Draft = "draft",
+        /// Everyone, and it appears in search.
+        Published = "published",
+        /// Everyone with the link; not in search.
+        Unlisted = "unlisted",
+    }
+);
+
+string_enum!(
+    /// Amenities a listing can offer (a fixed list, so search can filter on them).
+    Amenity {
+        /// Wi-Fi.
+        Wifi = "wifi",
+        /// A kitchen.
+        Kitchen = "kitchen",
+        /// A washing machine.
+        Washer = "washer",
+        /// A dryer.
+        Dryer = "dryer",
+        /// Air conditioning.
+        AirConditioning = "air_conditioning",
+        /// Heating.
+        Heating = "heating",
+        /// A TV.
+        Tv = "tv",
+        /// Free parking.
+        Parking = "parking",
+        /// A pool.
+        Pool = "pool",
+        /// A hot tub.
+        HotTub = "hot_tub",
+        /// A gym.
+        Gym = "gym",
+        /// A dedicated workspace.
+        Workspace = "workspace",
+        /// An elevator.
+        Elevator = "elevator",
+        /// Step-free access.
+        WheelchairAccessible = "wheelchair_accessible",
+        /// Pets allowed.
+        PetsAllowed = "pets_allowed",
+        /// A smoke alarm.
+        SmokeAlarm = "smoke_alarm",
+        /// A crib.
+        Crib = "crib",
+        /// A fireplace.
+        Fireplace = "fireplace",
+        /// A barbecue.
+        Bbq = "bbq",
+        /// An EV charger.
+        EvCharger = "ev_charger",
+        /// Beach access.
+        BeachAccess = "beach_access",
+        /// A garden.
+        Garden = "garden",
+    }
+);
+
+string_enum!(
+    /// An operation with a payment provider.
+    PaymentOperation {
+        /// Hold the amount.
+        Authorize = "authorize",
+        /// Take it.
+        Capture = "capture",
+        /// Return some of it.
+        Refund = "refund",
+        /// Release the hold.
+        Void = "void",
+    }
+);
+
+string_enum!(
+    /// Where one ledger operation is.
+    PaymentState {
+        /// Recorded; the provider has not answered yet (reconciliation asks again if it never does).
+        Intent = "intent",
+        /// The provider will say later (by webhook).
+        Pending = "pending",
+        /// Done.
+        Succeeded = "succeeded",
+        /// Refused, or an error that ended it.
+        Failed = "failed",
+    }
+);
+
+impl PaymentState {
+    /// Still waiting for the provider's final word.
+    pub const OPEN: &'static [PaymentState] = &[PaymentState::Intent, PaymentState::Pending];
+}
+
+string_enum!(
+    /// Where a review is.
+    ReviewStatus {
+        /// Waiting for a moderator.
+        Held = "held",
+        /// Accepted, not revealed yet (double-blind).
+        Hidden = "hidden",
+        /// Visible to everyone.
+        Published = "published",
+        /// Refused by a moderator.
+        Rejected = "rejected",
+    }
+);
+
+string_enum!(
+    /// Which side of a stay wrote a review.
+    AuthorRole {
+        /// The guest, about the listing and host.
+        Guest = "guest",
+        /// The host, about the guest.
+        Host = "host",
+    }
+);

@@ -1,0 +1,249 @@
+//! Data-layer tests for what differs per backend: typed values stored as TEXT (statuses,
+//! currencies) and as JSON (`sqlx::types::Json`: TEXT on SQLite, JSONB on PostgreSQL), the one
+//! definition of an active booking, and `hold_nights`, which refuses an overlap by a write-locked
+//! check on SQLite and by the exclusion constraint on PostgreSQL.
+
+use chrono::NaiveDate;
+use hearth::data::bookings::{self, BookingRecord};
+use hearth::data::{DataError, Exec};
+use hearth::model::{BookingStatus, CancellationPolicy, Currency, QuoteLine};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::helpers::{sql_count, sql_exec, TestApp};
+
+/// Runs `$body` with `$c` bound to the app's connection, whichever backend it is.
+macro_rules! on_conn {
+    ($app:expr, $c:ident => $body:expr) => {{
+        let mut conn = $app.kernel.db.acquire().await.expect("connection");
+        match conn.exec() {
+            Exec::Sqlite($c) => $body,
+            Exec::Postgres($c) => $body,
+        }
+    }};
+}
+
+crate::on_both_backends!(
+    statuses_currencies_and_json_round_trip,
+    a_stored_name_outside_an_enum_is_an_error_naming_it,
+    a_held_night_cannot_be_held_again,
+    a_blocked_night_cannot_be_held,
+    an_ended_booking_frees_its_nights,
+);
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn eur() -> Currency {
+    Currency::parse("EUR").expect("ISO 4217")
+}
+
+fn line() -> QuoteLine {
+    QuoteLine {
+        code: "nightly".into(),
+        description: "Night of 2027-03-01".into(),
+        amount_minor: 12_000,
+        night: Some(day("2027-03-01")),
+        source: "kernel".into(),
+    }
+}
+
+/// A probe table shaped like the kernel's: TEXT statuses and currencies, a JSON column typed the
+/// way the migrations type it on each backend.
+async fn probe_table(app: &TestApp) {
+    let json = if app.kernel.db.backend() == hearth::config::DatabaseBackend::Postgres {
+        "JSONB"
+    } else {
+        "TEXT"
+    };
+    sql_exec(
+        app,
+        &format!("CREATE TABLE probe (status TEXT NOT NULL, currency TEXT NOT NULL, lines {json} NOT NULL)"),
+    )
+    .await;
+}
+
+async fn statuses_currencies_and_json_round_trip(app: TestApp) {
+    probe_table(&app).await;
+    let lines = vec![line()];
+    let insert = "INSERT INTO probe (status, currency, lines) VALUES ($1, $2, $3)";
+    let select = "SELECT status, currency, lines FROM probe";
+    type Row = (BookingStatus, Currency, Json<Vec<QuoteLine>>);
+    let row: Row = on_conn!(app, c => {
+        sqlx::query(insert)
+            .bind(BookingStatus::PendingPayment)
+            .bind(eur())
+            .bind(Json(&lines))
+            .execute(&mut *c)
+            .await
+            .expect("insert");
+        sqlx::query_as(select).fetch_one(&mut *c).await.expect("select")
+    });
+    assert_eq!(row.0, BookingStatus::PendingPayment);
+    assert_eq!(row.1, eur());
+    assert_eq!(row.2 .0, lines);
+    // Stored under the wire names, so SQL and CHECK constraints read them as written.
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM probe WHERE status = 'pending_payment' AND currency = 'EUR'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn a_stored_name_outside_an_enum_is_an_error_naming_it(app: TestApp) {
+    probe_table(&app).await;
+    sql_exec(
+        &app,
+        "INSERT INTO probe (status, currency, lines) VALUES ('teleported', 'EUR', '[]')",
+    )
+    .await;
+    let err = on_conn!(app, c => sqlx::query_scalar::<_, BookingStatus>("SELECT status FROM probe")
+        .fetch_one(&mut *c)
+        .await
+        .expect_err("not a status"));
+    assert!(
+        err.to_string()
+            .contains("`teleported` is not a BookingStatus"),
+        "{err}"
+    );
+}
+
+/// An account and a listing staged directly (ids bound, as the kernel binds them), so these
+/// tests depend on nothing above `data`.
+async fn listing(app: &TestApp) -> (Uuid, Uuid) {
+    let (account, listing) = (Uuid::now_v7(), Uuid::now_v7());
+    let at = chrono::Utc::now();
+    on_conn!(app, c => sqlx::query(
+        "INSERT INTO accounts (id, email, display_name, password_hash, role, created_at, updated_at) \
+         VALUES ($1, 'host@example.com', 'X', 'x', 'host', $2, $2)",
+    )
+    .bind(account)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    .expect("account"));
+    on_conn!(app, c => sqlx::query(
+        "INSERT INTO listings (id, host_id, title, description, property_type, address, city, city_key, \
+         country, latitude, longitude, max_guests, bedrooms, beds, bathrooms, amenities, photo_urls, \
+         nightly_price_minor, currency, min_nights, max_nights, instant_book, cancellation_policy, status, \
+         rating_count, created_at, updated_at) VALUES ($1, $2, 'T', 'D', 'house', 'A', 'Paris', 'paris', \
+         'FR', 48.8, 2.3, 4, 1, 1, 1, '[]', '[]', 10000, 'EUR', 1, 30, false, 'flexible', 'published', 0, $3, $3)",
+    )
+    .bind(listing)
+    .bind(account)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    .expect("listing"));
+    (listing, account)
+}
+
+fn booking(listing: Uuid, guest: Uuid, check_in: &str, check_out: &str) -> BookingRecord {
+    let now = chrono::Utc::now();
+    BookingRecord {
+        id: Uuid::now_v7(),
+        listing_id: listing,
+        guest_id: guest,
+        host_id: guest,
+        check_in: day(check_in),
+        check_out: day(check_out),
+        guests: 1,
+        status: BookingStatus::PendingPayment,
+        currency: eur(),
+        total_minor: 12_000,
+        line_items: Json(vec![line()]),
+        quote_id: None,
+        cancellation_policy: CancellationPolicy::Flexible,
+        instant_book: false,
+        provider: "sandbox".into(),
+        expires_at: None,
+        end_reason: None,
+        refund_minor: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+async fn hold(app: &TestApp, b: &BookingRecord) -> Result<(), DataError> {
+    let mut tx = app.kernel.db.begin().await.expect("begin");
+    bookings::hold_nights(tx.exec(), b).await?;
+    tx.commit().await.expect("commit");
+    Ok(())
+}
+
+async fn a_held_night_cannot_be_held_again(app: TestApp) {
+    let (listing, guest) = listing(&app).await;
+    hold(&app, &booking(listing, guest, "2027-03-01", "2027-03-04"))
+        .await
+        .expect("free nights are held");
+    let overlapping = hold(&app, &booking(listing, guest, "2027-03-03", "2027-03-05")).await;
+    assert!(
+        matches!(overlapping, Err(DataError::NightsTaken)),
+        "{overlapping:?}"
+    );
+    // Back to back is not an overlap: the stay is half-open.
+    hold(&app, &booking(listing, guest, "2027-03-04", "2027-03-06"))
+        .await
+        .expect("check-out day is free");
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM bookings").await, 2);
+}
+
+async fn a_blocked_night_cannot_be_held(app: TestApp) {
+    let (listing, guest) = listing(&app).await;
+    on_conn!(app, c => sqlx::query(
+        "INSERT INTO calendar_days (listing_id, day, blocked, price_minor) VALUES ($1, $2, true, NULL)",
+    )
+    .bind(listing)
+    .bind(day("2027-03-02"))
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    .expect("blocked day"));
+    let held = hold(&app, &booking(listing, guest, "2027-03-01", "2027-03-04")).await;
+    assert!(matches!(held, Err(DataError::NightsTaken)), "{held:?}");
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM bookings").await, 0);
+}
+
+async fn an_ended_booking_frees_its_nights(app: TestApp) {
+    let (listing, guest) = listing(&app).await;
+    for status in BookingStatus::ALL {
+        let mut ended = booking(listing, guest, "2027-03-01", "2027-03-04");
+        ended.status = *status;
+        let second = booking(listing, guest, "2027-03-01", "2027-03-04");
+        hold(&app, &ended).await.expect("free nights are held");
+        let again = hold(&app, &second).await;
+        assert_eq!(
+            again.is_err(),
+            status.is_active(),
+            "a {status} booking holds its nights iff it is active: {again:?}"
+        );
+        sql_exec(&app, "DELETE FROM bookings").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_active_set_is_the_one_the_exclusion_constraint_names() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let mut conn = app.kernel.db.acquire().await.expect("connection");
+    let Exec::Postgres(c) = conn.exec() else {
+        panic!("a PostgreSQL app");
+    };
+    let definition: String = sqlx::query_scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'bookings_no_overlap'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .expect("the constraint exists");
+    for status in BookingStatus::ALL {
+        let named = definition.contains(&format!("'{status}'"));
+        assert_eq!(named, status.is_active(), "{status} in {definition}");
+    }
+}
