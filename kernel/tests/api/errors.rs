@@ -97,7 +97,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow(app: TestApp) {
 }
 
 async fn an_oversized_body_is_a_413_problem(app: TestApp) {
-    let limit = app.kernel.config.server.body_limit_bytes;
+    let limit = app.kernel.config.server.body_limit_bytes.get();
     let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(limit + 1));
     let res = app
         .request(Method::POST, "/v1/auth/register")

@@ -3,6 +3,7 @@
 //! reached through a proxy the test can cut), with actors to act as.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -163,10 +164,10 @@ impl TestApp {
         config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.server.shutdown_grace_secs = 5;
         // Background work at test speed: quick polls and short retry delays.
-        config.bus.poll_interval_ms = 20;
+        config.bus.poll_interval_ms = NonZeroU64::new(20).expect("not zero");
         config.bus.retry_base_ms = 5;
-        config.jobs.poll_interval_ms = 20;
-        config.jobs.backoff_base_ms = 20;
+        config.jobs.poll_interval_ms = NonZeroU64::new(20).expect("not zero");
+        config.jobs.backoff_base_ms = NonZeroU64::new(20).expect("not zero");
         config.jobs.backoff_max_secs = 1;
         config.jobs.shutdown_grace_secs = 2;
         let redis = match &stores.redis_url {

@@ -121,7 +121,11 @@ async fn a_job_that_always_fails_is_dead_lettered_with_its_error_and_can_be_retr
 ) {
     let failing = Arc::new(AlwaysFails::default());
     let handlers: Vec<Arc<dyn JobHandler>> = vec![failing.clone(), Arc::new(Sleeps)];
-    let Some(app) = spawn(backend, handlers, |c| c.jobs.max_attempts = 3).await else {
+    let Some(app) = spawn(backend, handlers, |c| {
+        c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero")
+    })
+    .await
+    else {
         return;
     };
     let admin = app.admin().await;
@@ -317,8 +321,8 @@ async fn shutdown_lets_short_jobs_finish_and_releases_long_ones(backend: Backend
     // The pool closed with the app: look with a fresh one.
     let db = Database::connect(&DatabaseConfig {
         url: DatabaseUrl::parse(&app.stores.database_url).expect("url"),
-        max_connections: 1,
-        busy_timeout_ms: 5000,
+        max_connections: std::num::NonZeroU32::new(1).expect("not zero"),
+        busy_timeout_ms: std::num::NonZeroU64::new(5000).expect("not zero"),
     })
     .await
     .expect("connect");

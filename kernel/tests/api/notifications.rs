@@ -270,7 +270,7 @@ async fn a_receiver_that_is_down_gets_retries_with_backoff(backend: Backend) {
     let down = StatusCode::SERVICE_UNAVAILABLE;
     let receiver = WebhookReceiver::start(&[down, down, down]).await;
     let Some(app) = spawn(backend, &sink, &receiver, |c| {
-        c.jobs.backoff_base_ms = 200;
+        c.jobs.backoff_base_ms = std::num::NonZeroU64::new(200).expect("not zero");
     })
     .await
     else {
@@ -335,7 +335,7 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
         c.mail.transport = hearth::config::MailTransportKind::Smtp;
         c.mail.smtp_port = port;
         c.notifications.webhook_secret = Some(SecretString::from(SECRET));
-        c.jobs.max_attempts = 3;
+        c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero");
     })
     .await;
     drop(receiver);

@@ -228,7 +228,7 @@ impl Bookings {
     }
 
     fn request_deadline(&self) -> DateTime<Utc> {
-        now() + chrono::Duration::hours(i64::from(self.config.request_hours))
+        now() + chrono::Duration::hours(i64::from(self.config.request_hours.get()))
     }
 
     /// Books a stay for the caller: holds the nights, authorizes the payment, and moves to
@@ -257,7 +257,9 @@ impl Bookings {
             cancellation_policy: listing.cancellation_policy.as_str().into(),
             instant_book: listing.instant_book,
             provider,
-            expires_at: Some(now + chrono::Duration::minutes(i64::from(self.config.hold_minutes))),
+            expires_at: Some(
+                now + chrono::Duration::minutes(i64::from(self.config.hold_minutes.get())),
+            ),
             end_reason: None,
             refund_minor: None,
             created_at: now,
