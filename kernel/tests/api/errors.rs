@@ -126,10 +126,10 @@ async fn every_response_carries_a_request_id(app: TestApp) {
 
 #[tokio::test]
 async fn cors_allows_only_the_configured_origins() {
-    let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| {
-        c.server.cors_allowed_origins = vec!["https://app.example.com".into()];
-    })
-    .await
+    let Some(app) = TestApp::builder()
+        .config(|c| c.server.cors_allowed_origins = vec!["https://app.example.com".into()])
+        .spawn(crate::helpers::Backend::Sqlite)
+        .await
     else {
         return;
     };

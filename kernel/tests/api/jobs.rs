@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, sql_count, sql_exec, wait_until, Backend, Stores, TestApp};
-use crate::listings;
+use crate::helpers::fixtures::{id, quote_raw};
+use crate::helpers::{assert_problem, sql_count, sql_exec, wait_until, Backend, TestApp};
 
 /// Fails every attempt, saying which.
 #[derive(Default)]
@@ -92,12 +92,15 @@ async fn spawn(
     handlers: Vec<Arc<dyn JobHandler>>,
     tweak: impl FnOnce(&mut hearth::config::Config),
 ) -> Option<TestApp> {
-    let stores = Stores::fresh(backend).await?;
     let extensions = Extensions {
         subscribers: Vec::new(),
         job_handlers: handlers,
     };
-    Some(TestApp::spawn_extended(stores, "", tweak, extensions).await)
+    TestApp::builder()
+        .config(tweak)
+        .extensions(extensions)
+        .spawn(backend)
+        .await
 }
 
 async fn jobs_overview(app: &TestApp, token: &str) -> Value {
@@ -349,20 +352,20 @@ async fn scheduled_timers_purge_expired_quotes_and_old_history(backend: Backend)
     else {
         return;
     };
-    let host = listings::host(&app).await;
-    let listing = listings::create(&app, &host, json!({})).await;
-    let res = listings::quote_raw(
+    let host = app.host().await;
+    let listing = host.create_listing(json!({})).await;
+    let res = quote_raw(
         &app,
         None,
-        &listings::id(&listing),
+        &id(&listing),
         &[("check_in", "2031-03-02"), ("check_out", "2031-03-05")],
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let fresh = listings::quote_raw(
+    let fresh = quote_raw(
         &app,
         None,
-        &listings::id(&listing),
+        &id(&listing),
         &[("check_in", "2031-04-02"), ("check_out", "2031-04-05")],
     )
     .await;
