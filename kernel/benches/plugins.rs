@@ -77,7 +77,7 @@ fn load(rt: &tokio::runtime::Runtime, plugins: &str) -> (PluginHost, PluginSet) 
     let metrics = Metrics::new();
     let host = PluginHost::new(
         &PluginHostConfig {
-            max_instances: 16,
+            max_instances: std::num::NonZeroU32::new(16).expect("16 is not zero"),
             ..PluginHostConfig::default()
         },
         &cache_dir,

@@ -98,7 +98,7 @@ impl Mailer {
                     }
                 }
                 .port(config.smtp_port)
-                .timeout(Some(Duration::from_millis(config.timeout_ms)));
+                .timeout(Some(Duration::from_millis(config.timeout_ms.get())));
                 if let (Some(user), Some(password)) = (&config.smtp_username, &config.smtp_password)
                 {
                     builder = builder.credentials(Credentials::new(

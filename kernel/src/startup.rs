@@ -131,7 +131,7 @@ impl Kernel {
             db.clone(),
             listings.clone(),
             plugins.clone(),
-            chrono::Duration::minutes(i64::try_from(config.quotes.ttl_minutes).unwrap_or(15)),
+            chrono::Duration::minutes(i64::try_from(config.quotes.ttl_minutes.get()).unwrap_or(15)),
         );
         let payments = Payments::new(plugins.clone(), &config.payments);
         let bookings = Bookings::new(
@@ -190,7 +190,7 @@ impl Kernel {
         handlers.push(Arc::new(RevealReviews(self.reviews.clone())));
         handlers.push(Arc::new(PruneHistory::new(
             self.db.clone(),
-            self.config.jobs.retention_days,
+            self.config.jobs.retention_days.get(),
         )));
         handlers.extend(self.extra_job_handlers.job_handlers.iter().cloned());
         handlers

@@ -136,7 +136,7 @@ pub struct Auth {
 impl Auth {
     /// Builds the service over the database and cache.
     pub fn new(db: Database, cache: &Cache, config: &AuthConfig, metrics: Metrics) -> Self {
-        let session_ttl = i64::try_from(config.session_ttl_hours)
+        let session_ttl = i64::try_from(config.session_ttl_hours.get())
             .map(chrono::Duration::hours)
             .unwrap_or(chrono::Duration::MAX);
         Self {

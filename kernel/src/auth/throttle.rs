@@ -65,9 +65,9 @@ impl LoginThrottle {
     pub(super) fn new(counts: Namespace, config: &AuthConfig) -> Self {
         Self {
             counts,
-            window_secs: config.login_window_secs,
-            max_per_account: config.login_max_failures_per_account.into(),
-            max_per_address: config.login_max_failures_per_address.into(),
+            window_secs: config.login_window_secs.get(),
+            max_per_account: config.login_max_failures_per_account.get().into(),
+            max_per_address: config.login_max_failures_per_address.get().into(),
         }
     }
 

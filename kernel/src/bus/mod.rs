@@ -210,7 +210,7 @@ impl Bus {
                 .get_or_create(&BusLabels { group, outcome })
                 .inc();
         };
-        let max = self.inner.config.max_attempts;
+        let max = self.inner.config.max_attempts.get();
         for attempt in 1..=max {
             match self.handle_once(subscriber, event).await {
                 Ok(true) => {

@@ -14,7 +14,7 @@ use crate::data::events as store;
 use crate::data::{now, Conn, DataError};
 
 pub(super) async fn run(bus: Bus, stop: CancellationToken) {
-    let poll = Duration::from_millis(bus.inner.config.poll_interval_ms);
+    let poll = Duration::from_millis(bus.inner.config.poll_interval_ms.get());
     while !stop.is_cancelled() {
         if let Err(e) = lead(&bus, &stop, poll).await {
             tracing::warn!(error = %e, "outbox relay interrupted; retrying");
@@ -45,7 +45,7 @@ async fn relay(
     poll: Duration,
 ) -> Result<(), DataError> {
     while !stop.is_cancelled() {
-        let batch = store::unpublished(conn.exec(), bus.inner.config.batch_size).await?;
+        let batch = store::unpublished(conn.exec(), bus.inner.config.batch_size.get()).await?;
         let moved = if batch.is_empty() {
             0
         } else {

@@ -49,8 +49,8 @@ impl Stream {
             inner: Arc::new(StreamInner {
                 client: Client::open(url.expose_secret())?,
                 key: format!("{prefix}:events"),
-                max_len: config.stream_max_len,
-                reclaim_idle: Duration::from_secs(config.reclaim_idle_secs),
+                max_len: config.stream_max_len.get(),
+                reclaim_idle: Duration::from_secs(config.reclaim_idle_secs.get()),
                 conn: Mutex::new(None),
             }),
         })

@@ -72,7 +72,7 @@ impl Cache {
     /// only makes the cache skip until it is back.
     pub fn new(config: &CacheConfig, metrics: Metrics) -> Result<Self, CacheError> {
         let backend = match config.backend {
-            CacheBackendKind::Memory => Backend::Memory(MemoryCache::new(config.max_entries)),
+            CacheBackendKind::Memory => Backend::Memory(MemoryCache::new(config.max_entries.get())),
             CacheBackendKind::Redis => {
                 let url = config
                     .redis_url
@@ -81,7 +81,7 @@ impl Cache {
                 Backend::Redis(RedisCache::new(
                     url.expose_secret(),
                     &config.key_prefix,
-                    Duration::from_millis(config.timeout_ms),
+                    Duration::from_millis(config.timeout_ms.get()),
                 )?)
             }
         };

@@ -16,7 +16,7 @@ fn redis_at(url: &str) -> (Cache, Metrics) {
         backend: CacheBackendKind::Redis,
         redis_url: Some(url.to_owned().into()),
         key_prefix: format!("hearth-test-{}", uuid::Uuid::new_v4()),
-        timeout_ms: 100,
+        timeout_ms: std::num::NonZeroU64::new(100).expect("not zero"),
         ..CacheConfig::default()
     };
     (

@@ -37,14 +37,6 @@ impl ConfigError {
         })
     }
 
-    pub(super) fn invalid(file: Option<&Path>, key: &str, expected: String) -> Self {
-        Self::single(Problem {
-            origin: file.map_or_else(|| "configuration".into(), |p| p.display().to_string()),
-            key: key.into(),
-            message: format!("expected {expected}"),
-        })
-    }
-
     fn single(problem: Problem) -> Self {
         Self {
             problems: vec![problem],
@@ -74,6 +66,10 @@ impl ConfigError {
                         msg.trim().to_owned()
                     }
                     Kind::Message(msg) => msg.clone(),
+                    // `NonZero*` fields: serde's "a nonzero u64" says the type, not the rule.
+                    Kind::InvalidValue(found, expected) if expected.starts_with("a nonzero") => {
+                        format!("expected at least 1, found {found}")
+                    }
                     Kind::UnknownVariant(found, expected) => format!(
                         "unknown value `{found}`; expected one of: {}",
                         expected
@@ -102,12 +98,62 @@ impl ConfigError {
                 };
                 Problem {
                     origin,
-                    key: path.join("."),
+                    key: dotted(&path),
                     message,
                 }
             })
             .collect();
         Self { problems }
+    }
+}
+
+/// A figment path as the key operators write and [`Checks`] report: `plugins[0].limits.fuel`
+/// rather than figment's `plugins.0.limits.fuel`.
+fn dotted(path: &[String]) -> String {
+    let mut key = String::new();
+    for segment in path {
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) && !key.is_empty() {
+            key.push_str(&format!("[{segment}]"));
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(segment);
+        }
+    }
+    key
+}
+
+/// What the sections' `check`s found: rules serde cannot express, each under the dotted key of
+/// the value that breaks it. Every section reports into one collector, so a file with several
+/// mistakes is answered with all of them.
+#[derive(Debug, Default)]
+pub(super) struct Checks {
+    found: Vec<(String, String)>,
+}
+
+impl Checks {
+    /// Records that `key` holds a value other than `expected` (the message reads "expected …").
+    pub(super) fn invalid(&mut self, key: impl Into<String>, expected: impl Into<String>) {
+        self.found.push((key.into(), expected.into()));
+    }
+
+    /// The problems found, attributed to `file`, or `Ok` when there are none.
+    pub(super) fn finish(self, file: Option<&Path>) -> Result<(), ConfigError> {
+        if self.found.is_empty() {
+            return Ok(());
+        }
+        let origin = file.map_or_else(|| "configuration".into(), |p| p.display().to_string());
+        let problems = self
+            .found
+            .into_iter()
+            .map(|(key, expected)| Problem {
+                origin: origin.clone(),
+                key,
+                message: format!("expected {expected}"),
+            })
+            .collect();
+        Err(ConfigError { problems })
     }
 }
 

@@ -1,34 +1,18 @@
-//! `[plugin_host]` and `[[plugins]]`: which WebAssembly plugins to load, pinned how, limited how,
-//! allowed what, and configured how. Paths are relative to the configuration file's folder.
+//! `[[plugins]]`: which WebAssembly plugins to load, pinned how, limited how, allowed what, and
+//! configured how. Paths are relative to the configuration file's folder.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::num::NonZeroU64;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer};
 
+use super::error::Checks;
+
 /// The largest memory a plugin may be given. The engine's pooling allocator reserves slots of
 /// this size, so it is a hard ceiling rather than a default.
 pub const MAX_PLUGIN_MEMORY_MIB: u64 = 64;
-
-/// `[plugin_host]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PluginHostConfig {
-    /// `cache_dir = "../data/plugin-cache"`: where compiled plugin code is cached (keyed by the
-    /// component's content and the engine's version and settings), so restarts do not recompile.
-    pub cache_dir: PathBuf,
-    /// `max_instances = 128`: plugin calls that may run at the same time (instance pool size).
-    pub max_instances: u32,
-}
-
-impl Default for PluginHostConfig {
-    fn default() -> Self {
-        Self {
-            cache_dir: PathBuf::from("../data/plugin-cache"),
-            max_instances: 128,
-        }
-    }
-}
 
 /// One `[[plugins]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,23 +62,62 @@ fn empty_object() -> serde_json::Value {
 #[serde(deny_unknown_fields, default)]
 pub struct PluginLimits {
     /// `fuel = 11000000`: WebAssembly instructions (roughly) per call.
-    pub fuel: u64,
+    pub fuel: NonZeroU64,
     /// `memory_mib = 16`: linear memory per call (at most 64).
-    pub memory_mib: u64,
+    pub memory_mib: NonZeroU64,
     /// `timeout_ms = 50`: wall-clock time per call.
-    pub timeout_ms: u64,
+    pub timeout_ms: NonZeroU64,
     /// `output_kib = 256`: size of what a call may return.
-    pub output_kib: u64,
+    pub output_kib: NonZeroU64,
 }
 
 impl Default for PluginLimits {
     fn default() -> Self {
         Self {
-            fuel: 11_000_000,
-            memory_mib: 16,
-            timeout_ms: 50,
-            output_kib: 256,
+            fuel: NonZeroU64::new(11_000_000).expect("11000000 is not zero"),
+            memory_mib: NonZeroU64::new(16).expect("16 is not zero"),
+            timeout_ms: NonZeroU64::new(50).expect("50 is not zero"),
+            output_kib: NonZeroU64::new(256).expect("256 is not zero"),
         }
+    }
+}
+
+impl PluginConfig {
+    /// Checks one entry, the `i`th of `[[plugins]]`; `seen` holds the ids of the entries before
+    /// it.
+    fn check<'a>(&'a self, i: usize, seen: &mut HashSet<&'a str>, checks: &mut Checks) {
+        let at = |key: &str| format!("plugins[{i}].{key}");
+        if !seen.insert(self.id.as_str()) {
+            checks.invalid(at("id"), "an id not used by another plugin");
+        }
+        match (&self.sha256, &self.sha256_from) {
+            (None, None) => checks.invalid(
+                at("sha256"),
+                "a pin: `sha256 = \"<64 hex digits>\"` or `sha256_from = \"SHA256SUMS\"`",
+            ),
+            (Some(_), Some(_)) => checks.invalid(
+                at("sha256_from"),
+                "either `sha256` or `sha256_from`, not both",
+            ),
+            _ => {}
+        }
+        if self.limits.memory_mib.get() > MAX_PLUGIN_MEMORY_MIB {
+            checks.invalid(at("limits.memory_mib"), "1 to 64 (MiB)");
+        }
+        if !self.config.is_object() {
+            checks.invalid(at("config"), "a table");
+        }
+        if !self.http_allow.is_empty() && !self.capabilities.contains(&Capability::Http) {
+            checks.invalid(at("http_allow"), "the `http` capability to be granted too");
+        }
+    }
+}
+
+/// Checks every `[[plugins]]` entry, and that no two share an id.
+pub(super) fn check_all(plugins: &[PluginConfig], checks: &mut Checks) {
+    let mut seen = HashSet::new();
+    for (i, plugin) in plugins.iter().enumerate() {
+        plugin.check(i, &mut seen, checks);
     }
 }
 

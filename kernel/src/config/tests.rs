@@ -78,7 +78,97 @@ refused!(
     unknown_schedule,
     bad_mail_from,
     smtp_password_without_user,
+    zero_server_request_timeout_secs,
+    zero_server_body_limit_bytes,
+    zero_database_max_connections,
+    zero_database_busy_timeout_ms,
+    zero_cache_max_entries,
+    zero_cache_timeout_ms,
+    zero_auth_session_ttl_hours,
+    zero_auth_login_window_secs,
+    zero_auth_login_max_failures_per_account,
+    zero_auth_login_max_failures_per_address,
+    zero_quotes_ttl_minutes,
+    quote_ttl_over_a_day,
+    zero_bus_poll_interval_ms,
+    zero_bus_batch_size,
+    zero_bus_max_attempts,
+    zero_bus_reclaim_idle_secs,
+    zero_bus_stream_max_len,
+    zero_jobs_concurrency,
+    zero_jobs_poll_interval_ms,
+    zero_jobs_max_attempts,
+    zero_jobs_backoff_base_ms,
+    zero_jobs_retention_days,
+    short_job_lease,
+    zero_mail_timeout_ms,
+    smtp_user_without_password,
+    smtp_without_host,
+    zero_notifications_webhook_timeout_ms,
+    zero_bookings_hold_minutes,
+    zero_bookings_request_hours,
+    unknown_payments_provider,
+    provider_for_a_bad_currency,
+    redis_url_not_redis,
+    zero_plugin_host_max_instances,
+    zero_plugin_limits_fuel,
+    zero_plugin_limits_memory_mib,
+    zero_plugin_limits_timeout_ms,
+    zero_plugin_limits_output_kib,
+    plugin_memory_over_the_ceiling,
+    duplicate_plugin_id,
+    plugin_without_pin,
+    plugin_with_two_pins,
+    plugin_config_not_a_table,
+    http_allow_without_http,
 );
+
+#[test]
+fn every_fixture_is_run() {
+    // A fixture left out of `refused!` would never be checked.
+    let listed = include_str!("tests.rs");
+    for entry in std::fs::read_dir(fixture("unknown_key").parent().expect("folder")).expect("dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        assert!(
+            listed.contains(&format!("    {name},\n")),
+            "{name}.toml is not in refused!"
+        );
+    }
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported_under_its_own_key() {
+    let err = Config::from_toml_str(
+        "inline.toml",
+        "[database]\nurl = \"sqlite::memory:\"\n[quotes]\nttl_minutes = 2000\n[jobs]\nlease_secs = 1\n\
+         [mail]\nfrom = \"nobody\"\n",
+    )
+    .expect_err("three mistakes");
+    let keys: Vec<_> = err.problems().iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["quotes.ttl_minutes", "jobs.lease_secs", "mail.from"],
+        "{err}"
+    );
+}
+
+#[test]
+fn a_zero_from_the_environment_names_the_variable_and_the_key() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("hearth.toml", "[database]\nurl = \"sqlite::memory:\"\n")?;
+        jail.set_env("HEARTH_NOTIFICATIONS__WEBHOOK_TIMEOUT_MS", "0");
+        let err = Config::load(Path::new("hearth.toml")).expect_err("must fail");
+        let problem = &err.problems()[0];
+        assert_eq!(
+            problem.origin,
+            "environment variable HEARTH_NOTIFICATIONS__WEBHOOK_TIMEOUT_MS"
+        );
+        assert_eq!(problem.key, "notifications.webhook_timeout_ms");
+        assert!(problem.message.contains("at least 1"), "{err}");
+        Ok(())
+    });
+}
 
 #[test]
 fn a_missing_config_file_is_named() {
@@ -109,7 +199,7 @@ fn environment_overrides_win_over_the_file() {
         jail.set_env("HEARTH_TEST_DATABASE_URL", "postgres://ignored");
         let config = Config::load(Path::new("hearth.toml")).map_err(|e| e.to_string())?;
         assert_eq!(config.server.bind.port(), 9999);
-        assert_eq!(config.cache.timeout_ms, 25);
+        assert_eq!(config.cache.timeout_ms.get(), 25);
         Ok(())
     });
 }

@@ -201,7 +201,7 @@ impl Database {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
+                    .busy_timeout(Duration::from_millis(config.busy_timeout_ms.get()));
                 if let Some(dir) = options.get_filename().parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
@@ -209,7 +209,7 @@ impl Database {
                 }
                 Pool::Sqlite(
                     SqlitePoolOptions::new()
-                        .max_connections(config.max_connections)
+                        .max_connections(config.max_connections.get())
                         .acquire_timeout(Duration::from_secs(10))
                         .connect_with(options)
                         .await?,
@@ -217,7 +217,7 @@ impl Database {
             }
             DatabaseBackend::Postgres => Pool::Postgres(
                 PgPoolOptions::new()
-                    .max_connections(config.max_connections)
+                    .max_connections(config.max_connections.get())
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(PgConnectOptions::from_str(url)?)
                     .await?,

@@ -138,7 +138,7 @@ impl Notifications {
         config: &NotificationsConfig,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.webhook_timeout_ms))
+            .timeout(Duration::from_millis(config.webhook_timeout_ms.get()))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Hearth-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;

@@ -33,12 +33,12 @@ pub(super) fn stack(router: Router, config: &ServerConfig) -> Router {
     let router = router.layer(
         ServiceBuilder::new()
             .layer(CatchPanicLayer::custom(panic_problem))
-            .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+            .layer(RequestBodyLimitLayer::new(config.body_limit_bytes.get()))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 config.request_timeout(),
             ))
-            .layer(DefaultBodyLimit::max(config.body_limit_bytes)),
+            .layer(DefaultBodyLimit::max(config.body_limit_bytes.get())),
     );
     let router = router.layer(middleware::from_fn(problem_for_bare_errors));
     // Outermost group, outermost first.

@@ -258,7 +258,7 @@ impl Jobs {
                 id: Uuid::now_v7(),
                 kind,
                 payload,
-                max_attempts: i32::try_from(self.config.max_attempts).unwrap_or(i32::MAX),
+                max_attempts: i32::try_from(self.config.max_attempts.get()).unwrap_or(i32::MAX),
                 run_at: options.run_at.unwrap_or(now),
                 unique_key: options.unique_key,
             },

@@ -54,8 +54,8 @@ impl Workers {
     /// Runs until `stop`, then drains or releases running jobs.
     pub async fn run(self, stop: CancellationToken) {
         let config = self.inner.jobs.config().clone();
-        let permits = Arc::new(Semaphore::new(config.concurrency as usize));
-        let poll = Duration::from_millis(config.poll_interval_ms);
+        let permits = Arc::new(Semaphore::new(config.concurrency.get() as usize));
+        let poll = Duration::from_millis(config.poll_interval_ms.get());
         let mut tasks = JoinSet::new();
         while !stop.is_cancelled() {
             while tasks.try_join_next().is_some() {}
@@ -267,6 +267,7 @@ impl Inner {
 fn backoff(config: &crate::config::JobsConfig, attempt: u32) -> chrono::Duration {
     let exp = config
         .backoff_base_ms
+        .get()
         .saturating_mul(1u64 << attempt.saturating_sub(1).min(30));
     let capped = exp.min(config.backoff_max_secs.saturating_mul(1000)).max(1);
     let jittered = rand::thread_rng().gen_range(capped.div_ceil(2)..=capped);
@@ -280,7 +281,7 @@ mod tests {
     #[test]
     fn backoff_doubles_within_jitter_and_is_capped() {
         let config = crate::config::JobsConfig {
-            backoff_base_ms: 100,
+            backoff_base_ms: std::num::NonZeroU64::new(100).expect("not zero"),
             backoff_max_secs: 1,
             ..Default::default()
         };

@@ -130,7 +130,7 @@ where
     let state = CallState {
         wasi,
         table: ResourceTable::new(),
-        memory_cap: usize::try_from(limits.memory_mib * 1024 * 1024).unwrap_or(usize::MAX),
+        memory_cap: usize::try_from(limits.memory_mib.get() * 1024 * 1024).unwrap_or(usize::MAX),
         memory_hit: false,
         plugin: plugin.context.clone(),
     };
@@ -138,17 +138,24 @@ where
     store.limiter(|s| s);
     let started = Instant::now();
     let setup = store
-        .set_fuel(limits.fuel)
+        .set_fuel(limits.fuel.get())
         .and_then(|()| store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL)));
     let id = &plugin.info.id;
     let outcome = match setup {
         Err(e) => Ok(Err(e)),
         Ok(()) => {
-            tokio::time::timeout(Duration::from_millis(limits.timeout_ms), body(&mut store)).await
+            tokio::time::timeout(
+                Duration::from_millis(limits.timeout_ms.get()),
+                body(&mut store),
+            )
+            .await
         }
     };
     let cost = CallCost {
-        fuel: limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+        fuel: limits
+            .fuel
+            .get()
+            .saturating_sub(store.get_fuel().unwrap_or(0)),
         elapsed: started.elapsed(),
     };
     let memory_hit = store.data().memory_hit;
@@ -158,7 +165,7 @@ where
     let result = match outcome {
         Err(_) => Err(PluginCallError::Timeout {
             plugin: id.clone(),
-            limit_ms: limits.timeout_ms,
+            limit_ms: limits.timeout_ms.get(),
         }),
         Ok(Err(error)) => Err(classify(id, &error, memory_hit, limits, panic_message)),
         Ok(Ok(Err(failure))) => Err(PluginCallError::Plugin {
@@ -167,7 +174,7 @@ where
         }),
         Ok(Ok(Ok(value))) => {
             let bytes = size(&value);
-            let limit = usize::try_from(limits.output_kib * 1024).unwrap_or(usize::MAX);
+            let limit = usize::try_from(limits.output_kib.get() * 1024).unwrap_or(usize::MAX);
             if bytes > limit {
                 Err(PluginCallError::Output {
                     plugin: id.clone(),
@@ -195,13 +202,13 @@ fn classify(
     if memory_hit {
         return PluginCallError::Memory {
             plugin: id.clone(),
-            limit_mib: limits.memory_mib,
+            limit_mib: limits.memory_mib.get(),
         };
     }
     if let Some(wasmtime::Trap::OutOfFuel) = error.downcast_ref::<wasmtime::Trap>() {
         return PluginCallError::Fuel {
             plugin: id.clone(),
-            limit: limits.fuel,
+            limit: limits.fuel.get(),
         };
     }
     let message = match (error.downcast_ref::<wasmtime::Trap>(), panic_message) {

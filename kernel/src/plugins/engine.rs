@@ -20,7 +20,7 @@ pub(super) fn engine(
     config: &PluginHostConfig,
     cache_dir: &Path,
 ) -> Result<Engine, PluginHostError> {
-    let slots = config.max_instances;
+    let slots = config.max_instances.get();
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
         .total_core_instances(slots * CORE_INSTANCES_PER_COMPONENT)

@@ -35,13 +35,13 @@ pub struct RunArgs {
     capabilities: Vec<Capability>,
     /// Fuel for the call.
     #[arg(long, default_value_t = PluginLimits::default().fuel)]
-    fuel: u64,
+    fuel: std::num::NonZeroU64,
     /// Wall-clock limit in milliseconds.
     #[arg(long, default_value_t = PluginLimits::default().timeout_ms)]
-    timeout_ms: u64,
+    timeout_ms: std::num::NonZeroU64,
     /// Memory cap in MiB.
     #[arg(long, default_value_t = PluginLimits::default().memory_mib)]
-    memory_mib: u64,
+    memory_mib: std::num::NonZeroU64,
 }
 
 fn parse_kind(s: &str) -> Result<PluginKind, String> {
@@ -139,7 +139,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let cache_dir = std::env::temp_dir().join("hearth-plugin-cache");
     let host = PluginHost::new(
         &PluginHostConfig {
-            max_instances: 4,
+            max_instances: std::num::NonZeroU32::new(4).expect("4 is not zero"),
             ..PluginHostConfig::default()
         },
         &cache_dir,

@@ -144,7 +144,12 @@ async fn failed_logins_for_one_account_are_throttled_with_retry_after(app: TestA
 async fn failed_logins_from_one_address_are_throttled_across_accounts(app: TestApp) {
     let stores = app.stores.clone();
     drop(app);
-    let app = TestApp::spawn_on(stores, |c| c.auth.login_max_failures_per_address = 3).await;
+    let app = TestApp::builder()
+        .config(|c| {
+            c.auth.login_max_failures_per_address = std::num::NonZeroU32::new(3).expect("not zero")
+        })
+        .spawn_on(stores)
+        .await;
     app.register("fay@example.com", "correct horse battery")
         .await;
     for i in 0..3 {

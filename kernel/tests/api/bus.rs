@@ -100,8 +100,10 @@ fn with(subscribers: &[&Arc<Recorder>]) -> Extensions {
 }
 
 async fn spawn(backend: Backend, subscribers: &[&Arc<Recorder>]) -> Option<TestApp> {
-    let stores = Stores::fresh(backend).await?;
-    Some(TestApp::spawn_extended(stores, "", |_| {}, with(subscribers)).await)
+    TestApp::builder()
+        .extensions(with(subscribers))
+        .spawn(backend)
+        .await
 }
 
 /// Commits `count` events of `kind` in one transaction; their ids.
@@ -308,8 +310,14 @@ async fn two_kernels_handle_each_of_1000_events_once_per_group() {
     };
     let (alpha1, beta1) = (Recorder::new("alpha", 0), Recorder::new("beta", 0));
     let (alpha2, beta2) = (Recorder::new("alpha", 0), Recorder::new("beta", 0));
-    let one = TestApp::spawn_extended(stores.clone(), "", |_| {}, with(&[&alpha1, &beta1])).await;
-    let two = TestApp::spawn_extended(stores.clone(), "", |_| {}, with(&[&alpha2, &beta2])).await;
+    let one = TestApp::builder()
+        .extensions(with(&[&alpha1, &beta1]))
+        .spawn_on(stores.clone())
+        .await;
+    let two = TestApp::builder()
+        .extensions(with(&[&alpha2, &beta2]))
+        .spawn_on(stores.clone())
+        .await;
     let mut ids = Vec::new();
     for round in 0..50 {
         let app = if round % 2 == 0 { &one } else { &two };

@@ -449,8 +449,8 @@ async fn two_serve_processes_handle_each_of_1000_events_once_per_group() {
 
     let db = Database::connect(&DatabaseConfig {
         url: DatabaseUrl::parse(&stores.database_url).expect("url"),
-        max_connections: 2,
-        busy_timeout_ms: 5000,
+        max_connections: std::num::NonZeroU32::new(2).expect("not zero"),
+        busy_timeout_ms: std::num::NonZeroU64::new(5000).expect("not zero"),
     })
     .await
     .expect("connect");
@@ -685,8 +685,8 @@ async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::
 
     let db = Database::connect(&DatabaseConfig {
         url: DatabaseUrl::parse(&stores.database_url).expect("url"),
-        max_connections: 2,
-        busy_timeout_ms: 5000,
+        max_connections: std::num::NonZeroU32::new(2).expect("not zero"),
+        busy_timeout_ms: std::num::NonZeroU64::new(5000).expect("not zero"),
     })
     .await
     .expect("connect");

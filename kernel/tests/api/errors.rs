@@ -97,7 +97,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow(app: TestApp) {
 }
 
 async fn an_oversized_body_is_a_413_problem(app: TestApp) {
-    let limit = app.kernel.config.server.body_limit_bytes;
+    let limit = app.kernel.config.server.body_limit_bytes.get();
     let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(limit + 1));
     let res = app
         .request(Method::POST, "/v1/auth/register")
@@ -126,10 +126,10 @@ async fn every_response_carries_a_request_id(app: TestApp) {
 
 #[tokio::test]
 async fn cors_allows_only_the_configured_origins() {
-    let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |c| {
-        c.server.cors_allowed_origins = vec!["https://app.example.com".into()];
-    })
-    .await
+    let Some(app) = TestApp::builder()
+        .config(|c| c.server.cors_allowed_origins = vec!["https://app.example.com".into()])
+        .spawn(crate::helpers::Backend::Sqlite)
+        .await
     else {
         return;
     };

@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{assert_problem, sql_count, sql_exec, wait_until, Backend, Stores, TestApp};
-use crate::listings;
+use crate::helpers::fixtures::{id, quote_raw};
+use crate::helpers::{assert_problem, sql_count, sql_exec, wait_until, Backend, TestApp};
 
 /// Fails every attempt, saying which.
 #[derive(Default)]
@@ -92,12 +92,15 @@ async fn spawn(
     handlers: Vec<Arc<dyn JobHandler>>,
     tweak: impl FnOnce(&mut hearth::config::Config),
 ) -> Option<TestApp> {
-    let stores = Stores::fresh(backend).await?;
     let extensions = Extensions {
         subscribers: Vec::new(),
         job_handlers: handlers,
     };
-    Some(TestApp::spawn_extended(stores, "", tweak, extensions).await)
+    TestApp::builder()
+        .config(tweak)
+        .extensions(extensions)
+        .spawn(backend)
+        .await
 }
 
 async fn jobs_overview(app: &TestApp, token: &str) -> Value {
@@ -121,7 +124,11 @@ async fn a_job_that_always_fails_is_dead_lettered_with_its_error_and_can_be_retr
 ) {
     let failing = Arc::new(AlwaysFails::default());
     let handlers: Vec<Arc<dyn JobHandler>> = vec![failing.clone(), Arc::new(Sleeps)];
-    let Some(app) = spawn(backend, handlers, |c| c.jobs.max_attempts = 3).await else {
+    let Some(app) = spawn(backend, handlers, |c| {
+        c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero")
+    })
+    .await
+    else {
         return;
     };
     let admin = app.admin().await;
@@ -317,8 +324,8 @@ async fn shutdown_lets_short_jobs_finish_and_releases_long_ones(backend: Backend
     // The pool closed with the app: look with a fresh one.
     let db = Database::connect(&DatabaseConfig {
         url: DatabaseUrl::parse(&app.stores.database_url).expect("url"),
-        max_connections: 1,
-        busy_timeout_ms: 5000,
+        max_connections: std::num::NonZeroU32::new(1).expect("not zero"),
+        busy_timeout_ms: std::num::NonZeroU64::new(5000).expect("not zero"),
     })
     .await
     .expect("connect");
@@ -345,20 +352,20 @@ async fn scheduled_timers_purge_expired_quotes_and_old_history(backend: Backend)
     else {
         return;
     };
-    let host = listings::host(&app).await;
-    let listing = listings::create(&app, &host, json!({})).await;
-    let res = listings::quote_raw(
+    let host = app.host().await;
+    let listing = host.create_listing(json!({})).await;
+    let res = quote_raw(
         &app,
         None,
-        &listings::id(&listing),
+        &id(&listing),
         &[("check_in", "2031-03-02"), ("check_out", "2031-03-05")],
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let fresh = listings::quote_raw(
+    let fresh = quote_raw(
         &app,
         None,
-        &listings::id(&listing),
+        &id(&listing),
         &[("check_in", "2031-04-02"), ("check_out", "2031-04-05")],
     )
     .await;

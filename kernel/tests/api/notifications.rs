@@ -10,11 +10,8 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::helpers::{
-    assert_problem, plugin, sql_count, wait_until, Actor, Backend, Stores, TestApp,
-};
-use crate::listings;
-use crate::sinks::{SmtpSink, WebhookReceiver};
+use crate::helpers::sinks::{SmtpSink, WebhookReceiver};
+use crate::helpers::{assert_problem, plugin, sql_count, wait_until, Actor, Backend, TestApp};
 
 const SECRET: &str = "whsec_test_0123456789";
 
@@ -53,18 +50,18 @@ async fn spawn(
     receiver: &WebhookReceiver,
     tweak: impl FnOnce(&mut hearth::config::Config),
 ) -> Option<TestApp> {
-    let stores = Stores::fresh(backend).await?;
     let port = sink.port;
-    Some(
-        TestApp::spawn_configured(stores, &notifiers(&receiver.url), move |c| {
+    TestApp::builder()
+        .plugins(&notifiers(&receiver.url))
+        .config(move |c| {
             c.mail.transport = hearth::config::MailTransportKind::Smtp;
             c.mail.smtp_port = port;
             c.mail.from = "Hearth <no-reply@hearth.test>".into();
             c.notifications.webhook_secret = Some(SecretString::from(SECRET));
             tweak(c);
         })
-        .await,
-    )
+        .spawn(backend)
+        .await
 }
 
 async fn inbox(app: &TestApp, actor: &Actor, query: &str) -> Value {
@@ -244,8 +241,9 @@ async fn only_the_recipient_sees_and_reads_their_notifications(backend: Backend)
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 
     // A published listing reaches its host's inbox; pages are newest first.
-    let host = listings::host(&app).await;
-    listings::create(&app, &host, json!({ "title": "Loft by the canal" })).await;
+    let host = app.host().await;
+    host.create_listing(json!({ "title": "Loft by the canal" }))
+        .await;
     assert!(
         wait_until(Duration::from_secs(15), || async {
             inbox(&app, &host, "").await["items"]
@@ -270,7 +268,7 @@ async fn a_receiver_that_is_down_gets_retries_with_backoff(backend: Backend) {
     let down = StatusCode::SERVICE_UNAVAILABLE;
     let receiver = WebhookReceiver::start(&[down, down, down]).await;
     let Some(app) = spawn(backend, &sink, &receiver, |c| {
-        c.jobs.backoff_base_ms = 200;
+        c.jobs.backoff_base_ms = std::num::NonZeroU64::new(200).expect("not zero");
     })
     .await
     else {
@@ -325,19 +323,21 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
         .expect("addr")
         .port();
     let receiver = WebhookReceiver::start(&[]).await;
-    let stores = match Stores::fresh(backend).await {
-        Some(s) => s,
-        None => return,
-    };
     let url = format!("http://127.0.0.1:{closed}/hook");
     let port = sink.port;
-    let app = TestApp::spawn_configured(stores, &notifiers(&url), move |c| {
-        c.mail.transport = hearth::config::MailTransportKind::Smtp;
-        c.mail.smtp_port = port;
-        c.notifications.webhook_secret = Some(SecretString::from(SECRET));
-        c.jobs.max_attempts = 3;
-    })
-    .await;
+    let Some(app) = TestApp::builder()
+        .plugins(&notifiers(&url))
+        .config(move |c| {
+            c.mail.transport = hearth::config::MailTransportKind::Smtp;
+            c.mail.smtp_port = port;
+            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
+            c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero");
+        })
+        .spawn(backend)
+        .await
+    else {
+        return;
+    };
     drop(receiver);
     let res = app
         .register("dave@example.com", "correct horse battery")

@@ -9,8 +9,8 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::bookings::{
-    act, book, book_raw, get, host_with_listing, id_of, ledger, spawn, stay, CARD_DECLINED,
+use crate::helpers::fixtures::{
+    host_with_listing, id_of, ledger, payment_plugins, spawn_with_payments, stay, CARD_DECLINED,
     CARD_LATER, CARD_OK, INVOICE_SECRET, SANDBOX_SECRET,
 };
 use crate::helpers::{assert_problem, plugin, sql_count, wait_until, Backend, Stores, TestApp};
@@ -38,8 +38,8 @@ async fn webhook(
     req.send().await.expect("request sent")
 }
 
-async fn status_of(app: &TestApp, who: &crate::helpers::Actor, id: &str) -> Value {
-    get(app, who, &format!("/v1/bookings/{id}")).await.1["status"].clone()
+async fn status_of(who: &crate::helpers::Actor, id: &str) -> Value {
+    who.get_json(&format!("/v1/bookings/{id}")).await.1["status"].clone()
 }
 
 fn ops(ledger: Vec<(String, String, i64)>) -> Vec<String> {
@@ -50,7 +50,7 @@ fn ops(ledger: Vec<(String, String, i64)>) -> Vec<String> {
 }
 
 async fn a_declined_card_cancels_the_booking(backend: Backend) {
-    let Some(app) = spawn(backend, |_| {}).await else {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
         return;
     };
     let (_, listing) = host_with_listing(&app, json!({})).await;
@@ -59,7 +59,7 @@ async fn a_declined_card_cancels_the_booking(backend: Backend) {
         (CARD_DECLINED, "card_declined"),
         ("4000000000009995", "insufficient_funds"),
     ] {
-        let res = book_raw(&app, &guest, &stay(&listing, 30, 32, card), None).await;
+        let res = guest.book_raw(&stay(&listing, 30, 32, card), None).await;
         let problem = assert_problem(res, StatusCode::PAYMENT_REQUIRED, "payment_declined").await;
         assert!(
             problem["detail"]
@@ -69,21 +69,21 @@ async fn a_declined_card_cancels_the_booking(backend: Backend) {
             "{problem}"
         );
     }
-    let (_, mine) = get(&app, &guest, "/v1/bookings").await;
+    let (_, mine) = guest.get_json("/v1/bookings").await;
     for b in mine["bookings"].as_array().expect("bookings") {
         assert_eq!(b["status"], "cancelled");
         assert_eq!(b["end_reason"], "payment_declined");
         assert_eq!(
-            ops(ledger(&app, &guest, b["id"].as_str().expect("id")).await),
+            ops(ledger(&guest, b["id"].as_str().expect("id")).await),
             ["authorize:failed"]
         );
     }
     // The nights were released.
-    book(&app, &guest, &stay(&listing, 30, 32, CARD_OK)).await;
+    guest.book(&stay(&listing, 30, 32, CARD_OK)).await;
 }
 
 async fn refunds_follow_the_cancellation_policy(backend: Backend) {
-    let Some(app) = spawn(backend, |_| {}).await else {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
         return;
     };
     let guest = app.guest().await;
@@ -101,27 +101,26 @@ async fn refunds_follow_the_cancellation_policy(backend: Backend) {
     for (policy, days, by, percent) in cases {
         let (host, listing) =
             host_with_listing(&app, json!({ "cancellation_policy": policy })).await;
-        let booking = book(&app, &guest, &stay(&listing, days, days + 2, CARD_OK)).await;
+        let booking = guest.book(&stay(&listing, days, days + 2, CARD_OK)).await;
         let id = id_of(&booking);
-        assert_eq!(
-            act(&app, &host, &id, "accept").await.status(),
-            StatusCode::OK
-        );
+        assert_eq!(host.act(&id, "accept").await.status(), StatusCode::OK);
         let total = booking["total_minor"].as_i64().expect("total");
         let expected = total * percent / 100;
         let who = if by == "guest" { &guest } else { &host };
-        let (status, preview) = get(&app, who, &format!("/v1/bookings/{id}/cancellation")).await;
+        let (status, preview) = who
+            .get_json(&format!("/v1/bookings/{id}/cancellation"))
+            .await;
         assert_eq!(status, StatusCode::OK);
         let context = format!("{policy}, check-in in {days} days, cancelled by {by}: {preview}");
         assert_eq!(preview["percent"], percent, "{context}");
         assert_eq!(preview["refund_minor"], expected, "{context}");
         assert_eq!(preview["cancelled_by"], by, "{context}");
-        let res = act(&app, who, &id, "cancel").await;
+        let res = who.act(&id, "cancel").await;
         assert_eq!(res.status(), StatusCode::OK, "{context}");
         let cancelled: Value = res.json().await.expect("json");
         assert_eq!(cancelled["status"], "cancelled");
         assert_eq!(cancelled["refund_minor"], expected, "{context}");
-        let refunds: Vec<(String, String, i64)> = ledger(&app, &guest, &id)
+        let refunds: Vec<(String, String, i64)> = ledger(&guest, &id)
             .await
             .into_iter()
             .filter(|(o, _, _)| o == "refund")
@@ -135,37 +134,34 @@ async fn refunds_follow_the_cancellation_policy(backend: Backend) {
         } else {
             assert!(refunds.is_empty(), "{context}");
         }
-        let res = act(&app, who, &id, "cancel").await;
+        let res = who.act(&id, "cancel").await;
         assert_problem(res, StatusCode::CONFLICT, "booking_not_cancellable").await;
     }
     // Cancelling a request refunds nothing (nothing was captured) and releases the hold.
     let (_, listing) = host_with_listing(&app, json!({})).await;
-    let id = id_of(&book(&app, &guest, &stay(&listing, 20, 22, CARD_OK)).await);
+    let id = id_of(&guest.book(&stay(&listing, 20, 22, CARD_OK)).await);
+    assert_eq!(guest.act(&id, "cancel").await.status(), StatusCode::OK);
     assert_eq!(
-        act(&app, &guest, &id, "cancel").await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        ops(ledger(&app, &guest, &id).await),
+        ops(ledger(&guest, &id).await),
         ["authorize:succeeded", "void:succeeded"]
     );
 }
 
 async fn the_webhook_signature_matrix_changes_nothing_unless_valid(backend: Backend) {
-    let Some(app) = spawn(backend, |_| {}).await else {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
         return;
     };
     let (_, listing) = host_with_listing(&app, json!({})).await;
     let guest = app.guest().await;
-    let booking = book(&app, &guest, &stay(&listing, 30, 32, CARD_LATER)).await;
+    let booking = guest.book(&stay(&listing, 30, 32, CARD_LATER)).await;
     assert_eq!(
         booking["status"], "pending_payment",
         "confirmed later by webhook"
     );
     let id = id_of(&booking);
-    let payments = ledger(&app, &guest, &id).await;
+    let payments = ledger(&guest, &id).await;
     assert_eq!(ops(payments), ["authorize:pending"]);
-    let (_, raw) = get(&app, &guest, &format!("/v1/bookings/{id}/payments")).await;
+    let (_, raw) = guest.get_json(&format!("/v1/bookings/{id}/payments")).await;
     let reference = raw[0]["provider_ref"]
         .as_str()
         .expect("provider ref")
@@ -204,12 +200,12 @@ async fn the_webhook_signature_matrix_changes_nothing_unless_valid(backend: Back
         .await;
         let problem = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_webhook").await;
         assert_eq!(
-            status_of(&app, &guest, &id).await,
+            status_of(&guest, &id).await,
             "pending_payment",
             "{case}: {problem}"
         );
         assert_eq!(
-            ops(ledger(&app, &guest, &id).await),
+            ops(ledger(&guest, &id).await),
             ["authorize:pending"],
             "{case}"
         );
@@ -226,11 +222,8 @@ async fn the_webhook_signature_matrix_changes_nothing_unless_valid(backend: Back
     assert_eq!(res.status(), StatusCode::OK);
     let receipt: Value = res.json().await.expect("json");
     assert_eq!(receipt["outcome"], "applied");
-    assert_eq!(status_of(&app, &guest, &id).await, "requested");
-    assert_eq!(
-        ops(ledger(&app, &guest, &id).await),
-        ["authorize:succeeded"]
-    );
+    assert_eq!(status_of(&guest, &id).await, "requested");
+    assert_eq!(ops(ledger(&guest, &id).await), ["authorize:succeeded"]);
 
     // A duplicate delivery is harmless.
     let res = webhook(&app, "payments-sandbox", valid(), &body).await;
@@ -249,24 +242,21 @@ async fn the_webhook_signature_matrix_changes_nothing_unless_valid(backend: Back
     .await;
     let receipt: Value = res.json().await.expect("json");
     assert_eq!(receipt["outcome"], "ignored");
-    assert_eq!(status_of(&app, &guest, &id).await, "requested");
-    assert_eq!(
-        ops(ledger(&app, &guest, &id).await),
-        ["authorize:succeeded"]
-    );
+    assert_eq!(status_of(&guest, &id).await, "requested");
+    assert_eq!(ops(ledger(&guest, &id).await), ["authorize:succeeded"]);
 
     let res = webhook(&app, "no-such-provider", valid(), &body).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
 async fn a_declining_webhook_cancels_a_pending_booking(backend: Backend) {
-    let Some(app) = spawn(backend, |_| {}).await else {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
         return;
     };
     let (_, listing) = host_with_listing(&app, json!({})).await;
     let guest = app.guest().await;
-    let id = id_of(&book(&app, &guest, &stay(&listing, 30, 32, CARD_LATER)).await);
-    let (_, raw) = get(&app, &guest, &format!("/v1/bookings/{id}/payments")).await;
+    let id = id_of(&guest.book(&stay(&listing, 30, 32, CARD_LATER)).await);
+    let (_, raw) = guest.get_json(&format!("/v1/bookings/{id}/payments")).await;
     let reference = raw[0]["provider_ref"].as_str().expect("ref").to_owned();
     let body = json!({ "id": "evt_9", "provider_ref": reference, "status": "declined:insufficient_funds" })
         .to_string();
@@ -279,14 +269,14 @@ async fn a_declining_webhook_cancels_a_pending_booking(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let (_, b) = get(&app, &guest, &format!("/v1/bookings/{id}")).await;
+    let (_, b) = guest.get_json(&format!("/v1/bookings/{id}")).await;
     assert_eq!(b["status"], "cancelled");
     assert_eq!(b["end_reason"], "payment_declined");
-    assert_eq!(ops(ledger(&app, &guest, &id).await), ["authorize:failed"]);
+    assert_eq!(ops(ledger(&guest, &id).await), ["authorize:failed"]);
 }
 
 async fn an_invoice_stays_pending_until_its_webhook_says_paid(backend: Backend) {
-    let Some(app) = spawn(backend, |_| {}).await else {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
         return;
     };
     // CHF is paid by invoice (bank transfer) in this configuration.
@@ -296,16 +286,16 @@ async fn an_invoice_stays_pending_until_its_webhook_says_paid(backend: Backend) 
     )
     .await;
     let guest = app.guest().await;
-    let booking = book(&app, &guest, &stay(&listing, 30, 33, "bank_transfer")).await;
+    let booking = guest.book(&stay(&listing, 30, 33, "bank_transfer")).await;
     assert_eq!(booking["status"], "pending_payment");
     assert_eq!(booking["payment_provider"], "payments-invoice");
     let id = id_of(&booking);
-    let (_, raw) = get(&app, &guest, &format!("/v1/bookings/{id}/payments")).await;
+    let (_, raw) = guest.get_json(&format!("/v1/bookings/{id}/payments")).await;
     assert_eq!(raw[0]["status"], "pending");
     let reference = raw[0]["provider_ref"].as_str().expect("ref").to_owned();
     assert!(reference.starts_with("inv_"), "{reference}");
     // A card is not a payment method the invoice provider takes.
-    let res = book_raw(&app, &guest, &stay(&listing, 40, 42, CARD_OK), None).await;
+    let res = guest.book_raw(&stay(&listing, 40, 42, CARD_OK), None).await;
     assert_problem(res, StatusCode::PAYMENT_REQUIRED, "payment_declined").await;
 
     let body = json!({ "id": "inv_evt_1", "reference": reference, "status": "paid" }).to_string();
@@ -318,13 +308,10 @@ async fn an_invoice_stays_pending_until_its_webhook_says_paid(backend: Backend) 
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(status_of(&app, &guest, &id).await, "requested");
+    assert_eq!(status_of(&guest, &id).await, "requested");
+    assert_eq!(host.act(&id, "accept").await.status(), StatusCode::OK);
     assert_eq!(
-        act(&app, &host, &id, "accept").await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        ops(ledger(&app, &guest, &id).await),
+        ops(ledger(&guest, &id).await),
         ["authorize:succeeded", "capture:succeeded"]
     );
 }
@@ -336,7 +323,7 @@ async fn a_trapping_provider_leaves_no_booking_without_payment_or_payment_withou
         return;
     };
     let plugins = [
-        crate::bookings::payment_plugins(""),
+        payment_plugins(""),
         plugin(
             "payments-trap",
             "payments",
@@ -357,9 +344,9 @@ async fn a_trapping_provider_leaves_no_booking_without_payment_or_payment_withou
     .await;
     let (_, listing) = host_with_listing(&app, json!({})).await;
     let guest = app.guest().await;
-    let res = book_raw(&app, &guest, &stay(&listing, 30, 32, CARD_OK), None).await;
+    let res = guest.book_raw(&stay(&listing, 30, 32, CARD_OK), None).await;
     assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "payment_unavailable").await;
-    let (_, mine) = get(&app, &guest, "/v1/bookings").await;
+    let (_, mine) = guest.get_json("/v1/bookings").await;
     let b = &mine["bookings"][0];
     assert_eq!(b["status"], "cancelled");
     assert_eq!(b["end_reason"], "payment_error");
@@ -367,7 +354,7 @@ async fn a_trapping_provider_leaves_no_booking_without_payment_or_payment_withou
     // asking about; nothing is ever marked paid, and the nights are free.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        ops(ledger(&app, &guest, b["id"].as_str().expect("id")).await),
+        ops(ledger(&guest, b["id"].as_str().expect("id")).await),
         ["authorize:intent"]
     );
     assert_eq!(

@@ -81,7 +81,7 @@ async fn a_logout_on_one_node_is_refused_at_once_on_another() {
     let Some(node_a) = TestApp::spawn(Backend::Postgres).await else {
         return;
     };
-    let node_b = TestApp::spawn_on(node_a.stores.clone(), |_| {}).await;
+    let node_b = TestApp::builder().spawn_on(node_a.stores.clone()).await;
     let actor = node_a.guest().await;
     // Both nodes have now served (and cached) the session.
     assert_eq!(
@@ -105,7 +105,7 @@ async fn login_throttling_is_shared_by_nodes() {
     let Some(node_a) = TestApp::spawn(Backend::Postgres).await else {
         return;
     };
-    let node_b = TestApp::spawn_on(node_a.stores.clone(), |_| {}).await;
+    let node_b = TestApp::builder().spawn_on(node_a.stores.clone()).await;
     node_a
         .register("kim@example.com", "correct horse battery")
         .await;

@@ -7,9 +7,9 @@ use hearth::config::DatabaseBackend;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::bookings::{book, day, get, host_with_listing, id_of, payment_plugins, stay, CARD_OK};
+use crate::helpers::fixtures::{day, host_with_listing, id_of, payment_plugins, stay, CARD_OK};
 use crate::helpers::{
-    assert_problem, plugin, sql_count, sql_exec, wait_until, Actor, Backend, Stores, TestApp,
+    assert_problem, plugin, sql_count, sql_exec, wait_until, Actor, Backend, TestApp,
 };
 
 fn policy(config: &str) -> String {
@@ -25,10 +25,10 @@ fn policy(config: &str) -> String {
 const STRICT_POLICY: &str = "window_days = 14\ncontact_details = \"mask\"\nbanned_words = [\"scam\"]\nhold_words = [\"lawyer\"]";
 
 async fn spawn(backend: Backend, timers: bool) -> Option<TestApp> {
-    let stores = Stores::fresh(backend).await?;
     let plugins = [payment_plugins(""), policy(STRICT_POLICY)].concat();
-    Some(
-        TestApp::spawn_configured(stores, &plugins, move |c| {
+    TestApp::builder()
+        .plugins(&plugins)
+        .config(move |c| {
             c.payments.default_provider = Some("payments-sandbox".into());
             if timers {
                 c.jobs.schedules.insert(
@@ -37,14 +37,14 @@ async fn spawn(backend: Backend, timers: bool) -> Option<TestApp> {
                 );
             }
         })
-        .await,
-    )
+        .spawn(backend)
+        .await
 }
 
 /// A booking of a fresh listing whose stay ended `days_ago` days ago.
 async fn stayed(app: &TestApp, guest: &Actor, days_ago: i64) -> (Actor, String, String) {
     let (host, listing) = host_with_listing(app, json!({})).await;
-    let booking = id_of(&book(app, guest, &stay(&listing, 30, 32, CARD_OK)).await);
+    let booking = id_of(&guest.book(&stay(&listing, 30, 32, CARD_OK)).await);
     complete(app, &booking, days_ago).await;
     (host, listing, booking)
 }
@@ -107,7 +107,7 @@ async fn only_the_parties_of_a_completed_stay_review_it_once_within_the_window(b
     };
     let guest = app.guest().await;
     let (host, listing) = host_with_listing(&app, json!({})).await;
-    let booking = id_of(&book(&app, &guest, &stay(&listing, 30, 32, CARD_OK)).await);
+    let booking = id_of(&guest.book(&stay(&listing, 30, 32, CARD_OK)).await);
     let text = "A lovely, quiet flat; we slept well.";
     let res = review(&app, &guest, &booking, json!({ "rating": 5, "text": text })).await;
     assert_problem(res, StatusCode::CONFLICT, "booking_not_completed").await;
@@ -255,7 +255,7 @@ async fn the_policy_accepts_masks_rejects_and_holds_for_moderation(backend: Back
         listing_reviews(&app, &listing2).await.is_empty(),
         "held reviews are not shown"
     );
-    let (status, queue) = get(&app, &admin, "/v1/admin/reviews").await;
+    let (status, queue) = admin.get_json("/v1/admin/reviews").await;
     assert_eq!(status, StatusCode::OK);
     let queued = queue.as_array().expect("array");
     assert_eq!(queued.len(), 1);
@@ -264,7 +264,7 @@ async fn the_policy_accepts_masks_rejects_and_holds_for_moderation(backend: Back
         .as_str()
         .unwrap_or_default()
         .contains("lawyer"));
-    let (status, _) = get(&app, &guest, "/v1/admin/reviews").await;
+    let (status, _) = guest.get_json("/v1/admin/reviews").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let held_id = held["id"].as_str().expect("id");
     let res = app
@@ -407,7 +407,7 @@ async fn double_blind_reviews_show_when_both_wrote_or_the_window_closed(backend:
     // review_published reaches both sides' inboxes.
     assert!(
         wait_until(Duration::from_secs(15), || async {
-            let (_, inbox) = get(&app, &guest, "/v1/notifications").await;
+            let (_, inbox) = guest.get_json("/v1/notifications").await;
             inbox["items"]
                 .as_array()
                 .is_some_and(|i| i.iter().any(|m| m["kind"] == "review_published"))
@@ -482,12 +482,9 @@ async fn the_listing_rating_follows_revealed_reviews(backend: Backend) {
     let (_, _other) = host_with_listing(&app, json!({ "title": "Unreviewed loft" })).await;
     for (i, rating) in [(0i64, 4u8), (1, 5)] {
         let booking = id_of(
-            &book(
-                &app,
-                &guest,
-                &stay(&listing, 30 + 5 * i, 32 + 5 * i, CARD_OK),
-            )
-            .await,
+            &guest
+                .book(&stay(&listing, 30 + 5 * i, 32 + 5 * i, CARD_OK))
+                .await,
         );
         // Distinct past stays, so they do not overlap.
         complete(&app, &booking, 4 + 4 * i).await;
@@ -499,7 +496,7 @@ async fn the_listing_rating_follows_revealed_reviews(backend: Backend) {
             "Honest review of a real stay here.",
         )
         .await;
-        let (status, l) = get(&app, &guest, &format!("/v1/listings/{listing}")).await;
+        let (status, l) = guest.get_json(&format!("/v1/listings/{listing}")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(l["rating_count"], i, "hidden reviews do not count yet");
         submitted(
@@ -511,10 +508,10 @@ async fn the_listing_rating_follows_revealed_reviews(backend: Backend) {
         )
         .await;
     }
-    let (_, l) = get(&app, &guest, &format!("/v1/listings/{listing}")).await;
+    let (_, l) = guest.get_json(&format!("/v1/listings/{listing}")).await;
     assert_eq!(l["rating_count"], 2);
     assert_eq!(l["rating_avg"], 4.5);
-    let (_, page) = get(&app, &guest, "/v1/listings?city=Paris&sort=rating").await;
+    let (_, page) = guest.get_json("/v1/listings?city=Paris&sort=rating").await;
     assert_eq!(
         page["listings"][0]["title"], "Reviewed loft",
         "search sorts by the rating"

@@ -212,7 +212,7 @@ impl Bookings {
     }
 
     pub(super) fn request_deadline(&self) -> DateTime<Utc> {
-        now() + chrono::Duration::hours(i64::from(self.config.request_hours))
+        now() + chrono::Duration::hours(i64::from(self.config.request_hours.get()))
     }
 
     pub(super) async fn lock(

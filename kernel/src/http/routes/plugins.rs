@@ -102,10 +102,10 @@ impl From<&Plugin> for PluginView {
                 .map(|c| c.as_str().to_owned())
                 .collect(),
             limits: LimitsView {
-                fuel: info.limits.fuel,
-                memory_mib: info.limits.memory_mib,
-                timeout_ms: info.limits.timeout_ms,
-                output_kib: info.limits.output_kib,
+                fuel: info.limits.fuel.get(),
+                memory_mib: info.limits.memory_mib.get(),
+                timeout_ms: info.limits.timeout_ms.get(),
+                output_kib: info.limits.output_kib.get(),
             },
             stats: StatsView {
                 calls: stats.calls,

@@ -1,43 +1,21 @@
 //! `TestApp`: the real application on port 0, on SQLite (a temp file, in-process cache) or on
 //! PostgreSQL + Redis (a fresh database per test, a fresh Redis key prefix per test, Redis
-//! reached through a proxy the test can cut), with actors to act as.
+//! reached through a proxy the test can cut), built by one [`TestAppBuilder`].
 
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hearth::config::{CacheBackendKind, Config};
-use hearth::data::Exec;
 use hearth::startup::{Application, Extensions, Kernel};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde_json::{json, Value};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
 use sqlx::Connection;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-/// Which backends a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// The embedded default: SQLite + in-process cache.
-    Sqlite,
-    /// PostgreSQL + Redis.
-    Postgres,
-}
-
-/// The URL of a test service, or `None` (skip) when unset and not required.
-pub fn service_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("HEARTH_TEST_REQUIRE_SERVICES").is_some() => {
-            panic!("{var} must be set (HEARTH_TEST_REQUIRE_SERVICES is on)")
-        }
-        _ => {
-            eprintln!("{var} is not set: skipping this PostgreSQL+Redis test");
-            None
-        }
-    }
-}
+use super::{service_url, Backend};
 
 /// Where a test's data lives; shared by several `TestApp`s to act as several nodes.
 #[derive(Debug, Clone)]
@@ -109,47 +87,56 @@ pub struct TestApp {
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
-impl TestApp {
-    /// Spawns on fresh stores; `None` when the backend is not available here.
-    pub async fn spawn(backend: Backend) -> Option<Self> {
-        Self::spawn_with(backend, |_| {}).await
+/// A configuration change applied after the test defaults, before the app starts.
+type Tweak<'a> = Box<dyn FnOnce(&mut Config) + 'a>;
+
+/// How a [`TestApp`] is built: `[[plugins]]` entries, configuration overrides and extra bus
+/// subscribers or job handlers, then [`spawn`](Self::spawn) on fresh stores of a backend or
+/// [`spawn_on`](Self::spawn_on) existing stores (another node of the same deployment).
+///
+/// ```ignore
+/// let app = TestApp::builder()
+///     .plugins(&payment_plugins(""))
+///     .config(|c| c.payments.default_provider = Some("payments-sandbox".into()))
+///     .spawn(backend)
+///     .await?;
+/// ```
+#[must_use]
+pub struct TestAppBuilder<'a> {
+    plugins: String,
+    tweaks: Vec<Tweak<'a>>,
+    extensions: Extensions,
+}
+
+impl<'a> TestAppBuilder<'a> {
+    /// Adds `[[plugins]]` entries (see [`plugin`]) to the configuration file.
+    pub fn plugins(mut self, plugins: &str) -> Self {
+        self.plugins.push_str(plugins);
+        self
     }
 
-    /// Spawns on fresh stores after `tweak` adjusts the configuration.
-    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
+    /// Changes the loaded configuration; overrides apply in the order given, after the test
+    /// defaults (quick polls, port 0, Redis through the proxy).
+    pub fn config(mut self, tweak: impl FnOnce(&mut Config) + 'a) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
+    }
+
+    /// Extra bus subscribers and job handlers.
+    pub fn extensions(mut self, extensions: Extensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Spawns on fresh stores of `backend`; `None` when the backend is not available here.
+    pub async fn spawn(self, backend: Backend) -> Option<TestApp> {
         let stores = Stores::fresh(backend).await?;
-        Some(Self::spawn_on(stores, tweak).await)
+        Some(self.spawn_on(stores).await)
     }
 
-    /// Spawns another node on existing stores.
-    pub async fn spawn_on(stores: Stores, tweak: impl FnOnce(&mut Config)) -> Self {
-        Self::spawn_configured(stores, "", tweak).await
-    }
-
-    /// Spawns on fresh stores with `plugins` (TOML `[[plugins]]` entries, see [`plugin`]) in
-    /// the configuration file.
-    pub async fn spawn_with_plugins(backend: Backend, plugins: &str) -> Option<Self> {
-        let stores = Stores::fresh(backend).await?;
-        Some(Self::spawn_configured(stores, plugins, |_| {}).await)
-    }
-
-    /// Writes the configuration file for `stores` with `plugins`, loads it through the same
-    /// loader `hearth serve` uses, applies `tweak`, and spawns.
-    pub async fn spawn_configured(
-        stores: Stores,
-        plugins: &str,
-        tweak: impl FnOnce(&mut Config),
-    ) -> Self {
-        Self::spawn_extended(stores, plugins, tweak, Extensions::default()).await
-    }
-
-    /// [`TestApp::spawn_configured`] with extra bus subscribers and job handlers.
-    pub async fn spawn_extended(
-        stores: Stores,
-        plugins: &str,
-        tweak: impl FnOnce(&mut Config),
-        extensions: Extensions,
-    ) -> Self {
+    /// Writes the configuration file for `stores`, loads it through the same loader `hearth
+    /// serve` uses, applies the overrides, and spawns.
+    pub async fn spawn_on(self, stores: Stores) -> TestApp {
         if let Ok(filter) = std::env::var("HEARTH_TEST_LOG") {
             // Logs for debugging a test: HEARTH_TEST_LOG=hearth=debug cargo test -- --nocapture
             let _ = tracing_subscriber::fmt()
@@ -158,15 +145,15 @@ impl TestApp {
                 .try_init();
         }
         let path = stores.config_path();
-        std::fs::write(&path, stores.config_text(plugins)).expect("write config");
+        std::fs::write(&path, stores.config_text(&self.plugins)).expect("write config");
         let mut config = Config::load(&path).expect("test config loads");
         config.server.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.server.shutdown_grace_secs = 5;
         // Background work at test speed: quick polls and short retry delays.
-        config.bus.poll_interval_ms = 20;
+        config.bus.poll_interval_ms = NonZeroU64::new(20).expect("not zero");
         config.bus.retry_base_ms = 5;
-        config.jobs.poll_interval_ms = 20;
-        config.jobs.backoff_base_ms = 20;
+        config.jobs.poll_interval_ms = NonZeroU64::new(20).expect("not zero");
+        config.jobs.backoff_base_ms = NonZeroU64::new(20).expect("not zero");
         config.jobs.backoff_max_secs = 1;
         config.jobs.shutdown_grace_secs = 2;
         let redis = match &stores.redis_url {
@@ -179,8 +166,10 @@ impl TestApp {
             }
             None => None,
         };
-        tweak(&mut config);
-        let app = Application::build_with(config, extensions)
+        for tweak in self.tweaks {
+            tweak(&mut config);
+        }
+        let app = Application::build_with(config, self.extensions)
             .await
             .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -189,7 +178,7 @@ impl TestApp {
         let server = tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
-        Self {
+        TestApp {
             address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -201,6 +190,40 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+}
+
+impl TestApp {
+    /// A builder for an app: `TestApp::builder().plugins(..).config(..).spawn(backend)`.
+    pub fn builder<'a>() -> TestAppBuilder<'a> {
+        TestAppBuilder {
+            plugins: String::new(),
+            tweaks: Vec::new(),
+            extensions: Extensions::default(),
+        }
+    }
+
+    /// Spawns with the defaults on fresh stores; `None` when the backend is not available here.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::builder().spawn(backend).await
+    }
+
+    /// Kept for `plugins.rs` and `openapi.rs` (owned elsewhere): `builder().plugins(..)`.
+    pub async fn spawn_with_plugins(backend: Backend, plugins: &str) -> Option<Self> {
+        Self::builder().plugins(plugins).spawn(backend).await
+    }
+
+    /// Kept for `plugins.rs` (owned elsewhere): `builder().plugins(..).config(..).spawn_on(..)`.
+    pub async fn spawn_configured(
+        stores: Stores,
+        plugins: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        Self::builder()
+            .plugins(plugins)
+            .config(tweak)
+            .spawn_on(stores)
+            .await
     }
 
     /// A request to `path` on this app.
@@ -233,75 +256,6 @@ impl TestApp {
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
         self.send_json(Method::POST, path, token, body).await
-    }
-
-    /// `POST /v1/auth/logout` with `token`.
-    pub async fn logout(&self, token: &str) -> Response {
-        self.request(Method::POST, "/v1/auth/logout")
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/v1/auth/register",
-            None,
-            &json!({ "email": email, "password": password, "display_name": "Test User" }),
-        )
-        .await
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/v1/auth/login",
-            None,
-            &json!({ "email": email, "password": password }),
-        )
-        .await
-    }
-
-    /// Registers a fresh guest and logs in.
-    pub async fn guest(&self) -> Actor {
-        let email = format!("guest-{}@example.com", uuid::Uuid::new_v4().simple());
-        self.actor(&email).await
-    }
-
-    /// Registers, logs in and returns the actor.
-    pub async fn actor(&self, email: &str) -> Actor {
-        let password = "correct horse battery";
-        assert_eq!(
-            self.register(email, password).await.status(),
-            StatusCode::CREATED
-        );
-        self.actor_logged_in(email, password).await
-    }
-
-    pub async fn actor_logged_in(&self, email: &str, password: &str) -> Actor {
-        let res = self.login(email, password).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        let body: Value = res.json().await.expect("json");
-        Actor {
-            id: body["account"]["id"].as_str().expect("id").to_owned(),
-            token: body["token"].as_str().expect("token").to_owned(),
-        }
-    }
-
-    /// An admin, created the way an operator does (`hearth admin create` calls the same function).
-    pub async fn admin(&self) -> Actor {
-        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
-        let password = "correct horse battery";
-        self.kernel
-            .auth
-            .create_admin(
-                hearth::auth::Email::parse(&email).expect("email"),
-                &hearth::auth::Password::parse(password).expect("password"),
-                hearth::auth::DisplayName::parse("Admin").expect("name"),
-            )
-            .await
-            .expect("admin created");
-        self.actor_logged_in(&email, password).await
     }
 
     /// Begins shutdown without waiting.
@@ -348,31 +302,6 @@ pub fn plugin(id: &str, kind: &str, file: &str, extra: &str, config: &str) -> St
         dist.join(format!("{file}.wasm")).display(),
         dist.join("SHA256SUMS").display()
     )
-}
-
-/// Someone logged in.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub token: String,
-}
-
-/// Asserts a response is a problem+json with this status and code, and returns its body.
-pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(res.status(), status, "status");
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = res.json().await.expect("problem body is JSON");
-    assert_eq!(body["code"], code, "problem: {body}");
-    assert_eq!(body["status"], status.as_u16(), "problem: {body}");
-    assert_eq!(body["type"], format!("urn:hearth:problem:{code}"));
-    assert!(body["title"].is_string(), "problem: {body}");
-    body
 }
 
 /// The state of a [`RedisProxy`].
@@ -453,106 +382,4 @@ impl Drop for RedisProxy {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// Retries `check` until it returns true, up to about five seconds.
-pub async fn eventually<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..50 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
-/// Retries `check` every 50 ms until it returns true or `timeout` passes.
-pub async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    check().await
-}
-
-/// Runs each named test body on both backends: `mod sqlite { fn name }` and `mod postgres { fn name }`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await {
-                        super::$name(app).await;
-                    }
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
-                        super::$name(app).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-/// Runs a `SELECT COUNT(*) ...` (or any single-integer query) on the app's database.
-pub async fn sql_count(app: &TestApp, sql: &str) -> i64 {
-    let mut conn = app.kernel.db.acquire().await.expect("connection");
-    match conn.exec() {
-        Exec::Sqlite(c) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await,
-        Exec::Postgres(c) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *c).await,
-    }
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-/// Runs a statement on the app's database (to stage what a test cannot do through the API).
-pub async fn sql_exec(app: &TestApp, sql: &str) {
-    let mut conn = app.kernel.db.acquire().await.expect("connection");
-    match conn.exec() {
-        Exec::Sqlite(c) => sqlx::query(sql).execute(&mut *c).await.map(|_| ()),
-        Exec::Postgres(c) => sqlx::query(sql).execute(&mut *c).await.map(|_| ()),
-    }
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-/// Like [`on_both_backends!`] for tests that build their own app: each named `async fn(Backend)`
-/// runs as `sqlite::name` and `postgres::name`.
-#[macro_export]
-macro_rules! for_each_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
 }
