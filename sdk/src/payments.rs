@@ -7,7 +7,14 @@ use serde::de::DeserializeOwned;
 pub use crate::bindings::payments::exports::hearth::plugins::payment_provider::{
     AuthorizeRequest, PaymentResult, PaymentStatus, Webhook, WebhookEvent,
 };
-pub use crate::types::{Money, PluginError};
+pub use crate::types::{Header, Money, PluginError};
+
+impl Webhook {
+    /// The value of the header called `name` (compared case-insensitively), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        crate::types::find_header(&self.headers, name)
+    }
+}
 
 /// A payment provider.
 pub trait PaymentProvider {
@@ -99,10 +106,12 @@ macro_rules! export_payments {
             use $crate::bindings::payments::exports::hearth::plugins::payment_provider as __pp;
             use $crate::payments::PaymentProvider as _;
             struct __HearthExport;
-            impl __pp::Guest for __HearthExport {
+            impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
                     $crate::__config_schema::<<$plugin as $crate::payments::PaymentProvider>::Config>()
                 }
+            }
+            impl __pp::Guest for __HearthExport {
                 fn authorize(config: ::std::string::String, request: __pp::AuthorizeRequest) -> ::std::result::Result<__pp::PaymentResult, $crate::types::PluginError> {
                     <$plugin>::authorize(&$crate::__parse_config(&config)?, request)
                 }
@@ -120,6 +129,7 @@ macro_rules! export_payments {
                 }
             }
             $crate::bindings::payments::export!(__HearthExport with_types_in $crate::bindings::payments);
+            $crate::bindings::config::export!(__HearthExport with_types_in $crate::bindings::config);
         };
     };
 }

@@ -63,10 +63,12 @@ macro_rules! export_pricing {
         #[allow(unsafe_code)]
         const _: () = {
             struct __HearthExport;
-            impl $crate::bindings::pricing::exports::hearth::plugins::pricer::Guest for __HearthExport {
+            impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
                     $crate::__config_schema::<<$plugin as $crate::pricing::PricingPlugin>::Config>()
                 }
+            }
+            impl $crate::bindings::pricing::exports::hearth::plugins::pricer::Guest for __HearthExport {
                 fn price(
                     config: ::std::string::String,
                     stay: $crate::types::Stay,
@@ -76,6 +78,7 @@ macro_rules! export_pricing {
                 }
             }
             $crate::bindings::pricing::export!(__HearthExport with_types_in $crate::bindings::pricing);
+            $crate::bindings::config::export!(__HearthExport with_types_in $crate::bindings::config);
         };
     };
 }

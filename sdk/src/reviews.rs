@@ -51,10 +51,12 @@ macro_rules! export_review_policy {
             use $crate::bindings::review_policy::exports::hearth::plugins::reviews as __rv;
             use $crate::reviews::ReviewPolicy as _;
             struct __HearthExport;
-            impl __rv::Guest for __HearthExport {
+            impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
                     $crate::__config_schema::<<$plugin as $crate::reviews::ReviewPolicy>::Config>()
                 }
+            }
+            impl __rv::Guest for __HearthExport {
                 fn evaluate(config: ::std::string::String, submission: __rv::Submission) -> ::std::result::Result<__rv::Decision, $crate::types::PluginError> {
                     <$plugin>::evaluate(&$crate::__parse_config(&config)?, &submission)
                 }
@@ -63,6 +65,7 @@ macro_rules! export_review_policy {
                 }
             }
             $crate::bindings::review_policy::export!(__HearthExport with_types_in $crate::bindings::review_policy);
+            $crate::bindings::config::export!(__HearthExport with_types_in $crate::bindings::config);
         };
     };
 }

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 pub use crate::bindings::common::hearth::plugins::types::{
-    Date, LineItem, Money, PluginError, Stay,
+    Date, Header, LineItem, Money, PluginError, Stay,
 };
 
 impl Money {
@@ -155,6 +155,24 @@ impl LineItem {
         self.night = Some(night);
         self
     }
+}
+
+impl Header {
+    /// A header.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The value of the first header called `name` (compared case-insensitively), if any.
+pub fn find_header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
 /// Sums amounts of the given items in `currency`, ignoring other currencies.

@@ -96,6 +96,7 @@ mod tests {
             id: "e1".into(),
             kind: kind.into(),
             occurred_at_ms: 1_767_225_600_000,
+            recipients: Vec::new(),
             payload_json: payload.to_string(),
         }
     }

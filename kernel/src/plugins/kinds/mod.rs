@@ -63,25 +63,25 @@ pub(super) async fn config_schema(plugin: &Plugin) -> Result<String, PluginCallE
             Ok(Ok(match pre {
                 KindPre::Pricing(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_pricer()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }
                 KindPre::Payments(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_payment_provider()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }
                 KindPre::ReviewPolicy(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_reviews()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }
                 KindPre::Notifier(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_notifications()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }

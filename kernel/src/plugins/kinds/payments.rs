@@ -189,7 +189,14 @@ pub async fn parse_webhook(
         return Err(wrong_kind(plugin, "payments"));
     };
     let wit_webhook = wit::Webhook {
-        headers: webhook.headers.clone(),
+        headers: webhook
+            .headers
+            .iter()
+            .map(|(name, value)| wit::Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
         body: webhook.body.clone(),
         received_at_ms: webhook.received_at_ms,
     };
