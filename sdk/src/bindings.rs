@@ -76,7 +76,7 @@ kind_world!(
     "pricing",
     pricing,
     "package hearth:sdk;
-     world pricing { include hearth:plugins/host@0.1.0; export hearth:plugins/pricer@0.1.0; }",
+     world pricing { include hearth:plugins/host@0.1.0; export hearth:plugins/pricing-plugin@0.1.0; }",
     "hearth:sdk/pricing",
     "hearth_sdk::bindings::pricing"
 );
@@ -84,7 +84,7 @@ kind_world!(
     "payments",
     payments,
     "package hearth:sdk;
-     world payments { include hearth:plugins/host@0.1.0; export hearth:plugins/payment-provider@0.1.0; }",
+     world payments { include hearth:plugins/host@0.1.0; export hearth:plugins/payments-plugin@0.1.0; }",
     "hearth:sdk/payments",
     "hearth_sdk::bindings::payments"
 );
@@ -92,7 +92,7 @@ kind_world!(
     "review-policy",
     review_policy,
     "package hearth:sdk;
-     world review-policy { include hearth:plugins/host@0.1.0; export hearth:plugins/reviews@0.1.0; }",
+     world review-policy { include hearth:plugins/host@0.1.0; export hearth:plugins/review-policy-plugin@0.1.0; }",
     "hearth:sdk/review-policy",
     "hearth_sdk::bindings::review_policy"
 );
@@ -100,7 +100,7 @@ kind_world!(
     "notifier",
     notifier,
     "package hearth:sdk;
-     world notifier { include hearth:plugins/host@0.1.0; export hearth:plugins/notifications@0.1.0; }",
+     world notifier { include hearth:plugins/host@0.1.0; export hearth:plugins/notifier-plugin@0.1.0; }",
     "hearth:sdk/notifier",
     "hearth_sdk::bindings::notifier"
 );

@@ -3,8 +3,8 @@
 //! A Hearth plugin is a WebAssembly component implementing one world of the WIT contract in
 //! `sdk/wit/hearth.wit` (package `hearth:plugins@0.1.0`). This crate wraps that contract:
 //!
-//! - a trait per plugin kind ([`pricing::PricingPlugin`], [`payments::PaymentProvider`],
-//!   [`reviews::ReviewPolicy`], [`notifier::Notifier`]), enabled by the crate feature of the same
+//! - a trait per plugin kind ([`pricing::PricingPlugin`], [`payments::PaymentsPlugin`],
+//!   [`review_policy::ReviewPolicyPlugin`], [`notifier::NotifierPlugin`]), enabled by the crate feature of the same
 //!   name (enable exactly one per plugin crate);
 //! - an export macro per kind ([`export_pricing!`] …) that turns your type into the component's
 //!   exports;
@@ -28,7 +28,7 @@ pub mod payments;
 #[cfg(feature = "pricing")]
 pub mod pricing;
 #[cfg(feature = "review-policy")]
-pub mod reviews;
+pub mod review_policy;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod types;

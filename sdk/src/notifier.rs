@@ -1,9 +1,9 @@
-//! Notifier plugins: turn a kernel event into deliveries (inbox, email, webhook).
+//! NotifierPlugin plugins: turn a kernel event into deliveries (inbox, email, webhook).
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-pub use crate::bindings::notifier::exports::hearth::plugins::notifications::{
+pub use crate::bindings::notifier::exports::hearth::plugins::notifier_plugin::{
     Channel, Delivery, Event, Recipient,
 };
 pub use crate::types::PluginError;
@@ -41,7 +41,7 @@ impl Recipient {
 }
 
 /// A notifier.
-pub trait Notifier {
+pub trait NotifierPlugin {
     /// The `[plugins.config]` table, typed.
     type Config: DeserializeOwned + JsonSchema;
 
@@ -50,14 +50,14 @@ pub trait Notifier {
 }
 
 /// Runs a notifier natively, through the same glue as the component (for tests).
-pub fn run<P: Notifier>(
+pub fn run<P: NotifierPlugin>(
     config: serde_json::Value,
     event: &Event,
 ) -> Result<Vec<Delivery>, PluginError> {
     P::notify(&crate::__parse_config(&config.to_string())?, event)
 }
 
-/// Exports a [`Notifier`] as the component's `notifier` world.
+/// Exports a [`NotifierPlugin`] as the component's `notifier` world.
 #[macro_export]
 macro_rules! export_notifier {
     ($plugin:ty) => {
@@ -65,12 +65,12 @@ macro_rules! export_notifier {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
-            use $crate::bindings::notifier::exports::hearth::plugins::notifications as __nt;
-            use $crate::notifier::Notifier as _;
+            use $crate::bindings::notifier::exports::hearth::plugins::notifier_plugin as __nt;
+            use $crate::notifier::NotifierPlugin as _;
             struct __HearthExport;
             impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
-                    $crate::__config_schema::<<$plugin as $crate::notifier::Notifier>::Config>()
+                    $crate::__config_schema::<<$plugin as $crate::notifier::NotifierPlugin>::Config>()
                 }
             }
             impl __nt::Guest for __HearthExport {

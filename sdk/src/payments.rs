@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-pub use crate::bindings::payments::exports::hearth::plugins::payment_provider::{
+pub use crate::bindings::payments::exports::hearth::plugins::payments_plugin::{
     AuthorizeRequest, PaymentResult, PaymentStatus, Webhook, WebhookEvent,
 };
 pub use crate::types::{Header, Money, PluginError};
@@ -17,7 +17,7 @@ impl Webhook {
 }
 
 /// A payment provider.
-pub trait PaymentProvider {
+pub trait PaymentsPlugin {
     /// The `[plugins.config]` table, typed (API keys, webhook secret, ...).
     type Config: DeserializeOwned + JsonSchema;
 
@@ -49,14 +49,14 @@ pub mod run {
     use super::*;
 
     /// Runs `authorize`.
-    pub fn authorize<P: PaymentProvider>(
+    pub fn authorize<P: PaymentsPlugin>(
         config: serde_json::Value,
         request: AuthorizeRequest,
     ) -> Result<PaymentResult, PluginError> {
         P::authorize(&crate::__parse_config(&config.to_string())?, request)
     }
     /// Runs `capture`.
-    pub fn capture<P: PaymentProvider>(
+    pub fn capture<P: PaymentsPlugin>(
         config: serde_json::Value,
         provider_ref: &str,
         amount: Money,
@@ -68,7 +68,7 @@ pub mod run {
         )
     }
     /// Runs `refund`.
-    pub fn refund<P: PaymentProvider>(
+    pub fn refund<P: PaymentsPlugin>(
         config: serde_json::Value,
         provider_ref: &str,
         amount: Money,
@@ -80,14 +80,14 @@ pub mod run {
         )
     }
     /// Runs `cancel`.
-    pub fn cancel<P: PaymentProvider>(
+    pub fn cancel<P: PaymentsPlugin>(
         config: serde_json::Value,
         provider_ref: &str,
     ) -> Result<PaymentResult, PluginError> {
         P::cancel(&crate::__parse_config(&config.to_string())?, provider_ref)
     }
     /// Runs `parse_webhook`.
-    pub fn parse_webhook<P: PaymentProvider>(
+    pub fn parse_webhook<P: PaymentsPlugin>(
         config: serde_json::Value,
         webhook: Webhook,
     ) -> Result<WebhookEvent, PluginError> {
@@ -95,7 +95,7 @@ pub mod run {
     }
 }
 
-/// Exports a [`PaymentProvider`] as the component's `payments` world.
+/// Exports a [`PaymentsPlugin`] as the component's `payments` world.
 #[macro_export]
 macro_rules! export_payments {
     ($plugin:ty) => {
@@ -103,12 +103,12 @@ macro_rules! export_payments {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
-            use $crate::bindings::payments::exports::hearth::plugins::payment_provider as __pp;
-            use $crate::payments::PaymentProvider as _;
+            use $crate::bindings::payments::exports::hearth::plugins::payments_plugin as __pp;
+            use $crate::payments::PaymentsPlugin as _;
             struct __HearthExport;
             impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
-                    $crate::__config_schema::<<$plugin as $crate::payments::PaymentProvider>::Config>()
+                    $crate::__config_schema::<<$plugin as $crate::payments::PaymentsPlugin>::Config>()
                 }
             }
             impl __pp::Guest for __HearthExport {

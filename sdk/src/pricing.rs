@@ -68,7 +68,7 @@ macro_rules! export_pricing {
                     $crate::__config_schema::<<$plugin as $crate::pricing::PricingPlugin>::Config>()
                 }
             }
-            impl $crate::bindings::pricing::exports::hearth::plugins::pricer::Guest for __HearthExport {
+            impl $crate::bindings::pricing::exports::hearth::plugins::pricing_plugin::Guest for __HearthExport {
                 fn price(
                     config: ::std::string::String,
                     stay: $crate::types::Stay,

@@ -2,7 +2,7 @@
 //! event's recipients with an email address gets one email greeting them by name; events
 //! without an address are skipped. The kernel sends the mail; the plugin only renders it.
 
-use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
+use hearth_sdk::notifier::{Channel, Delivery, Event, NotifierPlugin, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -150,7 +150,7 @@ fn recipients(event: &Event) -> Vec<(Option<&str>, &str, Option<&str>)> {
     out
 }
 
-impl Notifier for Email {
+impl NotifierPlugin for Email {
     type Config = Config;
 
     fn notify(config: &Config, event: &Event) -> Result<Vec<Delivery>, PluginError> {

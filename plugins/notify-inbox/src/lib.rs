@@ -1,7 +1,7 @@
 //! In-app inbox notifications, for the event kinds configured: each of the event's recipients
 //! that has an account gets one inbox message, greeting them by name.
 
-use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
+use hearth_sdk::notifier::{Channel, Delivery, Event, NotifierPlugin, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -81,7 +81,7 @@ fn recipients(event: &Event) -> Vec<(&str, Option<&str>)> {
     out
 }
 
-impl Notifier for Inbox {
+impl NotifierPlugin for Inbox {
     type Config = Config;
 
     fn notify(config: &Config, event: &Event) -> Result<Vec<Delivery>, PluginError> {

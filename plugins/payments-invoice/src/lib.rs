@@ -14,7 +14,7 @@
 //! (captured), `expired` (declined: `invoice_expired`), `refunded`.
 
 use hearth_sdk::payments::{
-    AuthorizeRequest, PaymentProvider, PaymentResult, PaymentStatus, PluginError, Webhook,
+    AuthorizeRequest, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError, Webhook,
     WebhookEvent,
 };
 use hearth_sdk::types::Money;
@@ -150,7 +150,7 @@ fn reject<T>(why: String) -> Result<T, PluginError> {
     Err(PluginError::InvalidInput(why))
 }
 
-impl PaymentProvider for Invoice {
+impl PaymentsPlugin for Invoice {
     type Config = Config;
 
     fn authorize(config: &Config, request: AuthorizeRequest) -> Result<PaymentResult, PluginError> {

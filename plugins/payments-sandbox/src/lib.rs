@@ -13,7 +13,7 @@
 //! `authorized`, `pending`, `captured`, `refunded`, `voided`, `declined:<reason>`).
 
 use hearth_sdk::payments::{
-    AuthorizeRequest, PaymentProvider, PaymentResult, PaymentStatus, PluginError, Webhook,
+    AuthorizeRequest, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError, Webhook,
     WebhookEvent,
 };
 use hearth_sdk::types::Money;
@@ -90,7 +90,7 @@ fn parse_status(s: &str) -> Option<PaymentStatus> {
     })
 }
 
-impl PaymentProvider for Sandbox {
+impl PaymentsPlugin for Sandbox {
     type Config = Config;
 
     fn authorize(_: &Config, request: AuthorizeRequest) -> Result<PaymentResult, PluginError> {

@@ -4,7 +4,7 @@
 pub mod notifier;
 pub mod payments;
 pub mod pricing;
-pub mod reviews;
+pub mod review_policy;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};

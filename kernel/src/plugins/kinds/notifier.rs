@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{invoke, wrong_kind};
-use crate::plugins::bindings::notifier::exports::hearth::plugins::notifications as wit;
+use crate::plugins::bindings::notifier::exports::hearth::plugins::notifier_plugin as wit;
 use crate::plugins::{KindPre, Plugin, PluginCallError, PluginFailure};
 
 /// A kernel event.
@@ -101,7 +101,7 @@ pub async fn notify(plugin: &Plugin, event: &Event) -> Result<Vec<Delivery>, Plu
         Box::pin(async move {
             let instance = pre.instantiate_async(&mut *store).await?;
             let out = instance
-                .hearth_plugins_notifications()
+                .hearth_plugins_notifier_plugin()
                 .call_notify(&mut *store, &config, &wit_event)
                 .await?;
             Ok(out

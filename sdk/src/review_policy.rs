@@ -4,13 +4,13 @@
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-pub use crate::bindings::review_policy::exports::hearth::plugins::reviews::{
+pub use crate::bindings::review_policy::exports::hearth::plugins::review_policy_plugin::{
     AuthorRole, Decision, RevealState, Submission,
 };
 pub use crate::types::PluginError;
 
 /// A review policy.
-pub trait ReviewPolicy {
+pub trait ReviewPolicyPlugin {
     /// The `[plugins.config]` table, typed.
     type Config: DeserializeOwned + JsonSchema;
 
@@ -25,14 +25,14 @@ pub mod run {
     use super::*;
 
     /// Runs `evaluate`.
-    pub fn evaluate<P: ReviewPolicy>(
+    pub fn evaluate<P: ReviewPolicyPlugin>(
         config: serde_json::Value,
         submission: &Submission,
     ) -> Result<Decision, PluginError> {
         P::evaluate(&crate::__parse_config(&config.to_string())?, submission)
     }
     /// Runs `reveal`.
-    pub fn reveal<P: ReviewPolicy>(
+    pub fn reveal<P: ReviewPolicyPlugin>(
         config: serde_json::Value,
         state: &RevealState,
     ) -> Result<bool, PluginError> {
@@ -40,7 +40,7 @@ pub mod run {
     }
 }
 
-/// Exports a [`ReviewPolicy`] as the component's `review-policy` world.
+/// Exports a [`ReviewPolicyPlugin`] as the component's `review-policy` world.
 #[macro_export]
 macro_rules! export_review_policy {
     ($plugin:ty) => {
@@ -48,12 +48,12 @@ macro_rules! export_review_policy {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
-            use $crate::bindings::review_policy::exports::hearth::plugins::reviews as __rv;
-            use $crate::reviews::ReviewPolicy as _;
+            use $crate::bindings::review_policy::exports::hearth::plugins::review_policy_plugin as __rv;
+            use $crate::review_policy::ReviewPolicyPlugin as _;
             struct __HearthExport;
             impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
-                    $crate::__config_schema::<<$plugin as $crate::reviews::ReviewPolicy>::Config>()
+                    $crate::__config_schema::<<$plugin as $crate::review_policy::ReviewPolicyPlugin>::Config>()
                 }
             }
             impl __rv::Guest for __HearthExport {
