@@ -9,7 +9,7 @@ pub mod review_policy;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::bindings::pricing::hearth::plugins::types as wit;
+use super::bindings::common::hearth::plugins::types as wit;
 use super::call::invoke;
 use super::{KindPre, Plugin, PluginCallError, PluginFailure};
 
