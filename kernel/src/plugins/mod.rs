@@ -434,7 +434,7 @@ impl PluginHost {
     }
 
     /// Loads every entry independently and reports each one's outcome, in configuration order
-    /// (what `hearth plugins check` prints).
+    /// (what `hearth plugin check` prints).
     pub async fn check(
         &self,
         configs: &[PluginConfig],
