@@ -1,5 +1,48 @@
-//! Payment-provider plugins: authorize, capture, refund and cancel through an external service,
+//! Payments plugins (`kind = "payments"`): authorize, capture, refund and cancel through an external service,
 //! and verify + parse its webhooks.
+//!
+//! ```
+//! use hearth_sdk::payments::{
+//!     AuthorizeRequest, Money, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError,
+//! };
+//! use hearth_sdk::testing;
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Config {}
+//!
+//! /// Pays on the spot, so it needs no webhooks (`parse_webhook` keeps its default).
+//! struct Cash;
+//!
+//! fn done(provider_ref: &str, status: PaymentStatus) -> Result<PaymentResult, PluginError> {
+//!     Ok(PaymentResult { provider_ref: provider_ref.to_owned(), status })
+//! }
+//!
+//! impl PaymentsPlugin for Cash {
+//!     type Config = Config;
+//!
+//!     fn authorize(_: &Config, r: AuthorizeRequest) -> Result<PaymentResult, PluginError> {
+//!         done(&format!("cash-{}", r.payment_id), PaymentStatus::Authorized)
+//!     }
+//!     fn capture(_: &Config, provider_ref: &str, _: Money) -> Result<PaymentResult, PluginError> {
+//!         done(provider_ref, PaymentStatus::Captured)
+//!     }
+//!     fn refund(_: &Config, provider_ref: &str, _: Money) -> Result<PaymentResult, PluginError> {
+//!         done(provider_ref, PaymentStatus::Refunded)
+//!     }
+//!     fn cancel(_: &Config, provider_ref: &str) -> Result<PaymentResult, PluginError> {
+//!         done(provider_ref, PaymentStatus::Voided)
+//!     }
+//! }
+//!
+//! hearth_sdk::export_payments!(Cash);
+//!
+//! use hearth_sdk::payments::run;
+//! let held = run::authorize::<Cash>(serde_json::json!({}), testing::authorize_request(Money::new(9000, "EUR")))?;
+//! assert_eq!(held.provider_ref, "cash-payment-1");
+//! let hook = testing::webhook("{}").with_header("cash-signature", "x");
+//! assert!(run::parse_webhook::<Cash>(serde_json::json!({}), hook).is_err());
+//! # Ok::<(), PluginError>(())
+//! ```
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -13,6 +56,18 @@ impl Webhook {
     /// The value of the header called `name` (compared case-insensitively), if present.
     pub fn header(&self, name: &str) -> Option<&str> {
         crate::types::find_header(&self.headers, name)
+    }
+
+    /// The same webhook with one more header (for tests; the kernel lower-cases names).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push(Header::new(name, value));
+        self
+    }
+
+    /// The same webhook, received at `ms` (milliseconds since the Unix epoch).
+    pub fn received_at(mut self, ms: u64) -> Self {
+        self.received_at_ms = ms;
+        self
     }
 }
 
@@ -40,8 +95,15 @@ pub trait PaymentsPlugin {
     ) -> Result<PaymentResult, PluginError>;
     /// Releases an authorization.
     fn cancel(config: &Self::Config, provider_ref: &str) -> Result<PaymentResult, PluginError>;
-    /// Verifies (signature, freshness) and parses a webhook; an error means reject it.
-    fn parse_webhook(config: &Self::Config, webhook: Webhook) -> Result<WebhookEvent, PluginError>;
+    /// Verifies (signature, freshness) and parses a webhook; an error means reject it. By
+    /// default every webhook is rejected: right for a provider that answers every call at once
+    /// and never reports later.
+    fn parse_webhook(config: &Self::Config, webhook: Webhook) -> Result<WebhookEvent, PluginError> {
+        let _ = (config, webhook);
+        Err(PluginError::InvalidInput(
+            "this payment provider takes no webhooks".into(),
+        ))
+    }
 }
 
 /// Native runners for tests, through the same glue as the component.
@@ -95,7 +157,8 @@ pub mod run {
     }
 }
 
-/// Exports a [`PaymentsPlugin`] as the component's `payments` world.
+/// Exports a [`PaymentsPlugin`] as the component's `payments` world (its `payments-plugin`
+/// and `config` interfaces).
 #[macro_export]
 macro_rules! export_payments {
     ($plugin:ty) => {

@@ -1,5 +1,40 @@
-//! Review-policy plugins: accept, reject or hold a submitted review, and decide when an accepted
+//! Review-policy plugins (`kind = "review-policy"`): accept, reject or hold a submitted review, and decide when an accepted
 //! review becomes visible.
+//!
+//! ```
+//! use hearth_sdk::review_policy::{Decision, PluginError, ReviewPolicyPlugin, Submission};
+//! use hearth_sdk::testing;
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Config {
+//!     /// Reviews written later than this many days after check-out are refused.
+//!     window_days: u32,
+//! }
+//!
+//! struct Window;
+//!
+//! impl ReviewPolicyPlugin for Window {
+//!     type Config = Config;
+//!
+//!     fn evaluate(config: &Config, s: &Submission) -> Result<Decision, PluginError> {
+//!         Ok(if s.days_since_checkout > config.window_days {
+//!             Decision::Reject(format!("reviews close {} days after check-out", config.window_days))
+//!         } else {
+//!             Decision::Accept(s.text.clone())
+//!         })
+//!     }
+//!     // `reveal` keeps its default: visible once both sides have written.
+//! }
+//!
+//! hearth_sdk::export_review_policy!(Window);
+//!
+//! use hearth_sdk::review_policy::run;
+//! let config = serde_json::json!({ "window_days": 14 });
+//! let late = Submission { days_since_checkout: 15, ..testing::submission() };
+//! assert!(matches!(run::evaluate::<Window>(config.clone(), &late)?, Decision::Reject(_)));
+//! assert!(!run::reveal::<Window>(config, &testing::reveal_state())?);
+//! # Ok::<(), PluginError>(())
+//! ```
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -16,8 +51,12 @@ pub trait ReviewPolicyPlugin {
 
     /// Decides on a submission.
     fn evaluate(config: &Self::Config, submission: &Submission) -> Result<Decision, PluginError>;
-    /// Whether an accepted review may be shown now.
-    fn reveal(config: &Self::Config, state: &RevealState) -> Result<bool, PluginError>;
+    /// Whether an accepted review may be shown now. By default, once both sides have written
+    /// theirs (a double-blind reveal without a deadline); override it to add one.
+    fn reveal(config: &Self::Config, state: &RevealState) -> Result<bool, PluginError> {
+        let _ = config;
+        Ok(state.both_submitted)
+    }
 }
 
 /// Native runners for tests, through the same glue as the component.
@@ -40,7 +79,8 @@ pub mod run {
     }
 }
 
-/// Exports a [`ReviewPolicyPlugin`] as the component's `review-policy` world.
+/// Exports a [`ReviewPolicyPlugin`] as the component's `review-policy` world (its
+/// `review-policy-plugin` and `config` interfaces).
 #[macro_export]
 macro_rules! export_review_policy {
     ($plugin:ty) => {

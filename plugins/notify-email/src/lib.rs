@@ -161,8 +161,7 @@ impl NotifierPlugin for Email {
         {
             return Ok(Vec::new());
         }
-        let payload: Value = serde_json::from_str(&event.payload_json)
-            .map_err(|e| PluginError::InvalidInput(format!("payload is not JSON: {e}")))?;
+        let payload = event.payload()?;
         let product = config
             .product_name
             .as_deref()
@@ -187,18 +186,16 @@ hearth_sdk::export_notifier!(Email);
 #[cfg(test)]
 mod tests {
     use hearth_sdk::notifier::{run, Recipient};
+    use hearth_sdk::testing;
     use serde_json::json;
 
     use super::*;
 
     fn event(kind: &str, payload: Value, recipients: Vec<Recipient>) -> Event {
-        Event {
-            id: "e1".into(),
-            kind: kind.into(),
-            occurred_at_ms: 0,
-            recipients,
-            payload_json: payload.to_string(),
-        }
+        recipients.into_iter().fold(
+            testing::event(kind).with_payload(payload),
+            Event::with_recipient,
+        )
     }
 
     #[test]

@@ -92,8 +92,7 @@ impl NotifierPlugin for Inbox {
         {
             return Ok(Vec::new());
         }
-        let payload: Value = serde_json::from_str(&event.payload_json)
-            .map_err(|e| PluginError::InvalidInput(format!("payload is not JSON: {e}")))?;
+        let payload = event.payload()?;
         let listing = text(&payload, "listing_title");
         Ok(recipients(event)
             .into_iter()
@@ -112,18 +111,16 @@ hearth_sdk::export_notifier!(Inbox);
 #[cfg(test)]
 mod tests {
     use hearth_sdk::notifier::{run, Recipient};
+    use hearth_sdk::testing;
     use serde_json::json;
 
     use super::*;
 
     fn event(kind: &str, payload: serde_json::Value, recipients: Vec<Recipient>) -> Event {
-        Event {
-            id: "e1".into(),
-            kind: kind.into(),
-            occurred_at_ms: 0,
-            recipients,
-            payload_json: payload.to_string(),
-        }
+        recipients.into_iter().fold(
+            testing::event(kind).with_payload(payload),
+            Event::with_recipient,
+        )
     }
 
     #[test]
