@@ -340,7 +340,7 @@ mod raw {
                     let started = std::time::Instant::now();
                     for _ in 0..iters {
                         let priced = reused
-                            .hearth_plugins_pricer()
+                            .hearth_plugins_pricing_plugin()
                             .call_price(&mut reused_store, config, &wit_stay, &wit_items)
                             .await
                             .expect("call")

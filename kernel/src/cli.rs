@@ -1,4 +1,5 @@
-//! The `hearth` command line: `serve`, `migrate`, `config check`, `admin create`.
+//! The `hearth` command line: `serve`, `migrate`, `config check`, `admin create`, `seed`,
+//! `plugin check`, `plugin run`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -65,12 +66,10 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Check the configured plugins.
-    Plugins {
-        #[command(subcommand)]
-        command: PluginsCommand,
-    },
-    /// Plugin developer tools.
+    /// Plugin commands: `check` the configured set, `run` one call of a component.
+    // `plugins` was the noun of `plugins check` before the group was one; it stays as a hidden
+    // alias so operators' scripts keep working.
+    #[command(alias = "plugins")]
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
@@ -78,14 +77,10 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-enum PluginsCommand {
+enum PluginCommand {
     /// Load every `[[plugins]]` entry as `serve` would (file, sha256 pin, world, contract
     /// version, capabilities, config schema) and print a table; exit non-zero on any problem.
     Check(ConfigArg),
-}
-
-#[derive(Debug, Subcommand)]
-enum PluginCommand {
     /// Run one call of a component on JSON input and print the output, fuel used and time.
     ///
     /// Input documents by kind: pricing `{"stay": {...}, "items": [...]}`; payments
@@ -173,8 +168,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Plugins {
-            command: PluginsCommand::Check(arg),
+        Command::Plugin {
+            command: PluginCommand::Check(arg),
         } => check_plugins(&arg).await,
         Command::Plugin {
             command: PluginCommand::Run(args),

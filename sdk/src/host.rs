@@ -8,9 +8,10 @@
 #[cfg(target_arch = "wasm32")]
 use crate::bindings::common::hearth::plugins as wit;
 
-pub use crate::bindings::common::hearth::plugins::http::{Header, Request, Response};
+pub use crate::bindings::common::hearth::plugins::http::{Request, Response};
 pub use crate::bindings::common::hearth::plugins::log::Level;
 pub use crate::bindings::common::hearth::plugins::mail::Message;
+pub use crate::types::Header;
 
 /// `log`: lines in the kernel's log, tagged with the plugin's id.
 pub mod log {

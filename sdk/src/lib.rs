@@ -3,16 +3,20 @@
 //! A Hearth plugin is a WebAssembly component implementing one world of the WIT contract in
 //! `sdk/wit/hearth.wit` (package `hearth:plugins@0.1.0`). This crate wraps that contract:
 //!
-//! - a trait per plugin kind ([`pricing::PricingPlugin`], [`payments::PaymentProvider`],
-//!   [`reviews::ReviewPolicy`], [`notifier::Notifier`]), enabled by the crate feature of the same
-//!   name (enable exactly one per plugin crate);
+//! - one name per plugin kind, the `kind = "..."` an operator writes (`pricing`, `payments`,
+//!   `review-policy`, `notifier`): kind `k` is WIT world `k` exporting `k-plugin` and
+//!   `config`, crate feature and module `k`, trait `kPlugin`, macro `export_k!`;
+//! - a trait per plugin kind ([`pricing::PricingPlugin`], [`payments::PaymentsPlugin`],
+//!   [`review_policy::ReviewPolicyPlugin`], [`notifier::NotifierPlugin`]), enabled by the
+//!   crate feature of the same name (enable exactly one per plugin crate);
 //! - an export macro per kind ([`export_pricing!`] …) that turns your type into the component's
 //!   exports;
 //! - typed configuration: your `Config` type derives `serde::Deserialize` and
 //!   `schemars::JsonSchema`; the schema is exported for the kernel to validate the operator's
 //!   TOML against, and each call hands you the parsed value;
 //! - the host capabilities ([`host`]): log, clock, cache, events, http, mail;
-//! - a native test harness ([`testing`]) so `cargo test` runs your plugin without the kernel.
+//! - a native test harness ([`testing`]) so `cargo test` runs your plugin without the kernel,
+//!   with a fixture for every input (`testing::stay()`, `testing::event(kind)`, ...).
 //!
 //! See `sdk/README.md` for a ten-minute walkthrough.
 
@@ -28,7 +32,7 @@ pub mod payments;
 #[cfg(feature = "pricing")]
 pub mod pricing;
 #[cfg(feature = "review-policy")]
-pub mod reviews;
+pub mod review_policy;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod types;

@@ -1,16 +1,78 @@
-//! Payment-provider plugins: authorize, capture, refund and cancel through an external service,
+//! Payments plugins (`kind = "payments"`): authorize, capture, refund and cancel through an external service,
 //! and verify + parse its webhooks.
+//!
+//! ```
+//! use hearth_sdk::payments::{
+//!     AuthorizeRequest, Money, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError,
+//! };
+//! use hearth_sdk::testing;
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Config {}
+//!
+//! /// Pays on the spot, so it needs no webhooks (`parse_webhook` keeps its default).
+//! struct Cash;
+//!
+//! fn done(provider_ref: &str, status: PaymentStatus) -> Result<PaymentResult, PluginError> {
+//!     Ok(PaymentResult { provider_ref: provider_ref.to_owned(), status })
+//! }
+//!
+//! impl PaymentsPlugin for Cash {
+//!     type Config = Config;
+//!
+//!     fn authorize(_: &Config, r: AuthorizeRequest) -> Result<PaymentResult, PluginError> {
+//!         done(&format!("cash-{}", r.payment_id), PaymentStatus::Authorized)
+//!     }
+//!     fn capture(_: &Config, provider_ref: &str, _: Money) -> Result<PaymentResult, PluginError> {
+//!         done(provider_ref, PaymentStatus::Captured)
+//!     }
+//!     fn refund(_: &Config, provider_ref: &str, _: Money) -> Result<PaymentResult, PluginError> {
+//!         done(provider_ref, PaymentStatus::Refunded)
+//!     }
+//!     fn cancel(_: &Config, provider_ref: &str) -> Result<PaymentResult, PluginError> {
+//!         done(provider_ref, PaymentStatus::Voided)
+//!     }
+//! }
+//!
+//! hearth_sdk::export_payments!(Cash);
+//!
+//! use hearth_sdk::payments::run;
+//! let held = run::authorize::<Cash>(serde_json::json!({}), testing::authorize_request(Money::new(9000, "EUR")))?;
+//! assert_eq!(held.provider_ref, "cash-payment-1");
+//! let hook = testing::webhook("{}").with_header("cash-signature", "x");
+//! assert!(run::parse_webhook::<Cash>(serde_json::json!({}), hook).is_err());
+//! # Ok::<(), PluginError>(())
+//! ```
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
-pub use crate::bindings::payments::exports::hearth::plugins::payment_provider::{
+pub use crate::bindings::payments::exports::hearth::plugins::payments_plugin::{
     AuthorizeRequest, PaymentResult, PaymentStatus, Webhook, WebhookEvent,
 };
-pub use crate::types::{Money, PluginError};
+pub use crate::types::{Header, Money, PluginError};
+
+impl Webhook {
+    /// The value of the header called `name` (compared case-insensitively), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        crate::types::find_header(&self.headers, name)
+    }
+
+    /// The same webhook with one more header (for tests; the kernel lower-cases names).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push(Header::new(name, value));
+        self
+    }
+
+    /// The same webhook, received at `ms` (milliseconds since the Unix epoch).
+    pub fn received_at(mut self, ms: u64) -> Self {
+        self.received_at_ms = ms;
+        self
+    }
+}
 
 /// A payment provider.
-pub trait PaymentProvider {
+pub trait PaymentsPlugin {
     /// The `[plugins.config]` table, typed (API keys, webhook secret, ...).
     type Config: DeserializeOwned + JsonSchema;
 
@@ -33,8 +95,15 @@ pub trait PaymentProvider {
     ) -> Result<PaymentResult, PluginError>;
     /// Releases an authorization.
     fn cancel(config: &Self::Config, provider_ref: &str) -> Result<PaymentResult, PluginError>;
-    /// Verifies (signature, freshness) and parses a webhook; an error means reject it.
-    fn parse_webhook(config: &Self::Config, webhook: Webhook) -> Result<WebhookEvent, PluginError>;
+    /// Verifies (signature, freshness) and parses a webhook; an error means reject it. By
+    /// default every webhook is rejected: right for a provider that answers every call at once
+    /// and never reports later.
+    fn parse_webhook(config: &Self::Config, webhook: Webhook) -> Result<WebhookEvent, PluginError> {
+        let _ = (config, webhook);
+        Err(PluginError::InvalidInput(
+            "this payment provider takes no webhooks".into(),
+        ))
+    }
 }
 
 /// Native runners for tests, through the same glue as the component.
@@ -42,14 +111,14 @@ pub mod run {
     use super::*;
 
     /// Runs `authorize`.
-    pub fn authorize<P: PaymentProvider>(
+    pub fn authorize<P: PaymentsPlugin>(
         config: serde_json::Value,
         request: AuthorizeRequest,
     ) -> Result<PaymentResult, PluginError> {
         P::authorize(&crate::__parse_config(&config.to_string())?, request)
     }
     /// Runs `capture`.
-    pub fn capture<P: PaymentProvider>(
+    pub fn capture<P: PaymentsPlugin>(
         config: serde_json::Value,
         provider_ref: &str,
         amount: Money,
@@ -61,7 +130,7 @@ pub mod run {
         )
     }
     /// Runs `refund`.
-    pub fn refund<P: PaymentProvider>(
+    pub fn refund<P: PaymentsPlugin>(
         config: serde_json::Value,
         provider_ref: &str,
         amount: Money,
@@ -73,14 +142,14 @@ pub mod run {
         )
     }
     /// Runs `cancel`.
-    pub fn cancel<P: PaymentProvider>(
+    pub fn cancel<P: PaymentsPlugin>(
         config: serde_json::Value,
         provider_ref: &str,
     ) -> Result<PaymentResult, PluginError> {
         P::cancel(&crate::__parse_config(&config.to_string())?, provider_ref)
     }
     /// Runs `parse_webhook`.
-    pub fn parse_webhook<P: PaymentProvider>(
+    pub fn parse_webhook<P: PaymentsPlugin>(
         config: serde_json::Value,
         webhook: Webhook,
     ) -> Result<WebhookEvent, PluginError> {
@@ -88,7 +157,8 @@ pub mod run {
     }
 }
 
-/// Exports a [`PaymentProvider`] as the component's `payments` world.
+/// Exports a [`PaymentsPlugin`] as the component's `payments` world (its `payments-plugin`
+/// and `config` interfaces).
 #[macro_export]
 macro_rules! export_payments {
     ($plugin:ty) => {
@@ -96,13 +166,15 @@ macro_rules! export_payments {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
-            use $crate::bindings::payments::exports::hearth::plugins::payment_provider as __pp;
-            use $crate::payments::PaymentProvider as _;
+            use $crate::bindings::payments::exports::hearth::plugins::payments_plugin as __pp;
+            use $crate::payments::PaymentsPlugin as _;
             struct __HearthExport;
-            impl __pp::Guest for __HearthExport {
+            impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
-                    $crate::__config_schema::<<$plugin as $crate::payments::PaymentProvider>::Config>()
+                    $crate::__config_schema::<<$plugin as $crate::payments::PaymentsPlugin>::Config>()
                 }
+            }
+            impl __pp::Guest for __HearthExport {
                 fn authorize(config: ::std::string::String, request: __pp::AuthorizeRequest) -> ::std::result::Result<__pp::PaymentResult, $crate::types::PluginError> {
                     <$plugin>::authorize(&$crate::__parse_config(&config)?, request)
                 }
@@ -120,6 +192,7 @@ macro_rules! export_payments {
                 }
             }
             $crate::bindings::payments::export!(__HearthExport with_types_in $crate::bindings::payments);
+            $crate::bindings::config::export!(__HearthExport with_types_in $crate::bindings::config);
         };
     };
 }

@@ -1,19 +1,37 @@
-//! Pricing plugins: one link of the quote chain.
+//! Pricing plugins (`kind = "pricing"`): one link of the quote chain.
 //!
-//! ```text
-//! use hearth_sdk::pricing::{PricingPlugin, Stay, LineItem, PluginError};
+//! ```
+//! use hearth_sdk::pricing::{LineItem, Money, PluginError, PricingPlugin, Stay};
 //!
+//! /// `[plugins.config]`
 //! #[derive(serde::Deserialize, schemars::JsonSchema)]
-//! struct Config { amount_minor: i64 }
+//! struct Config {
+//!     /// The fee, in minor units of the stay's currency.
+//!     amount_minor: i64,
+//! }
 //!
 //! struct CleaningFee;
+//!
 //! impl PricingPlugin for CleaningFee {
 //!     type Config = Config;
+//!
 //!     fn price(config: &Config, stay: &Stay, _: &[LineItem]) -> Result<Vec<LineItem>, PluginError> {
-//!         Ok(vec![LineItem::new("cleaning-fee", "Cleaning fee", Money::new(config.amount_minor, &stay.currency))])
+//!         let fee = Money::new(config.amount_minor, stay.currency.clone());
+//!         Ok(vec![LineItem::new("cleaning-fee", "Cleaning fee", fee)])
 //!     }
 //! }
+//!
 //! hearth_sdk::export_pricing!(CleaningFee);
+//!
+//! // Natively, through the same glue as the component:
+//! let stay = hearth_sdk::testing::stay();
+//! let items = hearth_sdk::pricing::run::<CleaningFee>(
+//!     serde_json::json!({ "amount_minor": 6000 }),
+//!     &stay,
+//!     &[],
+//! )?;
+//! assert_eq!(items, vec![LineItem::new("cleaning-fee", "Cleaning fee", Money::new(6000, "EUR"))]);
+//! # Ok::<(), PluginError>(())
 //! ```
 
 use schemars::JsonSchema;
@@ -54,7 +72,8 @@ pub fn __price<P: PricingPlugin>(
     P::price(&config, &stay, &items)
 }
 
-/// Exports a [`PricingPlugin`] as the component's `pricing` world.
+/// Exports a [`PricingPlugin`] as the component's `pricing` world (its `pricing-plugin` and
+/// `config` interfaces).
 #[macro_export]
 macro_rules! export_pricing {
     ($plugin:ty) => {
@@ -63,10 +82,12 @@ macro_rules! export_pricing {
         #[allow(unsafe_code)]
         const _: () = {
             struct __HearthExport;
-            impl $crate::bindings::pricing::exports::hearth::plugins::pricer::Guest for __HearthExport {
+            impl $crate::bindings::config::exports::hearth::plugins::config::Guest for __HearthExport {
                 fn config_schema() -> ::std::string::String {
                     $crate::__config_schema::<<$plugin as $crate::pricing::PricingPlugin>::Config>()
                 }
+            }
+            impl $crate::bindings::pricing::exports::hearth::plugins::pricing_plugin::Guest for __HearthExport {
                 fn price(
                     config: ::std::string::String,
                     stay: $crate::types::Stay,
@@ -76,6 +97,7 @@ macro_rules! export_pricing {
                 }
             }
             $crate::bindings::pricing::export!(__HearthExport with_types_in $crate::bindings::pricing);
+            $crate::bindings::config::export!(__HearthExport with_types_in $crate::bindings::config);
         };
     };
 }

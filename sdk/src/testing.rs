@@ -1,20 +1,115 @@
 //! A native test harness: run your plugin with plain `cargo test`, no kernel and no wasm.
 //!
-//! The host capabilities are served from thread-local state you can set up and inspect:
-//! [`set_now_ms`], [`logs`], [`published`], [`mails`], [`on_http`]. Each kind module has a
-//! runner that goes through the same glue the exported component uses (configuration as JSON,
-//! parsed into your `Config` type): e.g. `hearth_sdk::pricing::run::<MyPlugin>(config, &stay,
-//! &items)`.
+//! - Fixtures: [`stay`], and for the kind you build [`event`], [`submission`],
+//!   [`reveal_state`], [`authorize_request`], [`webhook`]: plausible inputs to change with the
+//!   types' `with_*` methods, so a test spells out only what it is about.
+//! - Host capabilities are served from thread-local state you can set up and inspect:
+//!   [`set_now_ms`], [`logs`], [`published`], [`mails`], [`on_http`].
+//! - Each kind module has a runner that goes through the same glue the exported component
+//!   uses (configuration as JSON, parsed into your `Config` type), e.g.
+//!   `hearth_sdk::pricing::run::<MyPlugin>(config, &stay, &items)`.
 //!
-//! ```text
-//! let items = hearth_sdk::pricing::run::<CleaningFee>(json!({"amount_minor": 5000}), &stay, &[])?;
-//! assert_eq!(items[0].amount.minor, 5000);
+//! ```
+//! # #[cfg(feature = "pricing")] {
+//! use hearth_sdk::pricing::{LineItem, Money, PluginError, PricingPlugin, Stay};
+//! use hearth_sdk::testing;
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Config {
+//!     amount_minor: i64,
+//! }
+//!
+//! struct CleaningFee;
+//!
+//! impl PricingPlugin for CleaningFee {
+//!     type Config = Config;
+//!
+//!     fn price(config: &Config, stay: &Stay, _: &[LineItem]) -> Result<Vec<LineItem>, PluginError> {
+//!         let fee = Money::new(config.amount_minor, stay.currency.clone());
+//!         Ok(vec![LineItem::new("cleaning-fee", "Cleaning fee", fee)])
+//!     }
+//! }
+//!
+//! let config = serde_json::json!({ "amount_minor": 5000 });
+//! let items = hearth_sdk::pricing::run::<CleaningFee>(config, &testing::stay(), &[])?;
+//! assert_eq!(items[0].amount, Money::new(5000, "EUR"));
+//! # }
+//! # Ok::<(), hearth_sdk::types::PluginError>(())
 //! ```
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::host::{Level, Message, Request, Response};
+use crate::types::{Date, Stay};
+
+/// A stay fixture: 3 nights from 2026-07-01 (a Wednesday) to 2026-07-04, 2 guests, listing
+/// `listing-1` in Paris, FR, priced in EUR. Change what a test is about with
+/// [`Stay::new`] or the `Stay::with_*` methods.
+pub fn stay() -> Stay {
+    Stay::new(Date::new(2026, 7, 1), Date::new(2026, 7, 4), "EUR")
+        .for_listing("listing-1")
+        .with_guests(2)
+        .in_city("FR", "Paris")
+}
+
+/// An event fixture of `kind` (e.g. `"booking_confirmed"`): id `event-1`, at 2026-07-01
+/// 00:00 UTC, with no recipients and an empty JSON object as payload. Add them with
+/// [`crate::notifier::Event::with_recipient`] and [`crate::notifier::Event::with_payload`].
+#[cfg(feature = "notifier")]
+pub fn event(kind: &str) -> crate::notifier::Event {
+    crate::notifier::Event {
+        id: "event-1".into(),
+        kind: kind.into(),
+        occurred_at_ms: 1_782_864_000_000,
+        recipients: Vec::new(),
+        payload_json: "{}".into(),
+    }
+}
+
+/// A submission fixture: a guest's 5-star review "Lovely stay.", written on the day of
+/// check-out. Change fields directly; it is a plain struct.
+#[cfg(feature = "review-policy")]
+pub fn submission() -> crate::review_policy::Submission {
+    crate::review_policy::Submission {
+        author_role: crate::review_policy::AuthorRole::Guest,
+        rating: 5,
+        text: "Lovely stay.".into(),
+        days_since_checkout: 0,
+    }
+}
+
+/// A reveal-state fixture: only one side has written, on the day of check-out.
+#[cfg(feature = "review-policy")]
+pub fn reveal_state() -> crate::review_policy::RevealState {
+    crate::review_policy::RevealState {
+        both_submitted: false,
+        days_since_checkout: 0,
+    }
+}
+
+/// An authorize-request fixture for `amount`: payment `payment-1` of booking `booking-1`,
+/// paid with the method token `tok_test`.
+#[cfg(feature = "payments")]
+pub fn authorize_request(amount: crate::types::Money) -> crate::payments::AuthorizeRequest {
+    crate::payments::AuthorizeRequest {
+        payment_id: "payment-1".into(),
+        booking_id: "booking-1".into(),
+        amount,
+        payment_method: "tok_test".into(),
+    }
+}
+
+/// A webhook fixture with `body`, no headers, received at 2026-07-01 00:00 UTC. Add headers
+/// with [`crate::payments::Webhook::with_header`].
+#[cfg(feature = "payments")]
+pub fn webhook(body: &str) -> crate::payments::Webhook {
+    crate::payments::Webhook {
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+        received_at_ms: 1_782_864_000_000,
+    }
+}
 
 type HttpHandler = Box<dyn Fn(&Request) -> Result<Response, String>>;
 

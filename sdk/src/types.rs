@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 pub use crate::bindings::common::hearth::plugins::types::{
-    Date, LineItem, Money, PluginError, Stay,
+    Date, Header, LineItem, Money, PluginError, Stay,
 };
 
 impl Money {
@@ -131,6 +131,51 @@ impl fmt::Display for Date {
 }
 
 impl Stay {
+    /// A stay of the nights [`check_in`, `check_out`) priced in `currency`, for one guest, with
+    /// no listing id or place yet (add them with [`Stay::for_listing`], [`Stay::with_guests`]
+    /// and [`Stay::in_city`]). The kernel builds the stays plugins receive; this is for tests.
+    ///
+    /// ```
+    /// use hearth_sdk::types::{Date, Stay};
+    ///
+    /// let stay = Stay::new(Date::new(2026, 7, 1), Date::new(2026, 7, 4), "EUR")
+    ///     .with_guests(2)
+    ///     .in_city("FR", "Paris");
+    /// assert_eq!(stay.nights, 3);
+    /// assert_eq!(stay.nights_iter().last(), Some(Date::new(2026, 7, 3)));
+    /// ```
+    pub fn new(check_in: Date, check_out: Date, currency: impl Into<String>) -> Self {
+        Self {
+            listing_id: String::new(),
+            check_in,
+            check_out,
+            nights: u32::try_from(check_out.to_days() - check_in.to_days()).unwrap_or(0),
+            guests: 1,
+            country: String::new(),
+            city: String::new(),
+            currency: currency.into(),
+        }
+    }
+
+    /// The same stay, at the listing with this id.
+    pub fn for_listing(mut self, listing_id: impl Into<String>) -> Self {
+        self.listing_id = listing_id.into();
+        self
+    }
+
+    /// The same stay, for `guests` guests.
+    pub fn with_guests(mut self, guests: u32) -> Self {
+        self.guests = guests;
+        self
+    }
+
+    /// The same stay, at a listing in `city` of `country` (ISO 3166-1 alpha-2, e.g. "FR").
+    pub fn in_city(mut self, country: impl Into<String>, city: impl Into<String>) -> Self {
+        self.country = country.into();
+        self.city = city.into();
+        self
+    }
+
     /// Every night of the stay, check-in first (check-out is not a night).
     pub fn nights_iter(&self) -> impl Iterator<Item = Date> + '_ {
         let first = self.check_in.to_days();
@@ -155,6 +200,24 @@ impl LineItem {
         self.night = Some(night);
         self
     }
+}
+
+impl Header {
+    /// A header.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The value of the first header called `name` (compared case-insensitively), if any.
+pub fn find_header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
 /// Sums amounts of the given items in `currency`, ignoring other currencies.

@@ -64,16 +64,7 @@ mod tests {
     use super::*;
 
     fn stay(check_in: Date) -> Stay {
-        Stay {
-            listing_id: "l".into(),
-            check_in,
-            check_out: check_in.add_days(2),
-            nights: 2,
-            guests: 1,
-            country: "PT".into(),
-            city: "Lisbon".into(),
-            currency: "EUR".into(),
-        }
+        Stay::new(check_in, check_in.add_days(2), "EUR").in_city("PT", "Lisbon")
     }
 
     fn nights() -> Vec<LineItem> {

@@ -23,7 +23,7 @@ use crate::data::reviews::{self as store, About, ReviewRecord};
 use crate::data::{DataError, Database, Exec};
 use crate::jobs::{JobError, JobHandler, JobRun};
 use crate::model::BookingStatus;
-use crate::plugins::kinds::reviews::{
+use crate::plugins::kinds::review_policy::{
     self as policy, AuthorRole, Decision, RevealState, Submission,
 };
 use crate::plugins::{Plugin, PluginHost};

@@ -59,7 +59,7 @@ pub(super) fn linker(engine: &Engine) -> Result<Linker<CallState>, PluginHostErr
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)
         .map_err(|e| PluginHostError::Engine(format!("linking WASI: {e:#}")))?;
-    super::bindings::pricing::Pricing::add_to_linker::<CallState, HasSelf<CallState>>(
+    super::bindings::common::Common::add_to_linker::<CallState, HasSelf<CallState>>(
         &mut linker,
         |state| state,
     )

@@ -149,10 +149,10 @@ fn hearth_interface(name: &str) -> Option<(&str, &str)> {
 
 fn kind_of_export(interface: &str) -> Option<PluginKind> {
     match interface {
-        "pricer" => Some(PluginKind::Pricing),
-        "payment-provider" => Some(PluginKind::Payments),
-        "reviews" => Some(PluginKind::ReviewPolicy),
-        "notifications" => Some(PluginKind::Notifier),
+        "pricing-plugin" => Some(PluginKind::Pricing),
+        "payments-plugin" => Some(PluginKind::Payments),
+        "review-policy-plugin" => Some(PluginKind::ReviewPolicy),
+        "notifier-plugin" => Some(PluginKind::Notifier),
         _ => None,
     }
 }

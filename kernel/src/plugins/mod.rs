@@ -100,9 +100,9 @@ pub enum PluginFailure {
     InvalidOutput(String),
 }
 
-impl From<bindings::pricing::hearth::plugins::types::PluginError> for PluginFailure {
-    fn from(e: bindings::pricing::hearth::plugins::types::PluginError) -> Self {
-        use bindings::pricing::hearth::plugins::types::PluginError as E;
+impl From<bindings::common::hearth::plugins::types::PluginError> for PluginFailure {
+    fn from(e: bindings::common::hearth::plugins::types::PluginError) -> Self {
+        use bindings::common::hearth::plugins::types::PluginError as E;
         match e {
             E::InvalidInput(m) => PluginFailure::InvalidInput(m),
             E::Config(m) => PluginFailure::Config(m),
@@ -434,7 +434,7 @@ impl PluginHost {
     }
 
     /// Loads every entry independently and reports each one's outcome, in configuration order
-    /// (what `hearth plugins check` prints).
+    /// (what `hearth plugin check` prints).
     pub async fn check(
         &self,
         configs: &[PluginConfig],

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context};
 use serde::Deserialize;
 
-use super::kinds::{notifier, payments, pricing, reviews};
+use super::kinds::{notifier, payments, pricing, review_policy};
 use super::{Plugin, PluginHost};
 use crate::cache::Cache;
 use crate::config::{
@@ -83,8 +83,12 @@ enum WebhookTag {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
 enum ReviewInput {
-    Evaluate { submission: reviews::Submission },
-    Reveal { state: reviews::RevealState },
+    Evaluate {
+        submission: review_policy::Submission,
+    },
+    Reveal {
+        state: review_policy::RevealState,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,10 +177,10 @@ async fn call(plugin: &Plugin, kind: PluginKind, input: &str) -> anyhow::Result<
         },
         PluginKind::ReviewPolicy => match parse::<ReviewInput>(input, kind)? {
             ReviewInput::Evaluate { submission } => {
-                serde_json::to_value(reviews::evaluate(plugin, &submission).await?)?
+                serde_json::to_value(review_policy::evaluate(plugin, &submission).await?)?
             }
             ReviewInput::Reveal { state } => {
-                serde_json::to_value(reviews::reveal(plugin, state).await?)?
+                serde_json::to_value(review_policy::reveal(plugin, state).await?)?
             }
         },
         PluginKind::Notifier => {

@@ -286,9 +286,9 @@ async fn sighup_reloads_the_plugins_from_the_edited_file() {
 }
 
 #[test]
-fn plugins_check_lists_every_bundled_plugin_as_ok() {
+fn plugin_check_lists_every_bundled_plugin_as_ok() {
     let out = hearth()
-        .args(["plugins", "check", "--config"])
+        .args(["plugin", "check", "--config"])
         .arg(shipped_config())
         .output()
         .expect("runs");
@@ -315,7 +315,28 @@ fn plugins_check_lists_every_bundled_plugin_as_ok() {
 }
 
 #[test]
-fn plugins_check_fails_and_names_a_bad_plugin() {
+fn the_old_plugins_check_spelling_still_works_but_is_not_advertised() {
+    let out = hearth()
+        .args(["plugins", "check", "--config"])
+        .arg(shipped_config())
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" OK"));
+
+    let help = hearth().arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("plugin "), "{help}");
+    assert!(!help.contains("plugins"), "{help}");
+}
+
+#[test]
+fn plugin_check_fails_and_names_a_bad_plugin() {
     use crate::helpers::plugin;
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("hearth.toml");
@@ -333,7 +354,7 @@ fn plugins_check_fails_and_names_a_bad_plugin() {
     );
     std::fs::write(&path, text).expect("write");
     let out = hearth()
-        .args(["plugins", "check", "--config"])
+        .args(["plugin", "check", "--config"])
         .arg(&path)
         .output()
         .expect("runs");

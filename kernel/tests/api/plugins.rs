@@ -610,7 +610,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// The payments, review-policy and notifier adapters, on the bundled proof plugins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_is_callable_through_its_adapter() {
-    use hearth::plugins::kinds::{notifier, payments, reviews};
+    use hearth::plugins::kinds::{notifier, payments, review_policy};
     use hmac::{Hmac, Mac};
 
     const SECRET: &str = "whsec_test_0123456789abcdef";
@@ -695,10 +695,10 @@ async fn every_kind_is_callable_through_its_adapter() {
     assert_eq!(tampered.kind(), "plugin");
 
     let policy = set.get("reviews").expect("loaded");
-    let decision = reviews::evaluate(
+    let decision = review_policy::evaluate(
         policy,
-        &reviews::Submission {
-            author_role: reviews::AuthorRole::Guest,
+        &review_policy::Submission {
+            author_role: review_policy::AuthorRole::Guest,
             rating: 5,
             text: "Great stay, write me at x@example.com".into(),
             days_since_checkout: 2,
@@ -708,12 +708,12 @@ async fn every_kind_is_callable_through_its_adapter() {
     .expect("decided");
     assert_eq!(
         decision,
-        reviews::Decision::Accept("Great stay, write me at [hidden]".into())
+        review_policy::Decision::Accept("Great stay, write me at [hidden]".into())
     );
-    let late = reviews::evaluate(
+    let late = review_policy::evaluate(
         policy,
-        &reviews::Submission {
-            author_role: reviews::AuthorRole::Host,
+        &review_policy::Submission {
+            author_role: review_policy::AuthorRole::Host,
             rating: 4,
             text: "A tidy and friendly guest".into(),
             days_since_checkout: 8,
@@ -721,19 +721,19 @@ async fn every_kind_is_callable_through_its_adapter() {
     )
     .await
     .expect("decided");
-    assert!(matches!(late, reviews::Decision::Reject(r) if r.contains("7-day")));
-    assert!(!reviews::reveal(
+    assert!(matches!(late, review_policy::Decision::Reject(r) if r.contains("7-day")));
+    assert!(!review_policy::reveal(
         policy,
-        reviews::RevealState {
+        review_policy::RevealState {
             both_submitted: false,
             days_since_checkout: 1
         }
     )
     .await
     .expect("ok"));
-    assert!(reviews::reveal(
+    assert!(review_policy::reveal(
         policy,
-        reviews::RevealState {
+        review_policy::RevealState {
             both_submitted: true,
             days_since_checkout: 1
         }

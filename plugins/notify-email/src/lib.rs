@@ -1,11 +1,8 @@
-//! Email notifications: short plain-text emails for the event kinds configured. An event that
-//! concerns several people lists them in `payload.recipients` (`[{"id": "<account uuid>",
-//! "email": "a@b.c", "display_name": "Ada"}, ...]`): each one with an address gets an email
-//! greeting them by name. Otherwise the email goes to the address in the event
-//! (`payload.recipient_email`, else `payload.email`). Events without an address are skipped.
-//! The kernel sends the mail; the plugin only renders it.
+//! Email notifications: short plain-text emails for the event kinds configured. Each of the
+//! event's recipients with an email address gets one email greeting them by name; events
+//! without an address are skipped. The kernel sends the mail; the plugin only renders it.
 
-use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
+use hearth_sdk::notifier::{Channel, Delivery, Event, NotifierPlugin, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -138,28 +135,22 @@ fn render(kind: &str, payload: &Value, name: Option<&str>, product: &str) -> (St
     }
 }
 
-/// Who to email: (account id, address, display name) for each recipient with an address.
-fn recipients(payload: &Value) -> Vec<(Option<&str>, &str, Option<&str>)> {
-    if let Some(list) = payload.get("recipients").and_then(Value::as_array) {
-        let mut out: Vec<(Option<&str>, &str, Option<&str>)> = Vec::new();
-        for r in list {
-            if let Some(address) = text(r, "email") {
-                // One email per address, even if it is listed twice.
-                if !out.iter().any(|(_, seen, _)| *seen == address) {
-                    out.push((text(r, "id"), address, text(r, "display_name")));
-                }
+/// Who to email: (account id, address, display name) for each recipient with an address,
+/// each address once.
+fn recipients(event: &Event) -> Vec<(Option<&str>, &str, Option<&str>)> {
+    let mut out: Vec<(Option<&str>, &str, Option<&str>)> = Vec::new();
+    for r in &event.recipients {
+        if let Some(address) = r.email.as_deref() {
+            // One email per address, even if it is listed twice.
+            if !out.iter().any(|(_, seen, _)| *seen == address) {
+                out.push((r.account_id.as_deref(), address, r.display_name.as_deref()));
             }
         }
-        return out;
     }
-    let Some(address) = text(payload, "recipient_email").or_else(|| text(payload, "email")) else {
-        return Vec::new();
-    };
-    let recipient = text(payload, "recipient_id").or_else(|| text(payload, "account_id"));
-    vec![(recipient, address, text(payload, "display_name"))]
+    out
 }
 
-impl Notifier for Email {
+impl NotifierPlugin for Email {
     type Config = Config;
 
     fn notify(config: &Config, event: &Event) -> Result<Vec<Delivery>, PluginError> {
@@ -170,13 +161,12 @@ impl Notifier for Email {
         {
             return Ok(Vec::new());
         }
-        let payload: Value = serde_json::from_str(&event.payload_json)
-            .map_err(|e| PluginError::InvalidInput(format!("payload is not JSON: {e}")))?;
+        let payload = event.payload()?;
         let product = config
             .product_name
             .as_deref()
             .unwrap_or(DEFAULT_PRODUCT_NAME);
-        Ok(recipients(&payload)
+        Ok(recipients(event)
             .into_iter()
             .map(|(recipient, address, name)| {
                 let (subject, body) = render(&event.kind, &payload, name, product);
@@ -195,30 +185,26 @@ hearth_sdk::export_notifier!(Email);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::notifier::run;
+    use hearth_sdk::notifier::{run, Recipient};
+    use hearth_sdk::testing;
     use serde_json::json;
 
     use super::*;
 
-    fn event(kind: &str, payload: Value) -> Event {
-        Event {
-            id: "e1".into(),
-            kind: kind.into(),
-            occurred_at_ms: 0,
-            payload_json: payload.to_string(),
-        }
+    fn event(kind: &str, payload: Value, recipients: Vec<Recipient>) -> Event {
+        recipients.into_iter().fold(
+            testing::event(kind).with_payload(payload),
+            Event::with_recipient,
+        )
     }
 
     #[test]
     fn a_registration_becomes_a_welcome_email_to_the_new_account() {
-        let out = run::<Email>(
-            json!({}),
-            &event(
-                "user_registered",
-                json!({ "account_id": "a1", "email": "ada@example.com", "display_name": "Ada" }),
-            ),
-        )
-        .expect("ok");
+        let ada = Recipient::account("a1")
+            .with_email("ada@example.com")
+            .named("Ada");
+        let out =
+            run::<Email>(json!({}), &event("user_registered", json!({}), vec![ada])).expect("ok");
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].recipient.as_deref(), Some("a1"));
         assert_eq!(out[0].channel, Channel::Email("ada@example.com".into()));
@@ -233,7 +219,11 @@ mod tests {
     fn the_product_name_is_configurable_and_the_greeting_falls_back_to_there() {
         let out = run::<Email>(
             json!({ "product_name": "Cosy Stays" }),
-            &event("user_registered", json!({ "email": "ada@example.com" })),
+            &event(
+                "user_registered",
+                json!({}),
+                vec![Recipient::address("ada@example.com")],
+            ),
         )
         .expect("ok");
         assert_eq!(out[0].subject, "Welcome to Cosy Stays");
@@ -244,17 +234,13 @@ mod tests {
 
     #[test]
     fn a_published_listing_is_announced_by_title() {
+        let host = Recipient::account("host-1").with_email("host@example.com");
         let out = run::<Email>(
             json!({}),
             &event(
                 "listing_published",
-                json!({
-                    "recipient_id": "host-1",
-                    "account_id": "other",
-                    "recipient_email": "host@example.com",
-                    "email": "other@example.com",
-                    "title": "Loft by the canal",
-                }),
+                json!({ "title": "Loft by the canal" }),
+                vec![host],
             ),
         )
         .expect("ok");
@@ -271,7 +257,11 @@ mod tests {
     fn a_published_listing_without_a_title_still_reads_well() {
         let out = run::<Email>(
             json!({}),
-            &event("listing_published", json!({ "email": "host@example.com" })),
+            &event(
+                "listing_published",
+                json!({}),
+                vec![Recipient::address("host@example.com")],
+            ),
         )
         .expect("ok");
         assert_eq!(
@@ -282,14 +272,9 @@ mod tests {
 
     #[test]
     fn other_kinds_get_a_humanised_subject_and_a_generic_body() {
-        let out = run::<Email>(
-            json!({}),
-            &event(
-                "payout_sent",
-                json!({ "email": "host@example.com", "display_name": "Grace" }),
-            ),
-        )
-        .expect("ok");
+        let grace = Recipient::address("host@example.com").named("Grace");
+        let out =
+            run::<Email>(json!({}), &event("payout_sent", json!({}), vec![grace])).expect("ok");
         assert_eq!(out[0].subject, "Payout sent");
         assert_eq!(
             out[0].body,
@@ -297,23 +282,29 @@ mod tests {
         );
     }
 
-    fn booking_payload() -> Value {
-        json!({
-            "booking_id": "b1",
-            "listing_title": "Loft by the canal",
-            "check_in": "2026-07-14",
-            "check_out": "2026-07-21",
-            "recipients": [
-                { "id": "guest-1", "email": "ada@example.com", "display_name": "Ada" },
-                { "id": "host-1", "email": "grace@example.com", "display_name": "Grace" },
+    fn booking(kind: &str) -> Event {
+        event(
+            kind,
+            json!({
+                "booking_id": "b1",
+                "listing_title": "Loft by the canal",
+                "check_in": "2026-07-14",
+                "check_out": "2026-07-21",
+            }),
+            vec![
+                Recipient::account("guest-1")
+                    .with_email("ada@example.com")
+                    .named("Ada"),
+                Recipient::account("host-1")
+                    .with_email("grace@example.com")
+                    .named("Grace"),
             ],
-        })
+        )
     }
 
     #[test]
     fn a_booking_event_emails_every_recipient_by_name() {
-        let out =
-            run::<Email>(json!({}), &event("booking_confirmed", booking_payload())).expect("ok");
+        let out = run::<Email>(json!({}), &booking("booking_confirmed")).expect("ok");
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(out[0].recipient.as_deref(), Some("guest-1"));
         assert_eq!(out[0].channel, Channel::Email("ada@example.com".into()));
@@ -333,19 +324,21 @@ mod tests {
     }
 
     #[test]
-    fn a_recipient_without_an_address_gets_no_email() {
-        let payload = json!({
-            "email": "fallback-not-used@example.com",
-            "listing_title": "Loft",
-            "recipients": [
-                { "id": "guest-1", "display_name": "Ada" },
-                { "id": "host-1", "email": "  ", "display_name": "Grace" },
-                { "id": "other", "email": 42 },
-                { "id": "host-2", "email": "linus@example.com" },
-                { "id": "host-2-again", "email": "linus@example.com" },
-            ],
-        });
-        let out = run::<Email>(json!({}), &event("booking_requested", payload)).expect("ok");
+    fn a_recipient_without_an_address_gets_no_email_and_an_address_gets_one() {
+        let recipients = vec![
+            Recipient::account("guest-1").named("Ada"),
+            Recipient::account("host-2").with_email("linus@example.com"),
+            Recipient::account("host-2-again").with_email("linus@example.com"),
+        ];
+        let out = run::<Email>(
+            json!({}),
+            &event(
+                "booking_requested",
+                json!({ "listing_title": "Loft" }),
+                recipients,
+            ),
+        )
+        .expect("ok");
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].recipient.as_deref(), Some("host-2"));
         assert_eq!(out[0].channel, Channel::Email("linus@example.com".into()));
@@ -354,18 +347,26 @@ mod tests {
             "Hi there,\n\nThere is a new booking request on Hearth.\n\nListing: Loft\n"
         );
 
-        let nobody = json!({ "email": "ada@example.com", "recipients": [] });
-        let out = run::<Email>(json!({}), &event("booking_requested", nobody)).expect("ok");
-        assert!(
-            out.is_empty(),
-            "an explicit empty list means nobody: {out:?}"
+        let nobody = event(
+            "booking_requested",
+            json!({ "email": "ada@example.com" }),
+            vec![],
         );
+        let out = run::<Email>(json!({}), &nobody).expect("ok");
+        assert!(out.is_empty(), "no recipients means nobody: {out:?}");
     }
 
     #[test]
-    fn a_recipient_without_an_id_is_still_emailed() {
-        let payload = json!({ "recipients": [{ "email": "ada@example.com" }] });
-        let out = run::<Email>(json!({}), &event("payment_failed", payload)).expect("ok");
+    fn a_recipient_without_an_account_is_still_emailed() {
+        let out = run::<Email>(
+            json!({}),
+            &event(
+                "payment_failed",
+                json!({}),
+                vec![Recipient::address("ada@example.com")],
+            ),
+        )
+        .expect("ok");
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].recipient, None);
         assert_eq!(out[0].subject, "Payment failed");
@@ -389,7 +390,7 @@ mod tests {
             ("payment_refunded", "Refund issued"),
             ("payment_failed", "Payment failed"),
         ] {
-            let out = run::<Email>(json!({}), &event(kind, booking_payload())).expect("ok");
+            let out = run::<Email>(json!({}), &booking(kind)).expect("ok");
             assert_eq!(out.len(), 2, "{kind}");
             assert_eq!(out[0].subject, expected, "{kind}");
             for needle in ["Hi Ada,", "Loft by the canal", "2026-07-14", "2026-07-21"] {
@@ -399,17 +400,16 @@ mod tests {
     }
 
     #[test]
-    fn the_single_address_payload_still_works_for_booking_kinds() {
+    fn the_end_of_a_stay_names_the_product_and_the_check_out() {
+        let grace = Recipient::account("g1")
+            .with_email("guest@example.com")
+            .named("Grace");
         let out = run::<Email>(
             json!({ "product_name": "Cosy Stays" }),
             &event(
                 "booking_completed",
-                json!({
-                    "account_id": "g1",
-                    "email": "guest@example.com",
-                    "display_name": "Grace",
-                    "check_out": "2026-07-21",
-                }),
+                json!({ "check_out": "2026-07-21" }),
+                vec![grace],
             ),
         )
         .expect("ok");
@@ -426,46 +426,35 @@ mod tests {
     #[test]
     fn kinds_not_configured_are_ignored() {
         let config = json!({ "kinds": ["user_registered", "listing_published"] });
-        let payload = json!({ "email": "ada@example.com" });
-        let skipped =
-            run::<Email>(config.clone(), &event("booking_confirmed", payload.clone())).expect("ok");
+        let ada = || vec![Recipient::address("ada@example.com")];
+        let skipped = run::<Email>(
+            config.clone(),
+            &event("booking_confirmed", json!({}), ada()),
+        )
+        .expect("ok");
         assert!(skipped.is_empty());
-        let sent = run::<Email>(config, &event("listing_published", payload)).expect("ok");
+        let sent = run::<Email>(config, &event("listing_published", json!({}), ada())).expect("ok");
         assert_eq!(sent.len(), 1);
     }
 
     #[test]
     fn an_event_without_an_address_sends_nothing() {
-        for payload in [
-            json!({ "account_id": "a1", "display_name": "Ada" }),
-            json!({ "account_id": "a1", "email": 42 }),
-            json!({ "account_id": "a1", "recipient_email": null, "email": ["a@example.com"] }),
-            json!({ "account_id": "a1", "email": "  " }),
-            json!("just a string"),
-        ] {
-            let out =
-                run::<Email>(json!({}), &event("user_registered", payload.clone())).expect("ok");
-            assert!(out.is_empty(), "{payload}: {out:?}");
-        }
-    }
-
-    #[test]
-    fn a_non_string_recipient_email_falls_back_to_email() {
+        let ada = Recipient::account("a1").named("Ada");
         let out = run::<Email>(
             json!({}),
             &event(
                 "user_registered",
-                json!({ "recipient_email": 1, "email": "ada@example.com", "recipient_id": 7, "account_id": "a1" }),
+                json!({ "email": "not-a-recipient@example.com" }),
+                vec![ada],
             ),
         )
         .expect("ok");
-        assert_eq!(out[0].channel, Channel::Email("ada@example.com".into()));
-        assert_eq!(out[0].recipient.as_deref(), Some("a1"));
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]
     fn a_payload_that_is_not_json_is_invalid_input() {
-        let mut e = event("user_registered", json!({}));
+        let mut e = event("user_registered", json!({}), vec![]);
         e.payload_json = "{".into();
         let err = run::<Email>(json!({}), &e).expect_err("refused");
         assert!(matches!(err, PluginError::InvalidInput(m) if m.contains("payload")));
@@ -473,8 +462,11 @@ mod tests {
 
     #[test]
     fn unknown_config_fields_are_refused() {
-        let err = run::<Email>(json!({ "from": "x@example.com" }), &event("x", json!({})))
-            .expect_err("refused");
+        let err = run::<Email>(
+            json!({ "from": "x@example.com" }),
+            &event("x", json!({}), vec![]),
+        )
+        .expect_err("refused");
         assert!(matches!(err, PluginError::Config(m) if m.contains("from")));
     }
 

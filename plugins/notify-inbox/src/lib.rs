@@ -1,9 +1,7 @@
-//! In-app inbox notifications, for the event kinds configured. An event that concerns several
-//! people lists them in `payload.recipients` (`[{"id": "<account uuid>", "display_name": "Ada"},
-//! ...]`): each one with a string `id` gets an inbox message. Otherwise the message goes to the
-//! one account the event concerns (`payload.recipient_id`, else `payload.account_id`).
+//! In-app inbox notifications, for the event kinds configured: each of the event's recipients
+//! that has an account gets one inbox message, greeting them by name.
 
-use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
+use hearth_sdk::notifier::{Channel, Delivery, Event, NotifierPlugin, PluginError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -69,30 +67,21 @@ fn body(kind: &str, name: &str, listing: Option<&str>) -> String {
     }
 }
 
-/// The (account id, display name) pairs the event is for.
-fn recipients(payload: &Value) -> Vec<(&str, Option<&str>)> {
-    if let Some(list) = payload.get("recipients").and_then(Value::as_array) {
-        let mut out: Vec<(&str, Option<&str>)> = Vec::new();
-        for r in list {
-            if let Some(id) = text(r, "id") {
-                // One message per account, even if it is listed twice.
-                if !out.iter().any(|(seen, _)| *seen == id) {
-                    out.push((id, text(r, "display_name")));
-                }
+/// The (account id, display name) of each recipient with an account, each account once.
+fn recipients(event: &Event) -> Vec<(&str, Option<&str>)> {
+    let mut out: Vec<(&str, Option<&str>)> = Vec::new();
+    for r in &event.recipients {
+        if let Some(id) = r.account_id.as_deref() {
+            // One message per account, even if it is listed twice.
+            if !out.iter().any(|(seen, _)| *seen == id) {
+                out.push((id, r.display_name.as_deref()));
             }
         }
-        return out;
     }
-    payload
-        .get("recipient_id")
-        .or_else(|| payload.get("account_id"))
-        .and_then(Value::as_str)
-        .map(|id| (id, payload.get("display_name").and_then(Value::as_str)))
-        .into_iter()
-        .collect()
+    out
 }
 
-impl Notifier for Inbox {
+impl NotifierPlugin for Inbox {
     type Config = Config;
 
     fn notify(config: &Config, event: &Event) -> Result<Vec<Delivery>, PluginError> {
@@ -103,10 +92,9 @@ impl Notifier for Inbox {
         {
             return Ok(Vec::new());
         }
-        let payload: Value = serde_json::from_str(&event.payload_json)
-            .map_err(|e| PluginError::InvalidInput(format!("payload is not JSON: {e}")))?;
+        let payload = event.payload()?;
         let listing = text(&payload, "listing_title");
-        Ok(recipients(&payload)
+        Ok(recipients(event)
             .into_iter()
             .map(|(id, name)| Delivery {
                 recipient: Some(id.to_owned()),
@@ -122,44 +110,37 @@ hearth_sdk::export_notifier!(Inbox);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::notifier::run;
+    use hearth_sdk::notifier::{run, Recipient};
+    use hearth_sdk::testing;
     use serde_json::json;
 
     use super::*;
 
-    fn event(kind: &str, payload: serde_json::Value) -> Event {
-        Event {
-            id: "e1".into(),
-            kind: kind.into(),
-            occurred_at_ms: 0,
-            payload_json: payload.to_string(),
-        }
+    fn event(kind: &str, payload: serde_json::Value, recipients: Vec<Recipient>) -> Event {
+        recipients.into_iter().fold(
+            testing::event(kind).with_payload(payload),
+            Event::with_recipient,
+        )
     }
 
     #[test]
     fn a_registration_becomes_a_welcome_in_the_new_accounts_inbox() {
-        let out = run::<Inbox>(
-            json!({}),
-            &event(
-                "user_registered",
-                json!({ "account_id": "a1", "display_name": "Ada" }),
-            ),
-        )
-        .expect("ok");
+        let ada = Recipient::account("a1").named("Ada");
+        let out =
+            run::<Inbox>(json!({}), &event("user_registered", json!({}), vec![ada])).expect("ok");
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].recipient.as_deref(), Some("a1"));
         assert_eq!(out[0].channel, Channel::Inbox);
         assert_eq!(out[0].subject, "Welcome to Hearth");
+        assert_eq!(out[0].body, "Hi Ada, welcome to Hearth.");
     }
 
     #[test]
     fn a_published_listing_tells_its_host_it_is_live() {
+        let grace = Recipient::account("h1").named("Grace");
         let out = run::<Inbox>(
             json!({}),
-            &event(
-                "listing_published",
-                json!({ "recipient_id": "h1", "display_name": "Grace", "title": "Loft" }),
-            ),
+            &event("listing_published", json!({ "title": "Loft" }), vec![grace]),
         )
         .expect("ok");
         assert_eq!(out.len(), 1);
@@ -168,23 +149,29 @@ mod tests {
         assert_eq!(out[0].body, "Hi Grace, your listing is live.");
     }
 
-    fn booking_payload() -> serde_json::Value {
-        json!({
-            "booking_id": "b1",
-            "listing_title": "Loft by the canal",
-            "check_in": "2026-07-14",
-            "check_out": "2026-07-21",
-            "recipients": [
-                { "id": "guest-1", "email": "ada@example.com", "display_name": "Ada" },
-                { "id": "host-1", "email": "grace@example.com", "display_name": "Grace" },
+    fn booking(kind: &str) -> Event {
+        event(
+            kind,
+            json!({
+                "booking_id": "b1",
+                "listing_title": "Loft by the canal",
+                "check_in": "2026-07-14",
+                "check_out": "2026-07-21",
+            }),
+            vec![
+                Recipient::account("guest-1")
+                    .with_email("ada@example.com")
+                    .named("Ada"),
+                Recipient::account("host-1")
+                    .with_email("grace@example.com")
+                    .named("Grace"),
             ],
-        })
+        )
     }
 
     #[test]
     fn a_booking_event_reaches_every_recipients_inbox() {
-        let out =
-            run::<Inbox>(json!({}), &event("booking_confirmed", booking_payload())).expect("ok");
+        let out = run::<Inbox>(json!({}), &booking("booking_confirmed")).expect("ok");
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(out[0].recipient.as_deref(), Some("guest-1"));
         assert_eq!(out[1].recipient.as_deref(), Some("host-1"));
@@ -203,28 +190,20 @@ mod tests {
     }
 
     #[test]
-    fn recipients_without_a_string_id_are_skipped_and_duplicates_merged() {
-        let payload = json!({
-            "account_id": "fallback-not-used",
-            "recipients": [
-                { "email": "no-id@example.com" },
-                { "id": 7 },
-                { "id": "  " },
-                { "id": "a1" },
-                { "id": "a1", "display_name": "Again" },
-            ],
-        });
-        let out = run::<Inbox>(json!({}), &event("booking_cancelled", payload)).expect("ok");
+    fn recipients_without_an_account_are_skipped_and_duplicates_merged() {
+        let recipients = vec![
+            Recipient::address("no-id@example.com"),
+            Recipient::account("a1"),
+            Recipient::account("a1").named("Again"),
+        ];
+        let out = run::<Inbox>(
+            json!({}),
+            &event("booking_cancelled", json!({}), recipients),
+        )
+        .expect("ok");
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].recipient.as_deref(), Some("a1"));
         assert_eq!(out[0].body, "Hi there, booking cancelled.");
-
-        let empty = json!({ "account_id": "a1", "recipients": [] });
-        let out = run::<Inbox>(json!({}), &event("booking_cancelled", empty)).expect("ok");
-        assert!(
-            out.is_empty(),
-            "an explicit empty list means nobody: {out:?}"
-        );
     }
 
     #[test]
@@ -241,7 +220,7 @@ mod tests {
             ("payment_refunded", "Refund issued"),
             ("payment_failed", "Payment failed"),
         ] {
-            let out = run::<Inbox>(json!({}), &event(kind, booking_payload())).expect("ok");
+            let out = run::<Inbox>(json!({}), &booking(kind)).expect("ok");
             assert_eq!(out.len(), 2, "{kind}");
             assert_eq!(out[0].subject, expected, "{kind}");
             assert!(
@@ -254,50 +233,52 @@ mod tests {
 
     #[test]
     fn the_end_of_a_stay_asks_how_it_was() {
-        let out =
-            run::<Inbox>(json!({}), &event("booking_completed", booking_payload())).expect("ok");
+        let out = run::<Inbox>(json!({}), &booking("booking_completed")).expect("ok");
         assert_eq!(
             out[0].body,
             "Hi Ada, how was the stay at \"Loft by the canal\"?"
         );
         let out = run::<Inbox>(
             json!({}),
-            &event("booking_completed", json!({ "account_id": "a1" })),
+            &event(
+                "booking_completed",
+                json!({}),
+                vec![Recipient::account("a1")],
+            ),
         )
         .expect("ok");
         assert_eq!(out[0].body, "Hi there, how was the stay?");
     }
 
     #[test]
-    fn the_single_recipient_payload_still_works_for_booking_kinds() {
-        let out = run::<Inbox>(
-            json!({}),
-            &event(
-                "payment_refunded",
-                json!({ "recipient_id": "g1", "account_id": "other", "display_name": "Ada" }),
-            ),
-        )
-        .expect("ok");
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].recipient.as_deref(), Some("g1"));
-        assert_eq!(out[0].subject, "Refund issued");
-        assert_eq!(out[0].body, "Hi Ada, refund issued.");
+    fn an_event_without_a_recipient_sends_nothing() {
+        for payload in [json!({}), json!({ "account_id": "a1" }), json!("text")] {
+            let out = run::<Inbox>(
+                json!({}),
+                &event("booking_confirmed", payload.clone(), vec![]),
+            )
+            .expect("ok");
+            assert!(out.is_empty(), "{payload}: {out:?}");
+        }
     }
 
     #[test]
-    fn an_event_without_a_recipient_sends_nothing() {
-        for payload in [json!({}), json!({ "recipient_id": 7 }), json!("text")] {
-            let out =
-                run::<Inbox>(json!({}), &event("booking_confirmed", payload.clone())).expect("ok");
-            assert!(out.is_empty(), "{payload}: {out:?}");
-        }
+    fn a_payload_that_is_not_json_is_invalid_input() {
+        let mut e = event(
+            "booking_confirmed",
+            json!({}),
+            vec![Recipient::account("a1")],
+        );
+        e.payload_json = "{".into();
+        let err = run::<Inbox>(json!({}), &e).expect_err("refused");
+        assert!(matches!(err, PluginError::InvalidInput(m) if m.contains("payload")));
     }
 
     #[test]
     fn kinds_not_configured_are_ignored() {
         let out = run::<Inbox>(
             json!({ "kinds": ["booking_confirmed"] }),
-            &event("user_registered", json!({ "account_id": "a1" })),
+            &event("user_registered", json!({}), vec![Recipient::account("a1")]),
         )
         .expect("ok");
         assert!(out.is_empty());

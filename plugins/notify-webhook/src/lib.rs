@@ -3,7 +3,7 @@
 //! `{"id", "kind", "occurred_at_ms", "data"}` where `data` is the event's payload; the kernel
 //! signs and posts it.
 
-use hearth_sdk::notifier::{Channel, Delivery, Event, Notifier, PluginError};
+use hearth_sdk::notifier::{Channel, Delivery, Event, NotifierPlugin, PluginError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ struct Body<'a> {
     data: serde_json::Value,
 }
 
-impl Notifier for Webhook {
+impl NotifierPlugin for Webhook {
     type Config = Config;
 
     fn notify(config: &Config, event: &Event) -> Result<Vec<Delivery>, PluginError> {
@@ -96,6 +96,7 @@ mod tests {
             id: "e1".into(),
             kind: kind.into(),
             occurred_at_ms: 1_767_225_600_000,
+            recipients: Vec::new(),
             payload_json: payload.to_string(),
         }
     }

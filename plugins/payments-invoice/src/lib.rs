@@ -14,7 +14,7 @@
 //! (captured), `expired` (declined: `invoice_expired`), `refunded`.
 
 use hearth_sdk::payments::{
-    AuthorizeRequest, PaymentProvider, PaymentResult, PaymentStatus, PluginError, Webhook,
+    AuthorizeRequest, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError, Webhook,
     WebhookEvent,
 };
 use hearth_sdk::types::Money;
@@ -150,7 +150,7 @@ fn reject<T>(why: String) -> Result<T, PluginError> {
     Err(PluginError::InvalidInput(why))
 }
 
-impl PaymentProvider for Invoice {
+impl PaymentsPlugin for Invoice {
     type Config = Config;
 
     fn authorize(config: &Config, request: AuthorizeRequest) -> Result<PaymentResult, PluginError> {
@@ -207,11 +207,7 @@ impl PaymentProvider for Invoice {
 
     fn parse_webhook(config: &Config, webhook: Webhook) -> Result<WebhookEvent, PluginError> {
         config.check()?;
-        let Some((_, header)) = webhook
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(SIGNATURE_HEADER))
-        else {
+        let Some(header) = webhook.header(SIGNATURE_HEADER) else {
             return reject(format!("missing `{SIGNATURE_HEADER}` header"));
         };
         let mut timestamp = None;
@@ -272,7 +268,7 @@ hearth_sdk::export_payments!(Invoice);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::payments::run;
+    use hearth_sdk::payments::{run, Header};
     use serde_json::json;
 
     use super::*;
@@ -393,7 +389,7 @@ mod tests {
     fn webhook(body: &str, header: Option<String>, received_secs: u64) -> Webhook {
         Webhook {
             headers: header
-                .map(|h| vec![(SIGNATURE_HEADER.to_owned(), h)])
+                .map(|h| vec![Header::new(SIGNATURE_HEADER, h)])
                 .unwrap_or_default(),
             body: body.as_bytes().to_vec(),
             received_at_ms: received_secs * 1000,
@@ -493,7 +489,7 @@ mod tests {
         assert!(message.contains("missing `invoice-signature`"), "{message}");
         // The sandbox's header is not this provider's.
         let mut hook = signed(&body, 0);
-        hook.headers[0].0 = "sandbox-signature".into();
+        hook.headers[0].name = "sandbox-signature".into();
         assert!(invalid_input(parse(hook).expect_err("other header")).contains("missing"));
     }
 

@@ -13,7 +13,7 @@
 //! `authorized`, `pending`, `captured`, `refunded`, `voided`, `declined:<reason>`).
 
 use hearth_sdk::payments::{
-    AuthorizeRequest, PaymentProvider, PaymentResult, PaymentStatus, PluginError, Webhook,
+    AuthorizeRequest, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError, Webhook,
     WebhookEvent,
 };
 use hearth_sdk::types::Money;
@@ -90,7 +90,7 @@ fn parse_status(s: &str) -> Option<PaymentStatus> {
     })
 }
 
-impl PaymentProvider for Sandbox {
+impl PaymentsPlugin for Sandbox {
     type Config = Config;
 
     fn authorize(_: &Config, request: AuthorizeRequest) -> Result<PaymentResult, PluginError> {
@@ -136,7 +136,7 @@ impl PaymentProvider for Sandbox {
 
     fn parse_webhook(config: &Config, webhook: Webhook) -> Result<WebhookEvent, PluginError> {
         let reject = |why: &str| Err(PluginError::InvalidInput(why.to_owned()));
-        let Some((_, header)) = webhook.headers.iter().find(|(n, _)| n == SIGNATURE_HEADER) else {
+        let Some(header) = webhook.header(SIGNATURE_HEADER) else {
             return reject("missing signature header");
         };
         let mut timestamp = None;
@@ -179,7 +179,7 @@ hearth_sdk::export_payments!(Sandbox);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::payments::run;
+    use hearth_sdk::payments::{run, Header};
     use serde_json::json;
 
     use super::*;
@@ -226,7 +226,7 @@ mod tests {
     fn webhook(body: &str, header: Option<String>, received_secs: u64) -> Webhook {
         Webhook {
             headers: header
-                .map(|h| vec![(SIGNATURE_HEADER.to_owned(), h)])
+                .map(|h| vec![Header::new(SIGNATURE_HEADER, h)])
                 .unwrap_or_default(),
             body: body.as_bytes().to_vec(),
             received_at_ms: received_secs * 1000,

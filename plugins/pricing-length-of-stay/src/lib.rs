@@ -89,16 +89,7 @@ mod tests {
 
     fn stay(nights: u32) -> Stay {
         let check_in = Date::new(2026, 7, 1);
-        Stay {
-            listing_id: "l".into(),
-            check_in,
-            check_out: check_in.add_days(i64::from(nights)),
-            nights,
-            guests: 2,
-            country: "FR".into(),
-            city: "Paris".into(),
-            currency: "EUR".into(),
-        }
+        Stay::new(check_in, check_in.add_days(i64::from(nights)), "EUR")
     }
 
     /// One nightly item of `minor` per night of the stay.

@@ -170,22 +170,13 @@ hearth_sdk::export_pricing!(OccupancyTax);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::pricing::{run, Date};
+    use hearth_sdk::pricing::run;
     use serde_json::json;
 
     use super::*;
 
     fn stay(country: &str, city: &str) -> Stay {
-        Stay {
-            listing_id: "l".into(),
-            check_in: Date::new(2026, 7, 1),
-            check_out: Date::new(2026, 7, 4),
-            nights: 3,
-            guests: 2,
-            country: country.into(),
-            city: city.into(),
-            currency: "EUR".into(),
-        }
+        hearth_sdk::testing::stay().in_city(country, city)
     }
 
     /// 350.09 in EUR, plus a USD item that no percentage sees.

@@ -245,16 +245,9 @@ mod tests {
     use super::*;
 
     fn stay(check_in: Date, nights: u32) -> Stay {
-        Stay {
-            listing_id: "l".into(),
-            check_in,
-            check_out: check_in.add_days(i64::from(nights)),
-            nights,
-            guests: 2,
-            country: "FR".into(),
-            city: "Paris".into(),
-            currency: "EUR".into(),
-        }
+        Stay::new(check_in, check_in.add_days(i64::from(nights)), "EUR")
+            .with_guests(2)
+            .in_city("FR", "Paris")
     }
 
     fn night(date: Date, minor: i64) -> LineItem {

@@ -50,22 +50,13 @@ hearth_sdk::export_pricing!(ServiceFee);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::pricing::{run, Date};
+    use hearth_sdk::pricing::run;
     use serde_json::json;
 
     use super::*;
 
     fn stay() -> Stay {
-        Stay {
-            listing_id: "l".into(),
-            check_in: Date::new(2026, 7, 1),
-            check_out: Date::new(2026, 7, 4),
-            nights: 3,
-            guests: 2,
-            country: "FR".into(),
-            city: "Paris".into(),
-            currency: "EUR".into(),
-        }
+        hearth_sdk::testing::stay()
     }
 
     #[test]

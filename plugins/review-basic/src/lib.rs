@@ -2,7 +2,9 @@
 //! refused), banned words refused, watched words held for a moderator, and a double-blind
 //! reveal (a review stays hidden until both sides have written theirs or the window closed).
 
-use hearth_sdk::reviews::{Decision, PluginError, RevealState, ReviewPolicy, Submission};
+use hearth_sdk::review_policy::{
+    Decision, PluginError, RevealState, ReviewPolicyPlugin, Submission,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -88,7 +90,7 @@ fn contains_word(text: &str, words: &[String]) -> Option<String> {
 /// The plugin.
 pub struct BasicPolicy;
 
-impl ReviewPolicy for BasicPolicy {
+impl ReviewPolicyPlugin for BasicPolicy {
     type Config = Config;
 
     fn evaluate(config: &Config, submission: &Submission) -> Result<Decision, PluginError> {
@@ -152,7 +154,7 @@ hearth_sdk::export_review_policy!(BasicPolicy);
 
 #[cfg(test)]
 mod tests {
-    use hearth_sdk::reviews::{run, AuthorRole};
+    use hearth_sdk::review_policy::{run, AuthorRole};
     use serde_json::json;
 
     use super::*;

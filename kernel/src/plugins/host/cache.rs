@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::Capability;
-use crate::plugins::bindings::pricing::hearth::plugins::cache::Host;
+use crate::plugins::bindings::common::hearth::plugins::cache::Host;
 use crate::plugins::call::CallState;
 
 /// Largest value a plugin may store.

@@ -1,7 +1,7 @@
 //! `clock`: wall-clock time in milliseconds since the Unix epoch.
 
 use crate::config::Capability;
-use crate::plugins::bindings::pricing::hearth::plugins::clock::Host;
+use crate::plugins::bindings::common::hearth::plugins::clock::Host;
 use crate::plugins::call::CallState;
 
 impl Host for CallState {

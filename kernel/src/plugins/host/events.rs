@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::bus::{self, DomainEvent};
 use crate::config::Capability;
-use crate::plugins::bindings::pricing::hearth::plugins::events::Host;
+use crate::plugins::bindings::common::hearth::plugins::events::Host;
 use crate::plugins::call::CallState;
 
 /// An event a plugin published: its payload, under its namespaced kind.

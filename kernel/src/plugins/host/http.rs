@@ -2,7 +2,7 @@
 //! capped both ways; the call's own timeout bounds the wait.
 
 use crate::config::Capability;
-use crate::plugins::bindings::pricing::hearth::plugins::http::{Header, Host, Request, Response};
+use crate::plugins::bindings::common::hearth::plugins::http::{Header, Host, Request, Response};
 use crate::plugins::call::CallState;
 
 /// Largest response body handed back to a plugin.

@@ -1,7 +1,7 @@
 //! `log`: a plugin's lines in the kernel log, tagged with `plugin.id`.
 
 use crate::config::Capability;
-use crate::plugins::bindings::pricing::hearth::plugins::log::{Host, Level};
+use crate::plugins::bindings::common::hearth::plugins::log::{Host, Level};
 use crate::plugins::call::CallState;
 
 /// Longest line kept; the rest is cut so a plugin cannot flood the log with one call.

@@ -4,7 +4,7 @@
 use crate::config::Capability;
 use crate::jobs::Enqueue;
 use crate::mail::{Mail, SEND_MAIL};
-use crate::plugins::bindings::pricing::hearth::plugins::mail::{Host, Message};
+use crate::plugins::bindings::common::hearth::plugins::mail::{Host, Message};
 use crate::plugins::call::CallState;
 
 impl Host for CallState {

@@ -8,7 +8,7 @@ mod http;
 mod log;
 mod mail;
 
-use super::bindings::pricing::hearth::plugins::types;
+use super::bindings::common::hearth::plugins::types;
 use super::call::CallState;
 
 impl types::Host for CallState {}

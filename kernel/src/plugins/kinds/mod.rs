@@ -4,11 +4,11 @@
 pub mod notifier;
 pub mod payments;
 pub mod pricing;
-pub mod reviews;
+pub mod review_policy;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::bindings::pricing::hearth::plugins::types as wit;
+use super::bindings::common::hearth::plugins::types as wit;
 use super::call::invoke;
 use super::{KindPre, Plugin, PluginCallError, PluginFailure};
 
@@ -57,25 +57,25 @@ pub(super) async fn config_schema(plugin: &Plugin) -> Result<String, PluginCallE
             Ok(Ok(match pre {
                 KindPre::Pricing(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_pricer()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }
                 KindPre::Payments(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_payment_provider()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }
                 KindPre::ReviewPolicy(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_reviews()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }
                 KindPre::Notifier(pre) => {
                     let i = pre.instantiate_async(&mut *store).await?;
-                    i.hearth_plugins_notifications()
+                    i.hearth_plugins_config()
                         .call_config_schema(&mut *store)
                         .await?
                 }

@@ -1,9 +1,9 @@
-//! The payment-provider adapter.
+//! The payments adapter.
 
 use serde::{Deserialize, Serialize};
 
 use super::{invoke, wrong_kind, Money};
-use crate::plugins::bindings::payments::exports::hearth::plugins::payment_provider as wit;
+use crate::plugins::bindings::payments::exports::hearth::plugins::payments_plugin as wit;
 use crate::plugins::{KindPre, Plugin, PluginCallError, PluginFailure};
 
 /// A payment's state at the provider.
@@ -137,7 +137,7 @@ pub async fn call(
     invoke(plugin, size, true, move |store| {
         Box::pin(async move {
             let instance = pre.instantiate_async(&mut *store).await?;
-            let provider = instance.hearth_plugins_payment_provider();
+            let provider = instance.hearth_plugins_payments_plugin();
             let config = &*config;
             let out = match &request {
                 PaymentCall::Authorize { request } => {
@@ -189,7 +189,14 @@ pub async fn parse_webhook(
         return Err(wrong_kind(plugin, "payments"));
     };
     let wit_webhook = wit::Webhook {
-        headers: webhook.headers.clone(),
+        headers: webhook
+            .headers
+            .iter()
+            .map(|(name, value)| wit::Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
         body: webhook.body.clone(),
         received_at_ms: webhook.received_at_ms,
     };
@@ -199,7 +206,7 @@ pub async fn parse_webhook(
         Box::pin(async move {
             let instance = pre.instantiate_async(&mut *store).await?;
             let out = instance
-                .hearth_plugins_payment_provider()
+                .hearth_plugins_payments_plugin()
                 .call_parse_webhook(&mut *store, &config, &wit_webhook)
                 .await?;
             Ok(out

@@ -115,7 +115,7 @@ pub async fn price(
         Box::pin(async move {
             let instance = pre.instantiate_async(&mut *store).await?;
             let out = instance
-                .hearth_plugins_pricer()
+                .hearth_plugins_pricing_plugin()
                 .call_price(&mut *store, &config, &wit_stay, &wit_items)
                 .await?;
             Ok(out.map_err(PluginFailure::from).and_then(|items| {

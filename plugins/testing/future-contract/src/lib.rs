@@ -6,11 +6,11 @@
 wit_bindgen::generate!({
     inline: "
         package hearth:plugins@0.9.0;
-        interface pricer {
+        interface pricing-plugin {
             config-schema: func() -> string;
         }
         world pricing {
-            export pricer;
+            export pricing-plugin;
         }
     ",
     world: "pricing",
@@ -18,7 +18,7 @@ wit_bindgen::generate!({
 
 struct Future;
 
-impl exports::hearth::plugins::pricer::Guest for Future {
+impl exports::hearth::plugins::pricing_plugin::Guest for Future {
     fn config_schema() -> String {
         "{}".into()
     }

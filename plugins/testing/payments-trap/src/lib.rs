@@ -3,7 +3,7 @@
 //! payment and no payment without a booking.
 
 use hearth_sdk::payments::{
-    AuthorizeRequest, PaymentProvider, PaymentResult, PaymentStatus, PluginError, Webhook,
+    AuthorizeRequest, PaymentResult, PaymentStatus, PaymentsPlugin, PluginError, Webhook,
     WebhookEvent,
 };
 use hearth_sdk::types::Money;
@@ -22,7 +22,7 @@ fn ok(provider_ref: &str, status: PaymentStatus) -> Result<PaymentResult, Plugin
     })
 }
 
-impl PaymentProvider for Trap {
+impl PaymentsPlugin for Trap {
     type Config = Config;
 
     fn authorize(_: &Config, request: AuthorizeRequest) -> Result<PaymentResult, PluginError> {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{invoke, wrong_kind};
-use crate::plugins::bindings::review_policy::exports::hearth::plugins::reviews as wit;
+use crate::plugins::bindings::review_policy::exports::hearth::plugins::review_policy_plugin as wit;
 use crate::plugins::{KindPre, Plugin, PluginCallError, PluginFailure};
 
 /// Who wrote a review.
@@ -77,7 +77,7 @@ pub async fn evaluate(
         Box::pin(async move {
             let instance = pre.instantiate_async(&mut *store).await?;
             let out = instance
-                .hearth_plugins_reviews()
+                .hearth_plugins_review_policy_plugin()
                 .call_evaluate(&mut *store, &config, &wit_submission)
                 .await?;
             Ok(out
@@ -111,7 +111,7 @@ pub async fn reveal(plugin: &Plugin, state: RevealState) -> Result<bool, PluginC
             Box::pin(async move {
                 let instance = pre.instantiate_async(&mut *store).await?;
                 let out = instance
-                    .hearth_plugins_reviews()
+                    .hearth_plugins_review_policy_plugin()
                     .call_reveal(&mut *store, &config, wit_state)
                     .await?;
                 Ok(out.map_err(PluginFailure::from))
