@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::auth::{Account, DisplayName, Email, Password, PasswordChange, ProfileChange, Role};
 use crate::http::error::{ApiError, FieldErrors, Problem};
 use crate::http::extract::{ApiJson, AuthUser};
+use crate::http::responses::{Unauthorized, Unprocessable, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -69,7 +70,7 @@ pub struct UpdateMeRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account", body = AccountView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
     )
 )]
 pub(crate) async fn get_me(
@@ -86,9 +87,9 @@ pub(crate) async fn get_me(
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated account", body = AccountView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, response = Unprocessable),
     )
 )]
 pub(crate) async fn update_me(
@@ -138,7 +139,7 @@ pub(crate) async fn update_me(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account, now a host", body = AccountView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
     )
 )]
 pub(crate) async fn become_host(

@@ -15,6 +15,7 @@ use crate::auth::{Account, Role};
 use crate::http::error::FieldError;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{AdminUser, ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::{Forbidden, NotFound, Unauthorized, PROBLEM_JSON};
 use crate::http::AppState;
 use crate::jobs::{JobView, Overview, Retried};
 
@@ -67,9 +68,9 @@ impl From<Account> for AccountSummary {
     request_body = SetRoleRequest,
     responses(
         (status = 200, description = "The account with its new role", body = AccountSummary),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
     )
 )]
 pub(crate) async fn set_account_role(
@@ -98,9 +99,9 @@ pub struct JobsParams {
     params(JobsParams),
     responses(
         (status = 200, description = "Counts and dead letters", body = Overview),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad dead_limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, description = "Bad dead_limit", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn jobs_overview(
@@ -125,10 +126,10 @@ pub(crate) async fn jobs_overview(
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job, queued again", body = JobView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The job is not dead", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The job is not dead", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn retry_job(

@@ -13,6 +13,7 @@ use super::accounts::AccountView;
 use crate::auth::{DisplayName, Email, Password};
 use crate::http::error::{ApiError, FieldErrors, Problem};
 use crate::http::extract::{ApiJson, AuthUser, ClientAddr};
+use crate::http::responses::{Unauthorized, Unprocessable, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -66,8 +67,8 @@ pub struct LoginResponse {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = AccountView),
-        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, response = Unprocessable),
     )
 )]
 pub(crate) async fn register(
@@ -92,8 +93,8 @@ pub(crate) async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 401, description = "Invalid email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins", body = Problem, content_type = "application/problem+json",
+        (status = 401, description = "Invalid email or password", body = Problem, content_type = PROBLEM_JSON),
+        (status = 429, description = "Too many failed logins", body = Problem, content_type = PROBLEM_JSON,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -120,7 +121,7 @@ pub(crate) async fn login(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
     )
 )]
 pub(crate) async fn logout(

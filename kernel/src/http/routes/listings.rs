@@ -14,6 +14,7 @@ use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, S
 use crate::domain::quotes::{Quote, QuoteParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
+use crate::http::responses::{NotFound, Unauthorized, Unprocessable, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -30,7 +31,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     params(SearchParams),
     responses(
         (status = 200, description = "A page of listings", body = SearchPage),
-        (status = 422, description = "Invalid filters", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filters", body = Problem, content_type = PROBLEM_JSON),
     ))]
 pub(crate) async fn search_listings(
     State(state): State<AppState>,
@@ -45,9 +46,9 @@ pub(crate) async fn search_listings(
     request_body = ListingInput,
     responses(
         (status = 201, description = "Created", body = Listing),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a host", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a host", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, response = Unprocessable),
     ))]
 pub(crate) async fn create_listing(
     State(state): State<AppState>,
@@ -65,7 +66,7 @@ pub(crate) async fn create_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, description = "The listing", body = Listing),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
     ))]
 pub(crate) async fn get_listing(
     State(state): State<AppState>,
@@ -82,10 +83,10 @@ pub(crate) async fn get_listing(
     request_body = ListingPatch,
     responses(
         (status = 200, description = "Updated", body = Listing),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the owner", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
     ))]
 pub(crate) async fn update_listing(
     State(state): State<AppState>,
@@ -102,9 +103,9 @@ pub(crate) async fn update_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the owner", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
     ))]
 pub(crate) async fn delete_listing(
     State(state): State<AppState>,
@@ -130,8 +131,8 @@ pub struct CalendarRange {
     params(("id" = Uuid, Path, description = "Listing id"), CalendarRange),
     responses(
         (status = 200, description = "The calendar", body = Calendar),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid range", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
+        (status = 422, description = "Invalid range", body = Problem, content_type = PROBLEM_JSON),
     ))]
 pub(crate) async fn get_calendar(
     State(state): State<AppState>,
@@ -154,10 +155,10 @@ pub(crate) async fn get_calendar(
     request_body = CalendarUpdate,
     responses(
         (status = 200, description = "The calendar over the changed span", body = Calendar),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid changes", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the owner", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
+        (status = 422, description = "Invalid changes", body = Problem, content_type = PROBLEM_JSON),
     ))]
 pub(crate) async fn update_calendar(
     State(state): State<AppState>,
@@ -176,10 +177,10 @@ pub(crate) async fn update_calendar(
     params(("id" = Uuid, Path, description = "Listing id"), QuoteParams),
     responses(
         (status = 200, description = "The quote", body = Quote),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Dates unavailable", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid stay", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Pricing failed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Dates unavailable", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid stay", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "Pricing failed", body = Problem, content_type = PROBLEM_JSON),
     ))]
 pub(crate) async fn quote_stay(
     State(state): State<AppState>,

@@ -15,6 +15,7 @@ use crate::domain::reviews::{
 };
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
+use crate::http::responses::{Forbidden, NotFound, Unprocessable, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -38,10 +39,10 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     request_body = NewReview,
     responses(
         (status = 201, description = "Submitted: `hidden` until revealed, `held` for a moderator, or `published`", body = Review),
-        (status = 404, description = "No such booking of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not completed (`booking_not_completed`), or already reviewed (`review_exists`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input, or rejected by the policy (`review_rejected`, with its reason)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "No review policy could decide", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking of yours", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not completed (`booking_not_completed`), or already reviewed (`review_exists`)", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid input, or rejected by the policy (`review_rejected`, with its reason)", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "No review policy could decide", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn submit_review(
@@ -62,7 +63,7 @@ pub(crate) async fn submit_review(
     params(("id" = Uuid, Path, description = "Listing id"), ReviewListParams),
     responses(
         (status = 200, description = "One page", body = ReviewPage),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
     )
 )]
 pub(crate) async fn listing_reviews(
@@ -85,7 +86,7 @@ pub(crate) async fn listing_reviews(
     params(("id" = Uuid, Path, description = "Account id"), ReviewListParams),
     responses(
         (status = 200, description = "One page", body = ReviewPage),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Unprocessable),
     )
 )]
 pub(crate) async fn user_reviews(
@@ -104,9 +105,9 @@ pub(crate) async fn user_reviews(
     request_body = ReviewResponse,
     responses(
         (status = 200, description = "The review with its response", body = Review),
-        (status = 403, description = "Not the listing's host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published review", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already answered", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the listing's host", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such published review", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "Already answered", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn respond_to_review(
@@ -124,7 +125,7 @@ pub(crate) async fn respond_to_review(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Held reviews", body = Vec<HeldReview>),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = Forbidden),
     )
 )]
 pub(crate) async fn held_reviews(
@@ -141,8 +142,8 @@ pub(crate) async fn held_reviews(
     params(("id" = Uuid, Path, description = "Review id")),
     responses(
         (status = 200, description = "Approved", body = Review),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not held", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "Not held", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn approve_review(
@@ -169,8 +170,8 @@ pub struct Rejection {
     request_body = Rejection,
     responses(
         (status = 200, description = "Rejected", body = Review),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not held", body = Problem, content_type = "application/problem+json"),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "Not held", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn reject_review(
