@@ -12,7 +12,10 @@ use uuid::Uuid;
 use crate::auth::{Account, DisplayName, Email, Password, PasswordChange, ProfileChange, Role};
 use crate::http::error::{ApiError, FieldErrors, Problem};
 use crate::http::extract::{ApiJson, AuthUser};
-use crate::http::responses::{Unauthorized, Unprocessable, PROBLEM_JSON};
+use crate::http::responses::{
+    BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
+    UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -71,6 +74,7 @@ pub struct UpdateMeRequest {
     responses(
         (status = 200, description = "The caller's account", body = AccountView),
         (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn get_me(
@@ -87,9 +91,13 @@ pub(crate) async fn get_me(
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated account", body = AccountView),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn update_me(
@@ -140,6 +148,7 @@ pub(crate) async fn update_me(
     responses(
         (status = 200, description = "The account, now a host", body = AccountView),
         (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn become_host(

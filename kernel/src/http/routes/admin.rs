@@ -15,7 +15,10 @@ use crate::auth::{Account, Role};
 use crate::http::error::FieldError;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{AdminUser, ApiJson, ApiPath, ApiQuery};
-use crate::http::responses::{Forbidden, NotFound, Unauthorized, PROBLEM_JSON};
+use crate::http::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized,
+    Unprocessable, UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 use crate::jobs::{JobView, Overview, Retried};
 
@@ -68,9 +71,14 @@ impl From<Account> for AccountSummary {
     request_body = SetRoleRequest,
     responses(
         (status = 200, description = "The account with its new role", body = AccountSummary),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn set_account_role(
@@ -102,6 +110,7 @@ pub struct JobsParams {
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 422, description = "Bad dead_limit", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn jobs_overview(
@@ -130,6 +139,7 @@ pub(crate) async fn jobs_overview(
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, description = "The job is not dead", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn retry_job(

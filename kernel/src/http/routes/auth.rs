@@ -13,7 +13,10 @@ use super::accounts::AccountView;
 use crate::auth::{DisplayName, Email, Password};
 use crate::http::error::{ApiError, FieldErrors, Problem};
 use crate::http::extract::{ApiJson, AuthUser, ClientAddr};
-use crate::http::responses::{Unauthorized, Unprocessable, PROBLEM_JSON};
+use crate::http::responses::{
+    BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, Unprocessable,
+    UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -67,8 +70,12 @@ pub struct LoginResponse {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = AccountView),
+        (status = 400, response = BadRequest),
         (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn register(
@@ -93,9 +100,13 @@ pub(crate) async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 400, response = BadRequest),
         (status = 401, description = "Invalid email or password", body = Problem, content_type = PROBLEM_JSON),
-        (status = 429, description = "Too many failed logins", body = Problem, content_type = PROBLEM_JSON,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn login(
@@ -122,6 +133,7 @@ pub(crate) async fn login(
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn logout(

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::notifications::{InboxMessage, InboxPage, InboxParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiPath, ApiQuery, AuthUser};
-use crate::http::responses::{Unauthorized, Unprocessable, PROBLEM_JSON};
+use crate::http::responses::{ServiceUnavailable, Unauthorized, Unprocessable, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -27,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         (status = 200, description = "One page of the inbox", body = InboxPage),
         (status = 401, response = Unauthorized),
         (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn list_notifications(
@@ -46,6 +47,7 @@ pub(crate) async fn list_notifications(
         (status = 200, description = "The notification, read", body = InboxMessage),
         (status = 401, response = Unauthorized),
         (status = 404, description = "No such notification in the caller's inbox", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn mark_read(

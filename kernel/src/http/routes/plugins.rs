@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::extract::{AdminUser, ApiPath};
-use crate::http::responses::{Forbidden, NotFound, Unauthorized, PROBLEM_JSON};
+use crate::http::responses::{Forbidden, NotFound, ServiceUnavailable, Unauthorized, PROBLEM_JSON};
 use crate::http::AppState;
 use crate::plugins::Plugin;
 use crate::startup::ReloadError;
@@ -129,6 +129,7 @@ impl From<&Plugin> for PluginView {
         (status = 200, description = "Loaded plugins", body = PluginList),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn list_plugins(
     State(state): State<AppState>,
@@ -149,6 +150,7 @@ pub(crate) async fn list_plugins(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn get_plugin(
     State(state): State<AppState>,
@@ -177,6 +179,7 @@ pub(crate) async fn get_plugin(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 422, description = "The new set was refused; the old one stays", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn reload_plugins(
     State(state): State<AppState>,

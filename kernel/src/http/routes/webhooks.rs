@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::domain::bookings::WebhookOutcome;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::ApiPath;
-use crate::http::responses::PROBLEM_JSON;
+use crate::http::responses::{PayloadTooLarge, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -36,6 +36,7 @@ pub struct WebhookReceipt {
         (status = 200, description = "Accepted", body = WebhookReceipt),
         (status = 400, description = "Signature, freshness or body rejected; nothing changed", body = Problem, content_type = PROBLEM_JSON),
         (status = 404, description = "No such payments plugin", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
         (status = 503, description = "The plugin failed; the provider should retry", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
