@@ -262,3 +262,15 @@ async fn login_documents_its_throttle_and_metrics_its_content_type() {
         .to_owned();
     assert_eq!(documented, [&served]);
 }
+
+/// The served document, byte for byte in meaning: any change of the wire format (a field, a
+/// constraint, a status) fails here until its diff is reviewed and accepted
+/// (`cargo insta review`, or `INSTA_UPDATE=always` and read `git diff`).
+#[tokio::test]
+async fn the_document_matches_its_reviewed_snapshot() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let doc = document(&app).await;
+    insta::assert_json_snapshot!("openapi", doc);
+}
