@@ -9,6 +9,7 @@ pub mod idempotency;
 mod middleware;
 pub mod responses;
 pub mod routes;
+pub mod schemas;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -57,11 +57,21 @@ impl From<Account> for AccountView {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// A new email (must not belong to another account).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\x2d/-?A-~]+(\.[!-\x2d/-?A-~]+)+$"
+    )]
     pub email: Option<String>,
     /// A new display name.
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
     /// A new password (8 to 128 characters); requires `current_password` and signs out every
     /// other session.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// The current password, required to set `password`.
     pub current_password: Option<String>,

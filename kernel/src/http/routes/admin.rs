@@ -34,7 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SetRoleRequest {
     /// `guest`, `host` or `admin`.
-    #[schema(value_type = String, example = "host")]
+    #[schema(value_type = String, pattern = "^(guest|host|admin)$", example = "host")]
     pub role: Role,
 }
 
@@ -95,8 +95,10 @@ pub(crate) async fn set_account_role(
 /// `GET /v1/admin/jobs` parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct JobsParams {
     /// How many dead letters to list, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub dead_limit: Option<u32>,
 }
 

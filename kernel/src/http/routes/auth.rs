@@ -32,12 +32,22 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 pub struct RegisterRequest {
     /// Unique, compared case-insensitively.
     #[schema(example = "ada@example.com")]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\x2d/-?A-~]+(\.[!-\x2d/-?A-~]+)+$"
+    )]
     pub email: String,
     /// 8 to 128 characters.
     #[schema(example = "correct horse battery staple")]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// Shown to other users.
     #[schema(example = "Ada")]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: String,
 }
 
