@@ -1,10 +1,10 @@
 //! The event bus: a transactional outbox, a relay, and subscriber groups.
 //!
 //! A domain change writes its event with [`record`] in the same transaction as the change, so an
-//! event exists exactly when the change committed. The relay ([`relay`]) reads committed events
+//! event exists exactly when the change committed. The relay (`relay`) reads committed events
 //! in order and hands them on: straight to this process's subscribers on the embedded default,
 //! or into a Redis stream that every kernel process reads through consumer groups
-//! ([`streams`]), so each event is handled once per group across processes. An event is marked
+//! (`streams`), so each event is handled once per group across processes. An event is marked
 //! published only once handed on, so a crash or a Redis outage delays events but never drops
 //! them.
 //!

@@ -3,7 +3,7 @@
 //!
 //! sqlx's checked macros bind a crate to one database and we serve two, so queries are runtime
 //! `query_as` calls with `FromRow` rows that each module converts into kernel types. SQL that is
-//! the same on both backends is written once and run through [`dispatch!`]; where dialects differ
+//! the same on both backends is written once and run through `dispatch!`; where dialects differ
 //! a module says so beside the query.
 
 pub mod accounts;

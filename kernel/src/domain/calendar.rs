@@ -55,6 +55,7 @@ pub struct Calendar {
 #[serde(deny_unknown_fields)]
 pub struct CalendarUpdate {
     /// The changes.
+    #[schema(min_items = 1)]
     pub changes: Vec<CalendarChange>,
 }
 
@@ -71,7 +72,7 @@ pub struct CalendarChange {
     pub blocked: Option<bool>,
     /// A price override in minor units; `null` removes the override; omit to leave as is.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100_000_000)]
     pub price_minor: Option<Option<i64>>,
 }
 

@@ -89,48 +89,64 @@ pub struct Listing {
 #[serde(deny_unknown_fields)]
 pub struct ListingInput {
     /// 1-120 characters.
+    #[schema(min_length = 1, max_length = 120, pattern = r"\S")]
     pub title: String,
     /// Up to 5000 characters.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
     /// Kind of place.
     pub property_type: PropertyType,
     /// Street address.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub address: String,
     /// City.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub city: String,
     /// ISO 3166-1 alpha-2 country.
+    #[schema(pattern = r"^[A-Za-z]{2}$", example = "FR")]
     pub country: String,
     /// -90 to 90.
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: f64,
     /// -180 to 180.
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: f64,
     /// 1-50.
+    #[schema(minimum = 1, maximum = 50)]
     pub max_guests: u32,
     /// 0-50.
     #[serde(default)]
+    #[schema(maximum = 50)]
     pub bedrooms: u32,
     /// 0-100.
     #[serde(default)]
+    #[schema(maximum = 100)]
     pub beds: u32,
     /// 0-50, in halves.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50, multiple_of = 0.5)]
     pub bathrooms: f64,
     /// From the known list.
     #[serde(default)]
     pub amenities: Vec<Amenity>,
     /// Up to 30 http(s) URLs.
     #[serde(default)]
+    #[schema(max_items = 30, schema_with = crate::http::schemas::photo_urls)]
     pub photo_urls: Vec<String>,
     /// Base price per night in minor units (1 to 100,000,000).
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub nightly_price_minor: i64,
     /// ISO 4217 currency.
+    #[schema(pattern = r"^[A-Za-z]{3}$", example = "EUR")]
     pub currency: String,
     /// Default 1.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 365)]
     pub min_nights: u32,
     /// Default 365.
     #[serde(default = "max_nights")]
+    #[schema(minimum = 1, maximum = 365)]
     pub max_nights: u32,
     /// Default false.
     #[serde(default)]
@@ -161,23 +177,39 @@ fn draft() -> ListingStatus {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct ListingPatch {
+    #[schema(min_length = 1, max_length = 120, pattern = r"\S")]
     pub title: Option<String>,
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     pub property_type: Option<PropertyType>,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub address: Option<String>,
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub city: Option<String>,
+    #[schema(pattern = r"^[A-Za-z]{2}$", example = "FR")]
     pub country: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
+    #[schema(minimum = 1, maximum = 50)]
     pub max_guests: Option<u32>,
+    #[schema(maximum = 50)]
     pub bedrooms: Option<u32>,
+    #[schema(maximum = 100)]
     pub beds: Option<u32>,
+    #[schema(minimum = 0, maximum = 50, multiple_of = 0.5)]
     pub bathrooms: Option<f64>,
     pub amenities: Option<Vec<Amenity>>,
+    #[schema(max_items = 30, schema_with = crate::http::schemas::photo_urls_or_null)]
     pub photo_urls: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub nightly_price_minor: Option<i64>,
+    #[schema(pattern = r"^[A-Za-z]{3}$", example = "EUR")]
     pub currency: Option<String>,
+    #[schema(minimum = 1, maximum = 365)]
     pub min_nights: Option<u32>,
+    #[schema(minimum = 1, maximum = 365)]
     pub max_nights: Option<u32>,
     pub instant_book: Option<bool>,
     pub cancellation_policy: Option<CancellationPolicy>,
@@ -325,28 +357,37 @@ pub struct SearchParams {
     /// A bounding box `min_lat,min_lng,max_lat,max_lng`.
     pub bbox: Option<String>,
     /// Centre latitude for a radius search (with `lng` and `radius_km`).
+    #[param(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
     /// Centre longitude for a radius search.
+    #[param(minimum = -180, maximum = 180)]
     pub lng: Option<f64>,
     /// Radius in km (at most 500).
+    #[param(exclusive_minimum = 0, maximum = 500)]
     pub radius_km: Option<f64>,
     /// Lowest nightly price, minor units of the listing's currency.
     pub min_price: Option<i64>,
     /// Highest nightly price, minor units of the listing's currency.
     pub max_price: Option<i64>,
     /// Only listings priced in this currency.
+    #[param(pattern = r"^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     /// Guests who must fit.
+    #[param(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub guests: Option<u32>,
     /// Comma-separated amenities; listings must have all of them.
     pub amenities: Option<String>,
     /// With `check_out`: only listings free for every night of the stay.
+    #[param(format = Date)]
     pub check_in: Option<String>,
     /// Departure day.
+    #[param(format = Date)]
     pub check_out: Option<String>,
     /// `price` (default), `price_desc`, `rating`, `newest`.
+    #[param(pattern = "^(price|price_desc|rating|newest)$")]
     pub sort: Option<String>,
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

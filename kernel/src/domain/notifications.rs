@@ -109,11 +109,13 @@ impl From<InboxRecord> for InboxMessage {
 /// `GET /v1/notifications` parameters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InboxParams {
     /// Only unread messages.
     #[serde(default)]
     pub unread: bool,
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

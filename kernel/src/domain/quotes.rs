@@ -25,10 +25,13 @@ use crate::plugins::PluginHost;
 #[into_params(parameter_in = Query)]
 pub struct QuoteParams {
     /// First night, YYYY-MM-DD.
+    #[param(format = Date, required = true)]
     pub check_in: Option<String>,
     /// Departure day, YYYY-MM-DD.
+    #[param(format = Date, required = true)]
     pub check_out: Option<String>,
     /// Number of guests (default 1).
+    #[param(minimum = 1)]
     pub guests: Option<u32>,
 }
 

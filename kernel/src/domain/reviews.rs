@@ -43,12 +43,15 @@ pub const SUB_RATINGS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct NewReview {
     /// Overall, 1-5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: u8,
     /// What you want to say.
+    #[schema(min_length = 1, max_length = 10_000, pattern = r"\S")]
     pub text: String,
     /// Guests only: 1-5 each for `cleanliness`, `accuracy`, `communication`, `location`,
     /// `check_in`, `value`.
     #[serde(default)]
+    #[schema(schema_with = crate::http::schemas::sub_ratings)]
     pub sub_ratings: BTreeMap<String, u8>,
 }
 
@@ -57,6 +60,7 @@ pub struct NewReview {
 #[serde(deny_unknown_fields)]
 pub struct ReviewResponse {
     /// The host's public answer.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub text: String,
 }
 
@@ -126,8 +130,10 @@ fn to_review(r: ReviewRecord) -> Review {
 /// Paging of published reviews.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewListParams {
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

@@ -1,13 +1,15 @@
 //! HTTP: the REST surface. Routes live in `routes/` (one module per resource), cross-cutting
-//! request concerns in `extract`, the middleware stack in `middleware`, and every error's
-//! problem+json mapping in `error`. Handlers convert input, make one call into the kernel and
-//! shape the response.
+//! request concerns in `extract`, the middleware stack in `middleware`, every error's
+//! problem+json mapping in `error`, and the error responses the OpenAPI document shares in
+//! `responses`. Handlers convert input, make one call into the kernel and shape the response.
 
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 mod middleware;
+pub mod responses;
 pub mod routes;
+pub mod schemas;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -41,6 +43,18 @@ impl Deref for AppState {
                        backend. Errors are RFC 9457 `application/problem+json` with a stable `code`.",
     ),
     modifiers(&BearerAuth),
+    components(responses(
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::Conflict,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+        responses::ServiceUnavailable,
+    )),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "accounts", description = "The caller's own account"),

@@ -1,6 +1,7 @@
 //! `/openapi.json` is valid OpenAPI 3.1 (checked against the OpenAPI Initiative's published
 //! schema, vendored as `openapi-3.1-schema.json` from its 2022-10-07 release, Apache-2.0), every
-//! documented operation is served, and every served operation is documented.
+//! documented operation is served, every served operation is documented, and every status the
+//! server's extractors and layers can answer with is documented (see `http/responses.rs`).
 
 use std::collections::BTreeSet;
 
@@ -143,4 +144,133 @@ async fn the_docs_ui_is_served() {
         .starts_with("text/html"));
     let html = res.text().await.expect("text");
     assert!(html.contains("Hearth API"), "the page embeds the document");
+}
+
+/// Every operation as `(label, operation object)`.
+fn operation_objects(doc: &Value) -> Vec<(String, &Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["get", "put", "post", "delete", "patch"] {
+            if let Some(op) = item.get(method) {
+                ops.push((format!("{} {path}", method.to_uppercase()), op));
+            }
+        }
+    }
+    ops
+}
+
+/// The statuses an operation documents, each checked to be a problem+json `Problem` when it is
+/// an error.
+fn documented_statuses(doc: &Value, label: &str, op: &Value) -> BTreeSet<u16> {
+    let mut statuses = BTreeSet::new();
+    for (status, response) in op["responses"].as_object().expect("responses") {
+        let status: u16 = status.parse().expect("numeric status");
+        let response = match response["$ref"].as_str() {
+            Some(r) => {
+                let name = r
+                    .strip_prefix("#/components/responses/")
+                    .expect("a response ref");
+                &doc["components"]["responses"][name]
+            }
+            None => response,
+        };
+        if status >= 400 {
+            let problem = &response["content"]["application/problem+json"]["schema"]["$ref"];
+            assert_eq!(
+                problem, "#/components/schemas/Problem",
+                "{label}: {status} is not documented as a problem+json Problem"
+            );
+        }
+        statuses.insert(status);
+    }
+    statuses
+}
+
+fn missing(documented: &BTreeSet<u16>, required: &[u16]) -> Vec<u16> {
+    required
+        .iter()
+        .copied()
+        .filter(|s| !documented.contains(s))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_status_the_extractors_and_layers_can_answer_is_documented() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let doc = document(&app).await;
+    let mut problems = Vec::new();
+    for (label, op) in operation_objects(&doc) {
+        let statuses = documented_statuses(&doc, &label, op);
+        let mut required = vec![503]; // the timeout layer answers any request that runs too long
+        if op.get("security").is_some() {
+            required.push(401);
+        }
+        if op["requestBody"]["content"]
+            .get("application/json")
+            .is_some()
+        {
+            // The body limit; for `ApiJson` also a wrong content type, malformed JSON, wrong fields.
+            required.push(413);
+            if op["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string() {
+                required.extend([400, 415, 422]);
+            }
+        }
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        if params
+            .iter()
+            .any(|p| p["in"] == "path" && p["schema"]["format"] == "uuid")
+        {
+            required.push(404);
+        }
+        if params.iter().any(|p| p["in"] == "query") {
+            required.push(422);
+        }
+        if params.iter().any(|p| p["name"] == "Idempotency-Key") {
+            required.extend([400, 409, 422]);
+        }
+        let missing = missing(&statuses, &required);
+        if !missing.is_empty() {
+            problems.push(format!("{label} does not document {missing:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[tokio::test]
+async fn login_documents_its_throttle_and_metrics_its_content_type() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let doc = document(&app).await;
+    let login = &doc["paths"]["/v1/auth/login"]["post"]["responses"]["429"];
+    assert_eq!(login["$ref"], "#/components/responses/TooManyRequests");
+    assert!(
+        doc["components"]["responses"]["TooManyRequests"]["headers"]["Retry-After"].is_object()
+    );
+
+    let documented: Vec<&String> = doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+        .as_object()
+        .expect("content")
+        .keys()
+        .collect();
+    let res = app.get("/metrics", None).await;
+    let served = res.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(documented, [&served]);
+}
+
+/// The served document, byte for byte in meaning: any change of the wire format (a field, a
+/// constraint, a status) fails here until its diff is reviewed and accepted
+/// (`cargo insta review`, or `INSTA_UPDATE=always` and read `git diff`).
+#[tokio::test]
+async fn the_document_matches_its_reviewed_snapshot() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let doc = document(&app).await;
+    insta::assert_json_snapshot!("openapi", doc);
 }

@@ -124,25 +124,32 @@ pub struct NewBooking {
     /// Or price fresh: the listing ...
     pub listing_id: Option<Uuid>,
     /// ... first night, YYYY-MM-DD ...
+    #[schema(format = Date)]
     pub check_in: Option<String>,
     /// ... departure day ...
+    #[schema(format = Date)]
     pub check_out: Option<String>,
     /// ... and guests (default 1).
+    #[schema(minimum = 1)]
     pub guests: Option<u32>,
     /// The payment method token for the provider (sandbox test cards: `4242424242424242`
     /// succeeds, `4000000000000002` is declined, `4000000000009995` has insufficient funds,
     /// `4000000000003220` is confirmed later by webhook; the invoice provider takes
     /// `bank_transfer`).
+    #[schema(min_length = 1)]
     pub payment_method: String,
 }
 
 /// `GET /v1/bookings` parameters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BookingListParams {
     /// `guest` (default: my stays) or `host` (bookings of my listings).
+    #[param(pattern = "^(guest|host)$")]
     pub role: Option<String>,
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

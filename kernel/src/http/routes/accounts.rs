@@ -12,6 +12,10 @@ use uuid::Uuid;
 use crate::auth::{Account, DisplayName, Email, Password, PasswordChange, ProfileChange, Role};
 use crate::http::error::{ApiError, FieldErrors, Problem};
 use crate::http::extract::{ApiJson, AuthUser};
+use crate::http::responses::{
+    BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
+    UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -53,11 +57,21 @@ impl From<Account> for AccountView {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// A new email (must not belong to another account).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\x2d/-?A-~]+(\.[!-\x2d/-?A-~]+)+$"
+    )]
     pub email: Option<String>,
     /// A new display name.
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
     /// A new password (8 to 128 characters); requires `current_password` and signs out every
     /// other session.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// The current password, required to set `password`.
     pub current_password: Option<String>,
@@ -69,7 +83,8 @@ pub struct UpdateMeRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account", body = AccountView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn get_me(
@@ -86,9 +101,13 @@ pub(crate) async fn get_me(
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated account", body = AccountView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn update_me(
@@ -138,7 +157,8 @@ pub(crate) async fn update_me(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account, now a host", body = AccountView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn become_host(

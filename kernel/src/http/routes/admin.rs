@@ -15,6 +15,10 @@ use crate::auth::{Account, Role};
 use crate::http::error::FieldError;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{AdminUser, ApiJson, ApiPath, ApiQuery};
+use crate::http::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized,
+    Unprocessable, UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 use crate::jobs::{JobView, Overview, Retried};
 
@@ -30,7 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SetRoleRequest {
     /// `guest`, `host` or `admin`.
-    #[schema(value_type = String, example = "host")]
+    #[schema(value_type = String, pattern = "^(guest|host|admin)$", example = "host")]
     pub role: Role,
 }
 
@@ -67,9 +71,14 @@ impl From<Account> for AccountSummary {
     request_body = SetRoleRequest,
     responses(
         (status = 200, description = "The account with its new role", body = AccountSummary),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn set_account_role(
@@ -86,8 +95,10 @@ pub(crate) async fn set_account_role(
 /// `GET /v1/admin/jobs` parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct JobsParams {
     /// How many dead letters to list, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub dead_limit: Option<u32>,
 }
 
@@ -98,9 +109,10 @@ pub struct JobsParams {
     params(JobsParams),
     responses(
         (status = 200, description = "Counts and dead letters", body = Overview),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad dead_limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, description = "Bad dead_limit", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn jobs_overview(
@@ -125,10 +137,11 @@ pub(crate) async fn jobs_overview(
     params(("id" = Uuid, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job, queued again", body = JobView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The job is not dead", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The job is not dead", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn retry_job(

@@ -13,6 +13,10 @@ use super::accounts::AccountView;
 use crate::auth::{DisplayName, Email, Password};
 use crate::http::error::{ApiError, FieldErrors, Problem};
 use crate::http::extract::{ApiJson, AuthUser, ClientAddr};
+use crate::http::responses::{
+    BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, Unprocessable,
+    UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -28,12 +32,22 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 pub struct RegisterRequest {
     /// Unique, compared case-insensitively.
     #[schema(example = "ada@example.com")]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\x2d/-?A-~]+(\.[!-\x2d/-?A-~]+)+$"
+    )]
     pub email: String,
     /// 8 to 128 characters.
     #[schema(example = "correct horse battery staple")]
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// Shown to other users.
     #[schema(example = "Ada")]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: String,
 }
 
@@ -66,8 +80,12 @@ pub struct LoginResponse {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = AccountView),
-        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 409, description = "Email already registered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn register(
@@ -92,9 +110,13 @@ pub(crate) async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 401, description = "Invalid email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 400, response = BadRequest),
+        (status = 401, description = "Invalid email or password", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn login(
@@ -120,7 +142,8 @@ pub(crate) async fn login(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn logout(

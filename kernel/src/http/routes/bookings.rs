@@ -17,6 +17,10 @@ use crate::domain::DomainError;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::http::idempotency::{self, IdempotencyKey};
+use crate::http::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized,
+    UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -43,17 +47,20 @@ fn respond(status: StatusCode, result: Result<Booking, DomainError>) -> Response
 #[utoipa::path(
     post, path = "/v1/bookings", tag = "bookings",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = NewBooking,
     responses(
         (status = 201, description = "Booked", body = Booking),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 402, description = "The payment was declined; the booking is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Your own listing", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Dates unavailable (`dates_unavailable`), or the Idempotency-Key's first request is still running", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input, or an Idempotency-Key reused for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The payment provider is unavailable; nothing was charged", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 402, description = "The payment was declined; the booking is cancelled", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Your own listing", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Dates unavailable (`dates_unavailable`), or the Idempotency-Key's first request is still running", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "Invalid input, or an Idempotency-Key reused for another request", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "The payment provider is unavailable; nothing was charged", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn create_booking(
@@ -76,8 +83,9 @@ pub(crate) async fn create_booking(
     params(BookingListParams),
     responses(
         (status = 200, description = "One page", body = BookingPage),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad role, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "Bad role, limit or cursor", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn list_bookings(
@@ -95,8 +103,9 @@ pub(crate) async fn list_bookings(
     params(("id" = Uuid, Path, description = "Booking id")),
     responses(
         (status = 200, description = "The booking", body = Booking),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn get_booking(
@@ -131,13 +140,17 @@ action!(
         post, path = "/v1/bookings/{id}/accept", tag = "bookings",
         security(("bearer" = [])),
         params(("id" = Uuid, Path, description = "Booking id"),
-               ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response")),
+               ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
         responses(
             (status = 200, description = "Confirmed", body = Booking),
-            (status = 402, description = "The capture was declined; the booking is cancelled", body = Problem, content_type = "application/problem+json"),
-            (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
-            (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Not a pending request", body = Problem, content_type = "application/problem+json"),
+            (status = 400, description = "A malformed `Idempotency-Key`", body = Problem, content_type = PROBLEM_JSON),
+            (status = 401, response = Unauthorized),
+            (status = 402, description = "The capture was declined; the booking is cancelled", body = Problem, content_type = PROBLEM_JSON),
+            (status = 403, description = "Not the host", body = Problem, content_type = PROBLEM_JSON),
+            (status = 404, response = NotFound),
+            (status = 409, description = "Not a pending request, or the `Idempotency-Key`'s first request is still running", body = Problem, content_type = PROBLEM_JSON),
+            (status = 422, description = "The `Idempotency-Key` was used for another request", body = Problem, content_type = PROBLEM_JSON),
+            (status = 503, response = ServiceUnavailable),
         )
     )]
     accept_booking,
@@ -151,12 +164,16 @@ action!(
         post, path = "/v1/bookings/{id}/decline", tag = "bookings",
         security(("bearer" = [])),
         params(("id" = Uuid, Path, description = "Booking id"),
-               ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response")),
+               ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
         responses(
             (status = 200, description = "Declined", body = Booking),
-            (status = 403, description = "Not the host", body = Problem, content_type = "application/problem+json"),
-            (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Not a pending request", body = Problem, content_type = "application/problem+json"),
+            (status = 400, description = "A malformed `Idempotency-Key`", body = Problem, content_type = PROBLEM_JSON),
+            (status = 401, response = Unauthorized),
+            (status = 403, description = "Not the host", body = Problem, content_type = PROBLEM_JSON),
+            (status = 404, response = NotFound),
+            (status = 409, description = "Not a pending request, or the `Idempotency-Key`'s first request is still running", body = Problem, content_type = PROBLEM_JSON),
+            (status = 422, description = "The `Idempotency-Key` was used for another request", body = Problem, content_type = PROBLEM_JSON),
+            (status = 503, response = ServiceUnavailable),
         )
     )]
     decline_booking,
@@ -171,11 +188,16 @@ action!(
         post, path = "/v1/bookings/{id}/cancel", tag = "bookings",
         security(("bearer" = [])),
         params(("id" = Uuid, Path, description = "Booking id"),
-               ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response")),
+               ("Idempotency-Key" = Option<String>, Header, description = "Replays return the first response", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
         responses(
             (status = 200, description = "Cancelled; `refund_minor` says what is refunded", body = Booking),
-            (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
-            (status = 409, description = "Already ended", body = Problem, content_type = "application/problem+json"),
+            (status = 400, description = "A malformed `Idempotency-Key`", body = Problem, content_type = PROBLEM_JSON),
+            (status = 401, response = Unauthorized),
+            (status = 403, response = Forbidden),
+            (status = 404, response = NotFound),
+            (status = 409, description = "Already ended, or the `Idempotency-Key`'s first request is still running", body = Problem, content_type = PROBLEM_JSON),
+            (status = 422, description = "The `Idempotency-Key` was used for another request", body = Problem, content_type = PROBLEM_JSON),
+            (status = 503, response = ServiceUnavailable),
         )
     )]
     cancel_booking,
@@ -190,7 +212,10 @@ action!(
     params(("id" = Uuid, Path, description = "Booking id")),
     responses(
         (status = 200, description = "The refund a cancellation would give now", body = CancellationPreview),
-        (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn cancellation_preview(
@@ -208,7 +233,9 @@ pub(crate) async fn cancellation_preview(
     params(("id" = Uuid, Path, description = "Booking id")),
     responses(
         (status = 200, description = "Operations", body = Vec<PaymentView>),
-        (status = 404, description = "No such booking", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn booking_payments(

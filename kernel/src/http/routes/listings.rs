@@ -14,6 +14,10 @@ use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, S
 use crate::domain::quotes::{Quote, QuoteParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
+use crate::http::responses::{
+    BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
+    UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -30,7 +34,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     params(SearchParams),
     responses(
         (status = 200, description = "A page of listings", body = SearchPage),
-        (status = 422, description = "Invalid filters", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filters", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn search_listings(
     State(state): State<AppState>,
@@ -45,9 +50,13 @@ pub(crate) async fn search_listings(
     request_body = ListingInput,
     responses(
         (status = 201, description = "Created", body = Listing),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a host", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not a host", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn create_listing(
     State(state): State<AppState>,
@@ -62,10 +71,13 @@ pub(crate) async fn create_listing(
 
 /// A listing. Drafts are visible to their owner and admins only (404 for anyone else).
 #[utoipa::path(get, path = "/v1/listings/{id}", tag = "listings",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 200, description = "The listing", body = Listing),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn get_listing(
     State(state): State<AppState>,
@@ -82,10 +94,14 @@ pub(crate) async fn get_listing(
     request_body = ListingPatch,
     responses(
         (status = 200, description = "Updated", body = Listing),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the owner", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn update_listing(
     State(state): State<AppState>,
@@ -102,9 +118,10 @@ pub(crate) async fn update_listing(
     params(("id" = Uuid, Path, description = "Listing id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the owner", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn delete_listing(
     State(state): State<AppState>,
@@ -127,11 +144,14 @@ pub struct CalendarRange {
 
 /// Per-night status and price of `[from, to)`.
 #[utoipa::path(get, path = "/v1/listings/{id}/calendar", tag = "listings",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Listing id"), CalendarRange),
     responses(
         (status = 200, description = "The calendar", body = Calendar),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid range", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, description = "Invalid range", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn get_calendar(
     State(state): State<AppState>,
@@ -154,10 +174,14 @@ pub(crate) async fn get_calendar(
     request_body = CalendarUpdate,
     responses(
         (status = 200, description = "The calendar over the changed span", body = Calendar),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid changes", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the owner", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "Invalid changes", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn update_calendar(
     State(state): State<AppState>,
@@ -173,13 +197,15 @@ pub(crate) async fn update_calendar(
 /// Price a stay: base nightly rates, then the pricing-plugin chain. The quote holds until
 /// `expires_at`.
 #[utoipa::path(get, path = "/v1/listings/{id}/quote", tag = "listings",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Listing id"), QuoteParams),
     responses(
         (status = 200, description = "The quote", body = Quote),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Dates unavailable", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid stay", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Pricing failed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Dates unavailable", body = Problem, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid stay", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "Pricing failed", body = Problem, content_type = PROBLEM_JSON),
     ))]
 pub(crate) async fn quote_stay(
     State(state): State<AppState>,

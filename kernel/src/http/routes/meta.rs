@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, Problem};
+use crate::http::responses::{ServiceUnavailable, PROBLEM_JSON};
 use crate::http::AppState;
 
 /// The generated OpenAPI document, rendered once at startup.
@@ -39,7 +40,10 @@ pub struct Status {
 
 /// Liveness: the process is up and serving.
 #[utoipa::path(get, path = "/healthz", tag = "meta",
-    responses((status = 200, description = "Alive", body = Status)))]
+    responses(
+        (status = 200, description = "Alive", body = Status),
+        (status = 503, response = ServiceUnavailable),
+    ))]
 pub(crate) async fn healthz() -> Json<Status> {
     Json(Status { status: "ok" })
 }
@@ -48,7 +52,7 @@ pub(crate) async fn healthz() -> Json<Status> {
 #[utoipa::path(get, path = "/readyz", tag = "meta",
     responses(
         (status = 200, description = "Ready to serve", body = Status),
-        (status = 503, description = "A dependency is down", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is down", body = Problem, content_type = PROBLEM_JSON),
     ))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     let mut down = Vec::new();
@@ -68,22 +72,28 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// The media type `/metrics` answers with: OpenMetrics 1.0 text, which Prometheus scrapes.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Prometheus metrics in the OpenMetrics text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "meta",
-    responses((status = 200, description = "Metrics", content_type = "text/plain", body = String)))]
+    responses(
+        (status = 200, description = "Metrics", content_type = OPENMETRICS, body = String),
+        (status = 503, response = ServiceUnavailable),
+    ))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, OPENMETRICS)],
         state.metrics.render(),
     )
 }
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object),
+        (status = 503, response = ServiceUnavailable),
+    ))]
 pub(crate) async fn openapi_json(Extension(spec): Extension<ApiSpec>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -93,7 +103,10 @@ pub(crate) async fn openapi_json(Extension(spec): Extension<ApiSpec>) -> impl In
 
 /// Interactive API documentation (Scalar), reading `/openapi.json`.
 #[utoipa::path(get, path = "/docs", tag = "meta",
-    responses((status = 200, description = "HTML documentation", content_type = "text/html", body = String)))]
+    responses(
+        (status = 200, description = "HTML documentation", content_type = "text/html", body = String),
+        (status = 503, response = ServiceUnavailable),
+    ))]
 pub(crate) async fn docs(Extension(spec): Extension<ApiSpec>) -> Html<String> {
     Html(spec.docs_html.as_str().to_owned())
 }

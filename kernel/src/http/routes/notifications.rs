@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::domain::notifications::{InboxMessage, InboxPage, InboxParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiPath, ApiQuery, AuthUser};
+use crate::http::responses::{ServiceUnavailable, Unauthorized, Unprocessable, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -24,8 +25,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     params(InboxParams),
     responses(
         (status = 200, description = "One page of the inbox", body = InboxPage),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn list_notifications(
@@ -43,8 +45,9 @@ pub(crate) async fn list_notifications(
     params(("id" = Uuid, Path, description = "Notification id")),
     responses(
         (status = 200, description = "The notification, read", body = InboxMessage),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such notification in the caller's inbox", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, description = "No such notification in the caller's inbox", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn mark_read(

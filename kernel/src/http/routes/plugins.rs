@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::extract::{AdminUser, ApiPath};
+use crate::http::responses::{Forbidden, NotFound, ServiceUnavailable, Unauthorized, PROBLEM_JSON};
 use crate::http::AppState;
 use crate::plugins::Plugin;
 use crate::startup::ReloadError;
@@ -126,8 +127,9 @@ impl From<&Plugin> for PluginView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Loaded plugins", body = PluginList),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn list_plugins(
     State(state): State<AppState>,
@@ -145,9 +147,10 @@ pub(crate) async fn list_plugins(
     params(("id" = String, Path, description = "Plugin id")),
     responses(
         (status = 200, description = "The plugin", body = PluginView),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plugin loaded", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn get_plugin(
     State(state): State<AppState>,
@@ -173,9 +176,10 @@ pub(crate) async fn get_plugin(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new set is live", body = PluginList),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The new set was refused; the old one stays", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, description = "The new set was refused; the old one stays", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     ))]
 pub(crate) async fn reload_plugins(
     State(state): State<AppState>,

@@ -15,6 +15,10 @@ use crate::domain::reviews::{
 };
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{AdminUser, ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
+use crate::http::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized,
+    Unprocessable, UnsupportedMediaType, PROBLEM_JSON,
+};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -38,10 +42,15 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     request_body = NewReview,
     responses(
         (status = 201, description = "Submitted: `hidden` until revealed, `held` for a moderator, or `published`", body = Review),
-        (status = 404, description = "No such booking of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not completed (`booking_not_completed`), or already reviewed (`review_exists`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input, or rejected by the policy (`review_rejected`, with its reason)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "No review policy could decide", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "No such booking of yours", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not completed (`booking_not_completed`), or already reviewed (`review_exists`)", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "Invalid input, or rejected by the policy (`review_rejected`, with its reason)", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "No review policy could decide", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn submit_review(
@@ -59,10 +68,14 @@ pub(crate) async fn submit_review(
 /// A listing's published reviews (by its guests), newest first.
 #[utoipa::path(
     get, path = "/v1/listings/{id}/reviews", tag = "reviews",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Listing id"), ReviewListParams),
     responses(
         (status = 200, description = "One page", body = ReviewPage),
-        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn listing_reviews(
@@ -85,7 +98,9 @@ pub(crate) async fn listing_reviews(
     params(("id" = Uuid, Path, description = "Account id"), ReviewListParams),
     responses(
         (status = 200, description = "One page", body = ReviewPage),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn user_reviews(
@@ -104,9 +119,15 @@ pub(crate) async fn user_reviews(
     request_body = ReviewResponse,
     responses(
         (status = 200, description = "The review with its response", body = Review),
-        (status = 403, description = "Not the listing's host", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such published review", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already answered", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not the listing's host", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such published review", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "Already answered", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn respond_to_review(
@@ -124,7 +145,9 @@ pub(crate) async fn respond_to_review(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Held reviews", body = Vec<HeldReview>),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn held_reviews(
@@ -141,8 +164,11 @@ pub(crate) async fn held_reviews(
     params(("id" = Uuid, Path, description = "Review id")),
     responses(
         (status = 200, description = "Approved", body = Review),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not held", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Not held", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn approve_review(
@@ -169,8 +195,15 @@ pub struct Rejection {
     request_body = Rejection,
     responses(
         (status = 200, description = "Rejected", body = Review),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not held", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Not held", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn reject_review(

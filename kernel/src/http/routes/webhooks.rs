@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use crate::domain::bookings::WebhookOutcome;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::ApiPath;
+use crate::http::responses::{PayloadTooLarge, PROBLEM_JSON};
 use crate::http::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -33,9 +34,10 @@ pub struct WebhookReceipt {
     request_body(content = String, description = "The provider's raw body, signed", content_type = "application/json"),
     responses(
         (status = 200, description = "Accepted", body = WebhookReceipt),
-        (status = 400, description = "Signature, freshness or body rejected; nothing changed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such payments plugin", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The plugin failed; the provider should retry", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Signature, freshness or body rejected; nothing changed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such payments plugin", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, description = "The plugin failed; the provider should retry", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub(crate) async fn payment_webhook(

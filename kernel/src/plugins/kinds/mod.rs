@@ -1,5 +1,5 @@
 //! One adapter per plugin kind: kernel types in, kernel types out. Each call goes through
-//! [`super::call::invoke`] and so runs in a fresh store under the plugin's limits.
+//! `super::call::invoke` and so runs in a fresh store under the plugin's limits.
 
 pub mod notifier;
 pub mod payments;
