@@ -41,7 +41,9 @@ impl Bookings {
             cancellation_policy: listing.cancellation_policy,
             instant_book: listing.instant_book,
             provider,
-            expires_at: Some(now + chrono::Duration::minutes(i64::from(self.config.hold_minutes))),
+            expires_at: Some(
+                now + chrono::Duration::minutes(i64::from(self.config.hold_minutes.get())),
+            ),
             end_reason: None,
             refund_minor: None,
             created_at: now,
