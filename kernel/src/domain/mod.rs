@@ -4,7 +4,6 @@
 //! never sees HTTP.
 
 pub mod bookings;
-pub mod calendar;
 pub mod cancellation;
 mod cursor;
 pub mod listings;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::calendar::{nights_of, DayStatus};
+use super::listings::calendar::{nights_of, DayStatus};
 use super::listings::Listings;
 use super::{DomainError, Invalid, Problems};
 use crate::auth::Principal;

@@ -3,7 +3,7 @@
 //! validated later: a `Money`, a `StayRange` or a `BookingStatus` that exists is a valid one.
 //!
 //! This module imports nothing else of the kernel, so `data`, `domain`, `plugins` and `http` can
-//! all speak it. Each status enum is stored as TEXT on both backends (see [`string_enum!`]).
+//! all speak it. Each status enum is stored as TEXT on both backends (see the `string_enum!` macro).
 
 /// A closed set of values with one stored and wire name each: an enum with `as_str`, `parse` and
 /// `ALL`, serde and OpenAPI under those names, and `sqlx` `Type`/`Encode`/`Decode` as TEXT on every

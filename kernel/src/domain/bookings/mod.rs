@@ -7,9 +7,9 @@
 //!       └─ cancel ─▶ cancelled            requested ─ decline ─▶ declined, ─ cancel ─▶ cancelled, ─ 24 h ─▶ expired
 //! ```
 //!
-//! One file per command: [`create`] (book), [`confirm`] (accept, capture), [`cancel`] (decline,
+//! One file per command: `create` (book), `confirm` (accept, capture), `cancel` (decline,
 //! cancel, release), the timers and the provider webhooks; every arrow above is one function of
-//! [`transitions`], which writes its event in the same transaction and names the statuses it may
+//! `transitions`, which writes its event in the same transaction and names the statuses it may
 //! leave, so two racing changes cannot both apply. Nights are held by active bookings
 //! ([`BookingStatus::ACTIVE`]) through `data::bookings::hold_nights`, which refuses an overlap on
 //! either backend. Money moves as described in [`super::payments`]: intent, provider call,

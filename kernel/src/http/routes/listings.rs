@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::calendar::{Calendar, CalendarUpdate};
+use crate::domain::listings::calendar::{Calendar, CalendarUpdate};
 use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, SearchParams};
 use crate::domain::quotes::{Quote, QuoteParams};
 use crate::http::error::{ApiError, Problem};

@@ -7,11 +7,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::listings::{Listing, Listings};
-use super::{DomainError, Problems};
+use super::{Listing, Listings};
 use crate::auth::Principal;
 use crate::data::bookings;
 use crate::data::calendar::{self as store, CalendarDay};
+use crate::domain::{DomainError, Problems};
 
 /// The longest range one calendar read or change may cover, in days.
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -209,7 +209,7 @@ fn render(
 }
 
 /// The nights of a stay as the calendar sees them (for quotes).
-pub(super) async fn nights_of(
+pub(crate) async fn nights_of(
     listings: &Listings,
     listing: &Listing,
     from: NaiveDate,

@@ -1,0 +1,243 @@
+//! Listings: what hosts offer. Hosts create and manage their own; anyone reads published (and,
+//! by link, unlisted) ones; drafts are private: to anyone but the owner or an admin they do not
+//! exist (404, never 403).
+//!
+//! One file per concern: `model` (the listing and its stored form), `input` (what hosts send
+//! and its rules), `search`, `events`, and the host's [`calendar`]; this file is the service.
+
+pub mod calendar;
+mod events;
+mod input;
+mod model;
+mod search;
+
+pub use input::{ListingInput, ListingPatch};
+pub(crate) use model::city_key;
+pub use model::Listing;
+pub use search::{SearchPage, SearchParams};
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::auth::{AccountId, Principal, Role};
+use crate::cache::{Cache, Namespace};
+use crate::data::listings::{self as store, ListingFilter};
+use crate::data::Database;
+use crate::domain::{now, DomainError};
+use crate::model::ListingStatus;
+use events::ListingEvent;
+use input::validate;
+use model::{from_record, to_input, to_record};
+use search::{Cursor, Sort};
+
+/// How long a listing or a search page may be served from the cache. Writes invalidate at once;
+/// this only bounds staleness while the cache is unreachable.
+pub(super) const CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// The most results one search page returns.
+pub const MAX_PAGE: u32 = 100;
+
+/// Whether `viewer` may see a listing in this state.
+pub(super) fn visible(listing: &Listing, viewer: Option<&Principal>) -> bool {
+    listing.status != ListingStatus::Draft || viewer.is_some_and(|v| may_manage(listing, v))
+}
+
+pub(super) fn may_manage(listing: &Listing, who: &Principal) -> bool {
+    who.role == Role::Admin || who.account_id.as_uuid() == listing.host_id
+}
+
+/// The listings service.
+#[derive(Clone, Debug)]
+pub struct Listings {
+    db: Database,
+    cached: Namespace,
+    searches: Namespace,
+}
+
+impl Listings {
+    /// Builds the service.
+    pub fn new(db: Database, cache: &Cache) -> Self {
+        Self {
+            db,
+            cached: cache.namespace("listing"),
+            searches: cache.namespace("search"),
+        }
+    }
+
+    pub(super) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates a listing owned by the caller, who must be a host (or an admin).
+    pub async fn create(
+        &self,
+        who: &Principal,
+        mut input: ListingInput,
+    ) -> Result<Listing, DomainError> {
+        if who.role < Role::Host {
+            return Err(DomainError::Forbidden);
+        }
+        let currency = validate(&mut input)?;
+        let now = now();
+        let record = to_record(
+            Uuid::now_v7(),
+            who.account_id,
+            &input,
+            &currency,
+            now,
+            now,
+            None,
+            0,
+        );
+        let mut tx = self.db.begin().await?;
+        store::insert(tx.exec(), &record, &input.amenities).await?;
+        crate::bus::record(tx.exec(), &ListingEvent::new("listing_created", &record)).await?;
+        if record.status == ListingStatus::Published {
+            crate::bus::record(tx.exec(), &ListingEvent::new("listing_published", &record)).await?;
+        }
+        tx.commit().await?;
+        self.invalidate(record.id).await;
+        from_record(record)
+    }
+
+    /// A listing, if the caller may see it.
+    pub async fn get(&self, viewer: Option<&Principal>, id: Uuid) -> Result<Listing, DomainError> {
+        let listing = self.load(id).await?;
+        if visible(&listing, viewer) {
+            Ok(listing)
+        } else {
+            Err(DomainError::NotFound("listing"))
+        }
+    }
+
+    /// A listing the caller may manage: 404 if they may not even see it, 403 if they may see
+    /// but not change it.
+    pub async fn get_managed(&self, who: &Principal, id: Uuid) -> Result<Listing, DomainError> {
+        let listing = self.get(Some(who), id).await?;
+        if may_manage(&listing, who) {
+            Ok(listing)
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+
+    async fn load(&self, id: Uuid) -> Result<Listing, DomainError> {
+        let key = id.to_string();
+        if let Some(listing) = self.cached.get::<Listing>(&key).await {
+            return Ok(listing);
+        }
+        let mut conn = self.db.acquire().await?;
+        let record = store::find(conn.exec(), id)
+            .await?
+            .filter(|r| r.deleted_at.is_none())
+            .ok_or(DomainError::NotFound("listing"))?;
+        let listing = from_record(record)?;
+        self.cached.set(&key, &listing, CACHE_TTL).await;
+        Ok(listing)
+    }
+
+    /// Changes a listing (owner or admin).
+    pub async fn update(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        patch: ListingPatch,
+    ) -> Result<Listing, DomainError> {
+        let current = self.get_managed(who, id).await?;
+        let mut input = to_input(&current);
+        patch.apply(&mut input);
+        let currency = validate(&mut input)?;
+        let record = to_record(
+            id,
+            AccountId::from(current.host_id),
+            &input,
+            &currency,
+            current.created_at,
+            now(),
+            current.rating_avg,
+            current.rating_count,
+        );
+        let mut tx = self.db.begin().await?;
+        store::update(tx.exec(), &record, &input.amenities).await?;
+        crate::bus::record(tx.exec(), &ListingEvent::new("listing_updated", &record)).await?;
+        if record.status == ListingStatus::Published && current.status != ListingStatus::Published {
+            crate::bus::record(tx.exec(), &ListingEvent::new("listing_published", &record)).await?;
+        }
+        tx.commit().await?;
+        self.invalidate(id).await;
+        from_record(record)
+    }
+
+    /// Soft-deletes a listing (owner or admin).
+    pub async fn delete(&self, who: &Principal, id: Uuid) -> Result<(), DomainError> {
+        let listing = self.get_managed(who, id).await?;
+        let mut tx = self.db.begin().await?;
+        store::soft_delete(tx.exec(), id, now()).await?;
+        let event = ListingEvent {
+            kind: "listing_deleted",
+            listing_id: id,
+            account_id: listing.host_id,
+            title: &listing.title,
+            city: &listing.city,
+            country: &listing.country,
+        };
+        crate::bus::record(tx.exec(), &event).await?;
+        tx.commit().await?;
+        self.invalidate(id).await;
+        Ok(())
+    }
+
+    /// Published listings matching the criteria, one page at a time, in a stable order.
+    pub async fn search(&self, params: &SearchParams) -> Result<SearchPage, DomainError> {
+        let (filter, sort, limit) = params.parse()?;
+        let generation = self.searches.count("generation").await;
+        let key = format!("{generation}:{}", cache_key(&filter));
+        if let Some(page) = self.searches.get::<SearchPage>(&key).await {
+            return Ok(page);
+        }
+        let mut conn = self.db.acquire().await?;
+        let mut records = store::search(conn.exec(), &filter).await?;
+        drop(conn);
+        let more = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        let listings = records
+            .into_iter()
+            .map(from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = match (more, listings.last()) {
+            (true, Some(last)) => Some(
+                Cursor {
+                    s: sort,
+                    k: match sort {
+                        Sort::Price | Sort::PriceDesc => Some(last.nightly_price_minor as f64),
+                        Sort::Rating => last.rating_avg,
+                        Sort::Newest => None,
+                    },
+                    id: last.id,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        let page = SearchPage {
+            listings,
+            next_cursor,
+        };
+        self.searches.set(&key, &page, CACHE_TTL).await;
+        Ok(page)
+    }
+
+    /// Drops the cached listing and every cached search page (by moving to a new generation).
+    pub(crate) async fn invalidate(&self, id: Uuid) {
+        self.cached.delete(&id.to_string()).await;
+        self.searches
+            .incr("generation", Duration::from_secs(30 * 24 * 3600))
+            .await;
+    }
+}
+
+pub(super) fn cache_key(filter: &ListingFilter) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{filter:?}").as_bytes()))
+}

@@ -1,0 +1,183 @@
+//! A listing as the kernel and clients see it, and its conversion to and from the stored row.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::ListingInput;
+use crate::auth::AccountId;
+use crate::data::listings::ListingRecord;
+use crate::domain::DomainError;
+use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+
+/// A listing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Listing {
+    /// Id (UUIDv7).
+    pub id: Uuid,
+    /// The host's account id.
+    pub host_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Kind of place.
+    pub property_type: PropertyType,
+    /// Street address.
+    pub address: String,
+    /// City.
+    pub city: String,
+    /// ISO 3166-1 alpha-2 country, upper case.
+    pub country: String,
+    /// Latitude, degrees.
+    pub latitude: f64,
+    /// Longitude, degrees.
+    pub longitude: f64,
+    /// Most guests.
+    pub max_guests: u32,
+    /// Bedrooms.
+    pub bedrooms: u32,
+    /// Beds.
+    pub beds: u32,
+    /// Bathrooms (halves allowed).
+    pub bathrooms: f64,
+    /// Amenities, without duplicates, in the order of the known list.
+    pub amenities: Vec<Amenity>,
+    /// Photo URLs.
+    pub photo_urls: Vec<String>,
+    /// Base price per night, minor units.
+    pub nightly_price_minor: i64,
+    /// ISO 4217 currency of every price of this listing.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+    /// Shortest stay, nights.
+    pub min_nights: u32,
+    /// Longest stay, nights.
+    pub max_nights: u32,
+    /// Bookings are confirmed without the host's approval.
+    pub instant_book: bool,
+    /// Cancellation policy.
+    pub cancellation_policy: CancellationPolicy,
+    /// Visibility.
+    pub status: ListingStatus,
+    /// Average review rating (1-5), once reviewed.
+    pub rating_avg: Option<f64>,
+    /// Number of reviews.
+    pub rating_count: u32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn to_record(
+    id: Uuid,
+    host: AccountId,
+    input: &ListingInput,
+    currency: &Currency,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    rating_avg: Option<f64>,
+    rating_count: u32,
+) -> ListingRecord {
+    ListingRecord {
+        id,
+        host_id: host.as_uuid(),
+        title: input.title.clone(),
+        description: input.description.clone(),
+        property_type: input.property_type,
+        address: input.address.clone(),
+        city: input.city.clone(),
+        city_key: city_key(&input.city),
+        country: input.country.clone(),
+        latitude: input.latitude,
+        longitude: input.longitude,
+        max_guests: i32::try_from(input.max_guests).unwrap_or(i32::MAX),
+        bedrooms: i32::try_from(input.bedrooms).unwrap_or(i32::MAX),
+        beds: i32::try_from(input.beds).unwrap_or(i32::MAX),
+        bathrooms: input.bathrooms,
+        amenities: Json(input.amenities.clone()),
+        photo_urls: Json(input.photo_urls.clone()),
+        nightly_price_minor: input.nightly_price_minor,
+        currency: *currency,
+        min_nights: i32::try_from(input.min_nights).unwrap_or(i32::MAX),
+        max_nights: i32::try_from(input.max_nights).unwrap_or(i32::MAX),
+        instant_book: input.instant_book,
+        cancellation_policy: input.cancellation_policy,
+        status: input.status,
+        rating_avg,
+        rating_count: i32::try_from(rating_count).unwrap_or(i32::MAX),
+        created_at,
+        updated_at,
+        deleted_at: None,
+    }
+}
+
+pub(super) fn to_input(l: &Listing) -> ListingInput {
+    ListingInput {
+        title: l.title.clone(),
+        description: l.description.clone(),
+        property_type: l.property_type,
+        address: l.address.clone(),
+        city: l.city.clone(),
+        country: l.country.clone(),
+        latitude: l.latitude,
+        longitude: l.longitude,
+        max_guests: l.max_guests,
+        bedrooms: l.bedrooms,
+        beds: l.beds,
+        bathrooms: l.bathrooms,
+        amenities: l.amenities.clone(),
+        photo_urls: l.photo_urls.clone(),
+        nightly_price_minor: l.nightly_price_minor,
+        currency: l.currency.as_str().to_owned(),
+        min_nights: l.min_nights,
+        max_nights: l.max_nights,
+        instant_book: l.instant_book,
+        cancellation_policy: l.cancellation_policy,
+        status: l.status,
+    }
+}
+
+pub(super) fn from_record(r: ListingRecord) -> Result<Listing, DomainError> {
+    let corrupt = |what: &str| crate::data::DataError::Corrupt(format!("listing {}: {what}", r.id));
+    let count = |v: i32| u32::try_from(v).map_err(|_| corrupt("count"));
+    Ok(Listing {
+        id: r.id,
+        host_id: r.host_id,
+        property_type: r.property_type,
+        amenities: r.amenities.0,
+        photo_urls: r.photo_urls.0,
+        currency: r.currency,
+        cancellation_policy: r.cancellation_policy,
+        status: r.status,
+        max_guests: count(r.max_guests)?,
+        bedrooms: count(r.bedrooms)?,
+        beds: count(r.beds)?,
+        min_nights: count(r.min_nights)?,
+        max_nights: count(r.max_nights)?,
+        rating_count: count(r.rating_count)?,
+        title: r.title,
+        description: r.description,
+        address: r.address,
+        city: r.city,
+        country: r.country,
+        latitude: r.latitude,
+        longitude: r.longitude,
+        bathrooms: r.bathrooms,
+        nightly_price_minor: r.nightly_price_minor,
+        instant_book: r.instant_book,
+        rating_avg: r.rating_avg,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+/// A city as search compares it: trimmed and lower-cased with Unicode rules (so `évora`
+/// finds `Évora` on both databases).
+pub(crate) fn city_key(city: &str) -> String {
+    city.trim().to_lowercase()
+}
