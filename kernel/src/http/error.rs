@@ -236,14 +236,7 @@ impl From<AuthError> for ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        let fields = |v: Vec<Invalid>| {
-            v.into_iter()
-                .map(|i| FieldError {
-                    field: i.field,
-                    message: i.message,
-                })
-                .collect()
-        };
+        let fields = |v: Vec<Invalid>| v.into_iter().map(FieldError::from).collect();
         match e {
             DomainError::Invalid(v) => Self::validation(fields(v)),
             DomainError::NotFound(what) => {
@@ -335,37 +328,19 @@ impl From<DataError> for ApiError {
     }
 }
 
-/// Collects field errors while parsing a request into kernel types.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    /// Keeps the parsed value, or records the message against `field`.
-    pub fn check<T>(&mut self, field: &str, parsed: Result<T, &str>) -> Option<T> {
-        match parsed {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.add(field, message);
-                None
-            }
+impl From<Invalid> for FieldError {
+    fn from(i: Invalid) -> Self {
+        Self {
+            field: i.field,
+            message: i.message,
         }
     }
+}
 
-    /// Records a problem with `field`.
-    pub fn add(&mut self, field: &str, message: &str) {
-        self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
-    }
-
-    /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The 422 carrying everything recorded.
-    pub fn into_error(self) -> ApiError {
-        ApiError::validation(self.0)
+/// The 422 naming every field a request got wrong (the edge collects them with
+/// [`crate::model::Problems`], as the domain does).
+impl From<Vec<Invalid>> for ApiError {
+    fn from(problems: Vec<Invalid>) -> Self {
+        ApiError::validation(problems.into_iter().map(FieldError::from).collect())
     }
 }

@@ -10,13 +10,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{Account, DisplayName, Email, Password, PasswordChange, ProfileChange, Role};
-use crate::http::error::{ApiError, FieldErrors, Problem};
+use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, AuthUser};
 use crate::http::responses::{
     BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
     UnsupportedMediaType, PROBLEM_JSON,
 };
 use crate::http::AppState;
+use crate::model::Problems;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -115,18 +116,18 @@ pub(crate) async fn update_me(
     AuthUser(principal): AuthUser,
     ApiJson(body): ApiJson<UpdateMeRequest>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let mut errors = FieldErrors::default();
+    let mut errors = Problems::default();
     let email = body
         .email
         .as_deref()
-        .and_then(|e| errors.check("email", Email::parse(e)));
+        .and_then(|e| errors.parsed("email", Email::parse(e)));
     let display_name = body
         .display_name
         .as_deref()
-        .and_then(|n| errors.check("display_name", DisplayName::parse(n)));
+        .and_then(|n| errors.parsed("display_name", DisplayName::parse(n)));
     let password = match (body.password.as_deref(), body.current_password) {
         (Some(new), Some(current)) => errors
-            .check("password", Password::parse(new))
+            .parsed("password", Password::parse(new))
             .map(|new| PasswordChange { current, new }),
         (Some(_), None) => {
             errors.add("current_password", "is required to change the password");
@@ -139,7 +140,7 @@ pub(crate) async fn update_me(
         (None, None) => None,
     };
     if !errors.is_empty() {
-        return Err(errors.into_error());
+        return Err(errors.into_vec().into());
     }
     let change = ProfileChange {
         email,

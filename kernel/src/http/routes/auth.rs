@@ -11,13 +11,14 @@ use utoipa_axum::routes;
 
 use super::accounts::AccountView;
 use crate::auth::{DisplayName, Email, Password};
-use crate::http::error::{ApiError, FieldErrors, Problem};
+use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, AuthUser, ClientAddr};
 use crate::http::responses::{
     BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, Unprocessable,
     UnsupportedMediaType, PROBLEM_JSON,
 };
 use crate::http::AppState;
+use crate::model::Problems;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -92,12 +93,12 @@ pub(crate) async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
-    let mut errors = FieldErrors::default();
-    let email = errors.check("email", Email::parse(&body.email));
-    let password = errors.check("password", Password::parse(&body.password));
-    let display_name = errors.check("display_name", DisplayName::parse(&body.display_name));
+    let mut errors = Problems::default();
+    let email = errors.parsed("email", Email::parse(&body.email));
+    let password = errors.parsed("password", Password::parse(&body.password));
+    let display_name = errors.parsed("display_name", DisplayName::parse(&body.display_name));
     let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
-        return Err(errors.into_error());
+        return Err(errors.into_vec().into());
     };
     let account = state.auth.register(email, &password, display_name).await?;
     Ok((StatusCode::CREATED, Json(account.into())))
