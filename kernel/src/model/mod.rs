@@ -5,6 +5,49 @@
 //! This module imports nothing else of the kernel, so `data`, `domain`, `plugins` and `http` can
 //! all speak it. Each status enum is stored as TEXT on both backends (see the `string_enum!` macro).
 
+/// `sqlx` `Type`/`Encode`/`Decode` as TEXT on every backend for a type with `as_str`, decoding
+/// through `$parse` (`|text| -> Result<Self, BoxDynError>`).
+macro_rules! text_column {
+    ($name:ty, |$text:ident| $parse:expr) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
+        where
+            &'q str: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, DB>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let $text = <&str as sqlx::Decode<'r, DB>>::decode(value)?;
+                $parse
+            }
+        }
+    };
+}
+
 /// A closed set of values with one stored and wire name each: an enum with `as_str`, `parse` and
 /// `ALL`, serde and OpenAPI under those names, and `sqlx` `Type`/`Encode`/`Decode` as TEXT on every
 /// backend. Decoding goes through `parse`, so a stored name outside the set is an error naming the
@@ -44,44 +87,9 @@ macro_rules! string_enum {
             }
         }
 
-        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
-        where
-            str: sqlx::Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <str as sqlx::Type<DB>>::type_info()
-            }
-
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <str as sqlx::Type<DB>>::compatible(ty)
-            }
-        }
-
-        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
-        where
-            &'q str: sqlx::Encode<'q, DB>,
-        {
-            fn encode_by_ref(
-                &self,
-                buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
-            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-                <&str as sqlx::Encode<'q, DB>>::encode(self.as_str(), buf)
-            }
-        }
-
-        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
-        where
-            &'r str: sqlx::Decode<'r, DB>,
-        {
-            fn decode(
-                value: <DB as sqlx::Database>::ValueRef<'r>,
-            ) -> Result<Self, sqlx::error::BoxDynError> {
-                let text = <&str as sqlx::Decode<'r, DB>>::decode(value)?;
-                Self::parse(text).ok_or_else(|| {
-                    format!(concat!("`{}` is not a ", stringify!($name)), text).into()
-                })
-            }
-        }
+        text_column!($name, |text| Self::parse(text).ok_or_else(|| {
+            format!(concat!("`{}` is not a ", stringify!($name)), text).into()
+        }));
     };
 }
 

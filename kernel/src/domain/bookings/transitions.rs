@@ -11,19 +11,37 @@ use crate::data::bookings::{self as store, BookingRecord, Changes};
 use crate::data::{now, DataError, Exec};
 use crate::model::BookingStatus;
 
-async fn transition(
-    exec: Exec<'_>,
+/// Moves `booking` from one of `from` to `to` with `changes`, then records the payment event (if
+/// any) and the booking event of the arrow; none if someone moved it first.
+async fn step(
+    mut exec: Exec<'_>,
     booking: &BookingRecord,
     from: &[BookingStatus],
     to: BookingStatus,
     changes: Changes<'_>,
+    payment: Option<(&'static str, i64)>,
+    event: &'static str,
 ) -> Result<Option<BookingRecord>, DataError> {
-    store::transition(exec, booking.id, from, to, &changes, now()).await
+    let moved = store::transition(exec.reborrow(), booking.id, from, to, &changes, now()).await?;
+    if let Some(moved) = &moved {
+        if let Some((kind, amount_minor)) = payment {
+            events::payment(exec.reborrow(), kind, moved, amount_minor).await?;
+        }
+        events::booking(exec, event, moved).await?;
+    }
+    Ok(moved)
+}
+
+fn ending(end_reason: &str) -> Changes<'_> {
+    Changes {
+        end_reason: Some(end_reason),
+        ..Changes::default()
+    }
 }
 
 /// Authorized: `pending_payment → requested`, waiting for the host until `deadline`.
 pub(super) async fn requested(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
     amount_minor: i64,
     deadline: DateTime<Utc>,
@@ -33,162 +51,140 @@ pub(super) async fn requested(
         ..Changes::default()
     };
     let from = [BookingStatus::PendingPayment];
-    let moved = transition(
-        exec.reborrow(),
+    let payment = Some(("payment_authorized", amount_minor));
+    step(
+        exec,
         booking,
         &from,
         BookingStatus::Requested,
         changes,
+        payment,
+        "booking_requested",
     )
-    .await?;
-    if let Some(moved) = &moved {
-        events::payment(exec.reborrow(), "payment_authorized", moved, amount_minor).await?;
-        events::booking(exec, "booking_requested", moved).await?;
-    }
-    Ok(moved)
+    .await
 }
 
 /// Captured: `requested` (or `pending_payment` for instant book) `→ confirmed`.
 pub(super) async fn confirmed(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
     amount_minor: i64,
 ) -> Result<Option<BookingRecord>, DataError> {
     let from = [BookingStatus::Requested, BookingStatus::PendingPayment];
-    let moved = transition(
-        exec.reborrow(),
+    let payment = Some(("payment_captured", amount_minor));
+    let to = BookingStatus::Confirmed;
+    step(
+        exec,
         booking,
         &from,
-        BookingStatus::Confirmed,
+        to,
         Changes::default(),
+        payment,
+        "booking_confirmed",
     )
-    .await?;
-    if let Some(moved) = &moved {
-        events::payment(exec.reborrow(), "payment_captured", moved, amount_minor).await?;
-        events::booking(exec, "booking_confirmed", moved).await?;
-    }
-    Ok(moved)
+    .await
 }
 
 /// The payment failed: `from → cancelled` with `end_reason`.
 pub(super) async fn payment_failed(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
     from: &[BookingStatus],
     end_reason: &str,
     amount_minor: i64,
 ) -> Result<Option<BookingRecord>, DataError> {
-    let changes = Changes {
-        end_reason: Some(end_reason),
-        ..Changes::default()
-    };
-    let ended = transition(
-        exec.reborrow(),
+    let payment = Some(("payment_failed", amount_minor));
+    let to = BookingStatus::Cancelled;
+    step(
+        exec,
         booking,
         from,
-        BookingStatus::Cancelled,
-        changes,
+        to,
+        ending(end_reason),
+        payment,
+        "booking_cancelled",
     )
-    .await?;
-    if let Some(ended) = &ended {
-        events::payment(exec.reborrow(), "payment_failed", ended, amount_minor).await?;
-        events::booking(exec, "booking_cancelled", ended).await?;
-    }
-    Ok(ended)
+    .await
 }
 
 /// The host said no: `requested → declined`.
 pub(super) async fn declined(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
 ) -> Result<Option<BookingRecord>, DataError> {
-    let changes = Changes {
-        end_reason: Some("declined_by_host"),
-        ..Changes::default()
-    };
     let from = [BookingStatus::Requested];
-    let ended = transition(
-        exec.reborrow(),
+    let changes = ending("declined_by_host");
+    step(
+        exec,
         booking,
         &from,
         BookingStatus::Declined,
         changes,
+        None,
+        "booking_declined",
     )
-    .await?;
-    if let Some(ended) = &ended {
-        events::booking(exec, "booking_declined", ended).await?;
-    }
-    Ok(ended)
+    .await
 }
 
 /// The guest or host cancelled: `booking.status → cancelled`, with the refund decided.
 pub(super) async fn cancelled(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
     end_reason: &str,
     refund_minor: i64,
 ) -> Result<Option<BookingRecord>, DataError> {
     let changes = Changes {
-        end_reason: Some(end_reason),
         refund_minor: Some(refund_minor),
-        ..Changes::default()
+        ..ending(end_reason)
     };
     let from = [booking.status];
-    let ended = transition(
-        exec.reborrow(),
+    step(
+        exec,
         booking,
         &from,
         BookingStatus::Cancelled,
         changes,
+        None,
+        "booking_cancelled",
     )
-    .await?;
-    if let Some(ended) = &ended {
-        events::booking(exec, "booking_cancelled", ended).await?;
-    }
-    Ok(ended)
+    .await
 }
 
 /// Nobody acted in time: `booking.status` (`pending_payment` or `requested`) `→ expired`.
 pub(super) async fn expired(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
     end_reason: &str,
 ) -> Result<Option<BookingRecord>, DataError> {
-    let changes = Changes {
-        end_reason: Some(end_reason),
-        ..Changes::default()
-    };
     let from = [booking.status];
-    let ended = transition(
-        exec.reborrow(),
+    let changes = ending(end_reason);
+    step(
+        exec,
         booking,
         &from,
         BookingStatus::Expired,
         changes,
+        None,
+        "booking_expired",
     )
-    .await?;
-    if let Some(ended) = &ended {
-        events::booking(exec, "booking_expired", ended).await?;
-    }
-    Ok(ended)
+    .await
 }
 
 /// The stay is over: `confirmed → completed`.
 pub(super) async fn completed(
-    mut exec: Exec<'_>,
+    exec: Exec<'_>,
     booking: &BookingRecord,
 ) -> Result<Option<BookingRecord>, DataError> {
     let from = [BookingStatus::Confirmed];
-    let done = transition(
-        exec.reborrow(),
+    let to = BookingStatus::Completed;
+    step(
+        exec,
         booking,
         &from,
-        BookingStatus::Completed,
+        to,
         Changes::default(),
+        None,
+        "booking_completed",
     )
-    .await?;
-    if let Some(done) = &done {
-        events::booking(exec, "booking_completed", done).await?;
-    }
-    Ok(done)
+    .await
 }
