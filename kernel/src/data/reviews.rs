@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use sqlx::QueryBuilder;
+
 use super::{dispatch, DataError, Exec};
+use crate::model::{AuthorRole, ReviewStatus};
 
 /// A review as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,13 +19,13 @@ pub struct ReviewRecord {
     /// Who is reviewed: the host for a guest's review, the guest for a host's.
     pub subject_id: Uuid,
     /// `guest` or `host`.
-    pub author_role: String,
+    pub author_role: AuthorRole,
     pub rating: i32,
     pub text: String,
     /// JSON object of sub-ratings (guest reviews).
     pub sub_ratings: Option<String>,
     /// `held`, `hidden`, `published` or `rejected`.
-    pub status: String,
+    pub status: ReviewStatus,
     /// Why it was held or rejected (for moderators).
     pub note: Option<String>,
     pub response: Option<String>,
@@ -47,11 +50,11 @@ pub async fn insert(exec: Exec<'_>, r: &ReviewRecord) -> Result<(), DataError> {
         .bind(r.listing_id)
         .bind(r.author_id)
         .bind(r.subject_id)
-        .bind(&r.author_role)
+        .bind(r.author_role)
         .bind(r.rating)
         .bind(&r.text)
         .bind(&r.sub_ratings)
-        .bind(&r.status)
+        .bind(r.status)
         .bind(&r.note)
         .bind(&r.response)
         .bind(r.responded_at)
@@ -86,12 +89,12 @@ pub async fn of_booking(exec: Exec<'_>, booking: Uuid) -> Result<Vec<ReviewRecor
 pub async fn set_status(
     exec: Exec<'_>,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: ReviewStatus,
+    to: ReviewStatus,
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<ReviewRecord>, DataError> {
-    let published = if to == "published" {
+    let published = if to == ReviewStatus::Published {
         "$3"
     } else {
         "published_at"
@@ -145,33 +148,34 @@ pub async fn published(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: u32,
 ) -> Result<Vec<ReviewRecord>, DataError> {
-    let (filter, id) = match about {
-        About::Listing(id) => ("listing_id = $1 AND author_role = 'guest'", id),
-        About::Person(id) => ("subject_id = $1", id),
-    };
-    let cursor = if after.is_some() {
-        "AND (published_at < $2 OR (published_at = $2 AND id < $3))"
-    } else {
-        "AND $2 IS NULL AND $3 IS NULL"
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM reviews WHERE status = 'published' AND {filter} {cursor} \
-         ORDER BY published_at DESC, id DESC LIMIT $4"
-    );
-    let (at, last) = after.unzip();
-    Ok(dispatch!(exec, c => sqlx::query_as::<_, ReviewRecord>(&sql)
-        .bind(id)
-        .bind(at)
-        .bind(last)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *c)
-        .await)?)
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT ");
+        qb.push(COLUMNS).push(" FROM reviews WHERE status = ");
+        qb.push_bind(ReviewStatus::Published);
+        match about {
+            About::Listing(id) => {
+                qb.push(" AND listing_id = ").push_bind(id);
+                qb.push(" AND author_role = ").push_bind(AuthorRole::Guest);
+            }
+            About::Person(id) => {
+                qb.push(" AND subject_id = ").push_bind(id);
+            }
+        }
+        if let Some((at, last)) = after {
+            qb.push(" AND (published_at < ").push_bind(at);
+            qb.push(" OR (published_at = ").push_bind(at);
+            qb.push(" AND id < ").push_bind(last).push("))");
+        }
+        qb.push(" ORDER BY published_at DESC, id DESC LIMIT ");
+        qb.push_bind(i64::from(limit));
+        qb.build_query_as::<ReviewRecord>().fetch_all(&mut *c).await
+    })?)
 }
 
 /// Reviews in `status`, oldest first (moderation queue, reveal sweep).
 pub async fn in_status(
     exec: Exec<'_>,
-    status: &str,
+    status: ReviewStatus,
     limit: u32,
 ) -> Result<Vec<ReviewRecord>, DataError> {
     let sql =
@@ -187,12 +191,14 @@ pub async fn in_status(
 pub async fn refresh_rating(exec: Exec<'_>, listing: Uuid) -> Result<(), DataError> {
     let sql = "UPDATE listings SET \
         rating_avg = (SELECT AVG(CAST(rating AS DOUBLE PRECISION)) FROM reviews \
-            WHERE listing_id = $1 AND author_role = 'guest' AND status = 'published'), \
+            WHERE listing_id = $1 AND author_role = $2 AND status = $3), \
         rating_count = (SELECT COUNT(*) FROM reviews \
-            WHERE listing_id = $1 AND author_role = 'guest' AND status = 'published') \
+            WHERE listing_id = $1 AND author_role = $2 AND status = $3) \
         WHERE id = $1";
     dispatch!(exec, c => sqlx::query(sql)
         .bind(listing)
+        .bind(AuthorRole::Guest)
+        .bind(ReviewStatus::Published)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;

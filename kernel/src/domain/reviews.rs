@@ -22,7 +22,7 @@ use crate::data::bookings::{self as booking_store, BookingRecord};
 use crate::data::reviews::{self as store, About, ReviewRecord};
 use crate::data::{DataError, Database, Exec};
 use crate::jobs::{JobError, JobHandler, JobRun};
-use crate::model::BookingStatus;
+use crate::model::{BookingStatus, ReviewStatus};
 use crate::plugins::kinds::review_policy::{
     self as policy, AuthorRole, Decision, RevealState, Submission,
 };
@@ -78,7 +78,7 @@ pub struct Review {
     /// Who it is about.
     pub subject_id: Uuid,
     /// `guest` (about the stay) or `host` (about the guest).
-    pub author_role: String,
+    pub author_role: AuthorRole,
     /// 1-5.
     pub rating: u8,
     /// As published (contact details may be masked).
@@ -87,7 +87,7 @@ pub struct Review {
     pub sub_ratings: BTreeMap<String, u8>,
     /// `held` (waiting for a moderator), `hidden` (waiting for the reveal), `published` or
     /// `rejected`.
-    pub status: String,
+    pub status: ReviewStatus,
     /// The host's public response.
     pub response: Option<String>,
     /// Written.
@@ -156,7 +156,7 @@ struct ReviewEvent {
     review_id: Uuid,
     booking_id: Uuid,
     listing_id: Uuid,
-    author_role: String,
+    author_role: AuthorRole,
     rating: i32,
     recipients: Vec<Recipient>,
 }
@@ -186,7 +186,7 @@ async fn record_event(
         review_id: r.id,
         booking_id: r.booking_id,
         listing_id: r.listing_id,
-        author_role: r.author_role.clone(),
+        author_role: r.author_role,
         rating: r.rating,
         recipients,
     };
@@ -282,15 +282,11 @@ impl Reviews {
                 ),
             });
         }
-        let role_name = match role {
-            AuthorRole::Guest => "guest",
-            AuthorRole::Host => "host",
-        };
         let existing = {
             let mut conn = self.db.acquire().await?;
             store::of_booking(conn.exec(), booking.id).await?
         };
-        if existing.iter().any(|r| r.author_role == role_name) {
+        if existing.iter().any(|r| r.author_role == role) {
             return Err(review_exists());
         }
         let plugin = self.policy()?;
@@ -305,8 +301,8 @@ impl Reviews {
             .map_err(|e| DomainError::PolicyUnavailable(e.to_string()))?;
         let (status, text, note) = match decision {
             Decision::Reject(reason) => return Err(DomainError::ReviewRejected(reason)),
-            Decision::Hold(reason) => ("held", input.text, Some(reason)),
-            Decision::Accept(text) => ("hidden", text, None),
+            Decision::Hold(reason) => (ReviewStatus::Held, input.text, Some(reason)),
+            Decision::Accept(text) => (ReviewStatus::Hidden, text, None),
         };
         let now = now();
         let record = ReviewRecord {
@@ -315,12 +311,12 @@ impl Reviews {
             listing_id: booking.listing_id,
             author_id: me,
             subject_id: subject,
-            author_role: role_name.into(),
+            author_role: role,
             rating: i32::from(input.rating),
             text,
             sub_ratings: (!input.sub_ratings.is_empty())
                 .then(|| serde_json::to_string(&input.sub_ratings).unwrap_or_default()),
-            status: status.into(),
+            status,
             note,
             response: None,
             responded_at: None,
@@ -335,7 +331,7 @@ impl Reviews {
         }
         record_event(tx.exec(), "review_submitted", &record).await?;
         tx.commit().await?;
-        if status == "hidden" {
+        if status == ReviewStatus::Hidden {
             self.reveal_booking(&plugin, &booking).await?;
         }
         let mut conn = self.db.acquire().await?;
@@ -355,12 +351,17 @@ impl Reviews {
             let mut conn = self.db.acquire().await?;
             store::of_booking(conn.exec(), booking.id).await?
         };
-        let accepted = |r: &&ReviewRecord| r.status == "hidden" || r.status == "published";
+        let accepted = |r: &&ReviewRecord| {
+            r.status == ReviewStatus::Hidden || r.status == ReviewStatus::Published
+        };
         let state = RevealState {
             both_submitted: reviews.iter().filter(accepted).count() == 2,
             days_since_checkout: days_since_checkout(booking),
         };
-        let hidden: Vec<&ReviewRecord> = reviews.iter().filter(|r| r.status == "hidden").collect();
+        let hidden: Vec<&ReviewRecord> = reviews
+            .iter()
+            .filter(|r| r.status == ReviewStatus::Hidden)
+            .collect();
         if hidden.is_empty() {
             return Ok(0);
         }
@@ -373,8 +374,15 @@ impl Reviews {
         let mut tx = self.db.begin().await?;
         let mut published = 0;
         for r in hidden {
-            if let Some(done) =
-                store::set_status(tx.exec(), r.id, "hidden", "published", None, now()).await?
+            if let Some(done) = store::set_status(
+                tx.exec(),
+                r.id,
+                ReviewStatus::Hidden,
+                ReviewStatus::Published,
+                None,
+                now(),
+            )
+            .await?
             {
                 record_event(tx.exec(), "review_published", &done).await?;
                 published += 1;
@@ -391,7 +399,7 @@ impl Reviews {
         let plugin = self.policy()?;
         let hidden = {
             let mut conn = self.db.acquire().await?;
-            store::in_status(conn.exec(), "hidden", 500).await?
+            store::in_status(conn.exec(), ReviewStatus::Hidden, 500).await?
         };
         let mut seen = std::collections::HashSet::new();
         let mut published = 0;
@@ -465,12 +473,12 @@ impl Reviews {
         let mut tx = self.db.begin().await?;
         let review = store::find(tx.exec(), id)
             .await?
-            .filter(|r| r.status == "published")
+            .filter(|r| r.status == ReviewStatus::Published)
             .ok_or(DomainError::NotFound("review"))?;
         let booking = booking_store::find(tx.exec(), review.booking_id)
             .await?
             .ok_or(DomainError::NotFound("review"))?;
-        if review.author_role != "guest" || booking.host_id != who.account_id.as_uuid() {
+        if review.author_role != AuthorRole::Guest || booking.host_id != who.account_id.as_uuid() {
             return Err(DomainError::Forbidden);
         }
         if !store::respond(tx.exec(), id, text, now()).await? {
@@ -487,7 +495,7 @@ impl Reviews {
     /// Reviews waiting for a moderator, oldest first.
     pub async fn held(&self) -> Result<Vec<HeldReview>, DomainError> {
         let mut conn = self.db.acquire().await?;
-        Ok(store::in_status(conn.exec(), "held", 500)
+        Ok(store::in_status(conn.exec(), ReviewStatus::Held, 500)
             .await?
             .into_iter()
             .map(|r| HeldReview {
@@ -501,7 +509,15 @@ impl Reviews {
     pub async fn approve(&self, id: Uuid) -> Result<Review, DomainError> {
         let moved = {
             let mut conn = self.db.acquire().await?;
-            store::set_status(conn.exec(), id, "held", "hidden", None, now()).await?
+            store::set_status(
+                conn.exec(),
+                id,
+                ReviewStatus::Held,
+                ReviewStatus::Hidden,
+                None,
+                now(),
+            )
+            .await?
         };
         let moved = moved.ok_or_else(not_held)?;
         let booking = {
@@ -520,10 +536,17 @@ impl Reviews {
     /// A moderator rejects a held review: it is never shown.
     pub async fn reject(&self, id: Uuid, reason: &str) -> Result<Review, DomainError> {
         let mut conn = self.db.acquire().await?;
-        store::set_status(conn.exec(), id, "held", "rejected", Some(reason), now())
-            .await?
-            .map(to_review)
-            .ok_or_else(not_held)
+        store::set_status(
+            conn.exec(),
+            id,
+            ReviewStatus::Held,
+            ReviewStatus::Rejected,
+            Some(reason),
+            now(),
+        )
+        .await?
+        .map(to_review)
+        .ok_or_else(not_held)
     }
 }
 

@@ -6,15 +6,7 @@ use super::{invoke, wrong_kind};
 use crate::plugins::bindings::review_policy::exports::hearth::plugins::review_policy_plugin as wit;
 use crate::plugins::{KindPre, Plugin, PluginCallError, PluginFailure};
 
-/// Who wrote a review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthorRole {
-    /// The guest.
-    Guest,
-    /// The host.
-    Host,
-}
+pub use crate::model::AuthorRole;
 
 /// A submitted review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
