@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{DisplayName, Email, Password};
 use crate::cache::Cache;
-use crate::config::{CacheBackendKind, CacheConfig, Config, DatabaseBackend, DEFAULT_CONFIG_PATH};
+use crate::config::{CacheBackendKind, CacheConfig, Config, DEFAULT_CONFIG_PATH};
 use crate::metrics::Metrics;
 use crate::plugins::PluginHost;
 use crate::startup::{Application, Kernel};
@@ -136,11 +136,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = arg.load()?;
             println!("{}: OK", arg.config.display());
             println!("  server.bind      {}", config.server.bind);
-            let db = match config.database.url.backend() {
-                DatabaseBackend::Sqlite => "sqlite",
-                DatabaseBackend::Postgres => "postgres",
-            };
-            println!("  database         {db}");
+            println!(
+                "  database         {}",
+                config.database.url.backend().name()
+            );
             let cache = match config.cache.backend {
                 CacheBackendKind::Memory => "memory",
                 CacheBackendKind::Redis => "redis",

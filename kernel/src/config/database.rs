@@ -45,6 +45,16 @@ pub enum DatabaseBackend {
     Postgres,
 }
 
+impl DatabaseBackend {
+    /// The backend's name, as `hearth config check` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseBackend::Sqlite => "sqlite",
+            DatabaseBackend::Postgres => "postgres",
+        }
+    }
+}
+
 impl DatabaseUrl {
     /// Parses a URL, accepting `sqlite:`, `postgres://` and `postgresql://` schemes.
     pub fn parse(url: &str) -> Result<Self, String> {
