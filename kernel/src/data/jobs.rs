@@ -3,6 +3,7 @@
 //! nothing.
 
 use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::{dispatch, DataError, Exec};
@@ -111,39 +112,53 @@ pub struct Fence<'a> {
     pub attempt: i32,
 }
 
-/// A value bound after the fence's own parameters (`$5`, `$6`, ...).
+/// What a fenced update does to the run.
 #[derive(Clone, Copy)]
-enum Arg<'a> {
-    Time(DateTime<Utc>),
-    Text(&'a str),
+enum Transition<'a> {
+    Succeed,
+    Retry { at: DateTime<Utc>, error: &'a str },
+    Bury { error: &'a str },
+    Release,
+    Extend { lease_until: DateTime<Utc> },
 }
 
-/// Runs `UPDATE jobs SET <set>` on the fenced run. `$1`-`$4` are the job, worker, attempt and
-/// now; `args` bind from `$5`. False if the run no longer holds the job.
+/// Applies `transition` to the fenced run; false if the run no longer holds the job.
 async fn fenced(
     exec: Exec<'_>,
-    set: &str,
     fence: Fence<'_>,
+    transition: Transition<'_>,
     now: DateTime<Utc>,
-    args: &[Arg<'_>],
 ) -> Result<bool, DataError> {
-    let sql = format!(
-        "UPDATE jobs SET {set}, updated_at = $4 \
-         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'"
-    );
     let done = dispatch!(exec, c => {
-        let mut q = sqlx::query(&sql)
-            .bind(fence.id)
-            .bind(fence.worker)
-            .bind(fence.attempt)
-            .bind(now);
-        for arg in args {
-            q = match *arg {
-                Arg::Time(t) => q.bind(t),
-                Arg::Text(s) => q.bind(s),
-            };
+        let mut qb = QueryBuilder::new("UPDATE jobs SET ");
+        match transition {
+            Transition::Succeed => {
+                qb.push("state = 'succeeded', lease_until = NULL, last_error = NULL, finished_at = ")
+                    .push_bind(now);
+            }
+            Transition::Retry { at, error } => {
+                qb.push("state = 'queued', lease_until = NULL, run_at = ").push_bind(at);
+                qb.push(", last_error = ").push_bind(error);
+            }
+            Transition::Bury { error } => {
+                qb.push("state = 'dead', lease_until = NULL, finished_at = ").push_bind(now);
+                qb.push(", last_error = ").push_bind(error);
+            }
+            Transition::Release => {
+                // The attempt is not counted: the run was interrupted, not failed.
+                qb.push("state = 'queued', lease_until = NULL, attempts = attempts - 1, run_at = ")
+                    .push_bind(now);
+            }
+            Transition::Extend { lease_until } => {
+                qb.push("lease_until = ").push_bind(lease_until);
+            }
         }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
+        qb.push(", updated_at = ").push_bind(now);
+        qb.push(" WHERE id = ").push_bind(fence.id);
+        qb.push(" AND worker = ").push_bind(fence.worker);
+        qb.push(" AND attempts = ").push_bind(fence.attempt);
+        qb.push(" AND state = 'running'");
+        qb.build().execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
     Ok(done == 1)
 }
@@ -154,8 +169,7 @@ pub async fn succeed(
     fence: Fence<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
-    let set = "state = 'succeeded', finished_at = $4, lease_until = NULL, last_error = NULL";
-    fenced(exec, set, fence, now, &[]).await
+    fenced(exec, fence, Transition::Succeed, now).await
 }
 
 /// Puts the job back in the queue for another attempt at `retry_at`, keeping the error.
@@ -166,15 +180,11 @@ pub async fn retry_later(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
-    let set = "state = 'queued', run_at = $5, lease_until = NULL, last_error = $6";
-    fenced(
-        exec,
-        set,
-        fence,
-        now,
-        &[Arg::Time(retry_at), Arg::Text(error)],
-    )
-    .await
+    let transition = Transition::Retry {
+        at: retry_at,
+        error,
+    };
+    fenced(exec, fence, transition, now).await
 }
 
 /// Dead-letters the job with its last error.
@@ -184,8 +194,7 @@ pub async fn bury(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
-    let set = "state = 'dead', finished_at = $4, lease_until = NULL, last_error = $5";
-    fenced(exec, set, fence, now, &[Arg::Text(error)]).await
+    fenced(exec, fence, Transition::Bury { error }, now).await
 }
 
 /// Gives a running job back to the queue at once without counting the attempt (shutdown).
@@ -194,8 +203,7 @@ pub async fn release(
     fence: Fence<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
-    let set = "state = 'queued', run_at = $4, lease_until = NULL, attempts = attempts - 1";
-    fenced(exec, set, fence, now, &[]).await
+    fenced(exec, fence, Transition::Release, now).await
 }
 
 /// Extends the lease of a run still in progress; false if it was lost.
@@ -205,14 +213,7 @@ pub async fn extend_lease(
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
-    fenced(
-        exec,
-        "lease_until = $5",
-        fence,
-        now,
-        &[Arg::Time(lease_until)],
-    )
-    .await
+    fenced(exec, fence, Transition::Extend { lease_until }, now).await
 }
 
 /// Job counts by state, plus queued jobs that have failed at least once.

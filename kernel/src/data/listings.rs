@@ -6,8 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{dispatch, DataError, Exec};
-use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use sqlx::QueryBuilder;
+
+use super::{dispatch, push_in, DataError, Exec};
+use crate::model::{
+    Amenity, BookingStatus, CancellationPolicy, Currency, ListingStatus, PropertyType,
+};
 
 /// A listing row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -49,35 +53,6 @@ const COLUMNS: &str = "id, host_id, title, description, property_type, address, 
     country, latitude, longitude, max_guests, bedrooms, beds, bathrooms, amenities, photo_urls, \
     nightly_price_minor, currency, min_nights, max_nights, instant_book, cancellation_policy, \
     status, rating_avg, rating_count, created_at, updated_at, deleted_at";
-
-/// A value bound into a dynamically built query.
-#[derive(Debug, Clone)]
-enum Bind {
-    I64(i64),
-    F64(f64),
-    Text(String),
-    Uuid(Uuid),
-    Date(NaiveDate),
-}
-
-/// Runs `sql` with `binds` (placeholders `$1..`) and decodes rows, on either backend.
-macro_rules! bound_query_as {
-    ($exec:expr, $row:ty, $sql:expr, $binds:expr) => {
-        dispatch!($exec, c => {
-            let mut q = sqlx::query_as::<_, $row>($sql);
-            for b in $binds {
-                q = match b {
-                    Bind::I64(v) => q.bind(*v),
-                    Bind::F64(v) => q.bind(*v),
-                    Bind::Text(v) => q.bind(v.clone()),
-                    Bind::Uuid(v) => q.bind(*v),
-                    Bind::Date(v) => q.bind(*v),
-                };
-            }
-            q.fetch_all(&mut *c).await
-        })
-    };
-}
 
 /// Binds every column of a listing, in `COLUMNS` order.
 macro_rules! bind_listing {
@@ -283,33 +258,35 @@ const KM_PER_DEGREE: f64 = 111.32;
 /// One page (plus one row, to tell whether there is more) of published listings.
 #[tracing::instrument(skip_all)]
 pub async fn search(exec: Exec<'_>, f: &ListingFilter) -> Result<Vec<ListingRecord>, DataError> {
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM listings l WHERE l.status = 'published' AND l.deleted_at IS NULL"
-    );
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut push = |sql: &mut String, clause: &str, values: Vec<Bind>| {
-        let mut clause = clause.to_owned();
-        for (i, v) in values.into_iter().enumerate() {
-            binds.push(v);
-            clause = clause.replace(&format!("?{i}"), &format!("${}", binds.len()));
-        }
-        sql.push_str(" AND ");
-        sql.push_str(&clause);
-    };
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT ");
+        push_search(&mut qb, f);
+        qb.build_query_as::<ListingRecord>().fetch_all(&mut *c).await
+    })?)
+}
+
+/// Builds the search query into `qb`: every value is a bound parameter, on either backend.
+fn push_search<'a, DB>(qb: &mut QueryBuilder<'a, DB>, f: &'a ListingFilter)
+where
+    DB: sqlx::Database,
+    f64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    BookingStatus: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    // The status stays literal SQL: the partial indexes are declared `WHERE status =
+    // 'published' AND deleted_at IS NULL`, and PostgreSQL uses a partial index for a generic
+    // plan only when the predicate is spelled out (`published_literal_is_the_enum` pins it).
+    qb.push(COLUMNS)
+        .push(" FROM listings l WHERE l.status = 'published' AND l.deleted_at IS NULL");
     if let Some(country) = &f.country {
-        push(
-            &mut sql,
-            "l.country = ?0",
-            vec![Bind::Text(country.clone())],
-        );
+        qb.push(" AND l.country = ").push_bind(country.as_str());
     }
     if let Some(city) = &f.city {
-        push(
-            &mut sql,
-            // city_key is folded by the kernel at write (SQLite's lower() folds ASCII only).
-            "l.city_key = ?0",
-            vec![Bind::Text(city.clone())],
-        );
+        // city_key is folded by the kernel at write (SQLite's lower() folds ASCII only).
+        qb.push(" AND l.city_key = ").push_bind(city.as_str());
     }
     match f.area {
         Some(Area::BBox {
@@ -317,85 +294,69 @@ pub async fn search(exec: Exec<'_>, f: &ListingFilter) -> Result<Vec<ListingReco
             min_lng,
             max_lat,
             max_lng,
-        }) => push(
-            &mut sql,
-            "l.latitude BETWEEN ?0 AND ?1 AND l.longitude BETWEEN ?2 AND ?3",
-            vec![
-                Bind::F64(min_lat),
-                Bind::F64(max_lat),
-                Bind::F64(min_lng),
-                Bind::F64(max_lng),
-            ],
-        ),
+        }) => push_bbox(qb, (min_lat, max_lat), (min_lng, max_lng)),
         Some(Area::Radius { lat, lng, km }) => {
             // A bounding box first (indexed), then the exact circle on an equirectangular
             // projection: plain arithmetic, the same on both databases, accurate at city scale.
             let dlat = km / KM_PER_DEGREE;
             let coslat = lat.to_radians().cos().max(0.01);
             let dlng = dlat / coslat;
-            push(
-                &mut sql,
-                "l.latitude BETWEEN ?0 AND ?1 AND l.longitude BETWEEN ?2 AND ?3 AND \
-                 ((l.longitude - ?4) * ?5) * ((l.longitude - ?4) * ?5) + (l.latitude - ?6) * (l.latitude - ?6) <= ?7",
-                vec![
-                    Bind::F64(lat - dlat),
-                    Bind::F64(lat + dlat),
-                    Bind::F64(lng - dlng),
-                    Bind::F64(lng + dlng),
-                    Bind::F64(lng),
-                    Bind::F64(coslat),
-                    Bind::F64(lat),
-                    Bind::F64(dlat * dlat),
-                ],
-            );
+            push_bbox(qb, (lat - dlat, lat + dlat), (lng - dlng, lng + dlng));
+            let dx = |qb: &mut QueryBuilder<'a, DB>| {
+                qb.push("((l.longitude - ").push_bind(lng);
+                qb.push(") * ").push_bind(coslat).push(")");
+            };
+            let dy = |qb: &mut QueryBuilder<'a, DB>| {
+                qb.push("(l.latitude - ").push_bind(lat).push(")");
+            };
+            qb.push(" AND ");
+            dx(qb);
+            qb.push(" * ");
+            dx(qb);
+            qb.push(" + ");
+            dy(qb);
+            qb.push(" * ");
+            dy(qb);
+            qb.push(" <= ").push_bind(dlat * dlat);
         }
         None => {}
     }
     if let Some(min) = f.min_price {
-        push(
-            &mut sql,
-            "l.nightly_price_minor >= ?0",
-            vec![Bind::I64(min)],
-        );
+        qb.push(" AND l.nightly_price_minor >= ").push_bind(min);
     }
     if let Some(max) = f.max_price {
-        push(
-            &mut sql,
-            "l.nightly_price_minor <= ?0",
-            vec![Bind::I64(max)],
-        );
+        qb.push(" AND l.nightly_price_minor <= ").push_bind(max);
     }
     if let Some(currency) = &f.currency {
-        push(
-            &mut sql,
-            "l.currency = ?0",
-            vec![Bind::Text(currency.clone())],
-        );
+        qb.push(" AND l.currency = ").push_bind(currency.as_str());
     }
     if let Some(guests) = f.guests {
-        push(
-            &mut sql,
-            "l.max_guests >= ?0",
-            vec![Bind::I64(i64::from(guests))],
-        );
+        qb.push(" AND l.max_guests >= ")
+            .push_bind(i64::from(guests));
     }
     for amenity in &f.amenities {
-        push(
-            &mut sql,
-            "EXISTS (SELECT 1 FROM listing_amenities a WHERE a.amenity = ?0 AND a.listing_id = l.id)",
-            vec![Bind::Text(amenity.clone())],
-        );
+        qb.push(" AND EXISTS (SELECT 1 FROM listing_amenities a WHERE a.amenity = ")
+            .push_bind(amenity.as_str())
+            .push(" AND a.listing_id = l.id)");
     }
     if let Some((check_in, check_out, nights)) = f.stay {
-        push(
-            &mut sql,
-            "l.min_nights <= ?0 AND l.max_nights >= ?0 AND NOT EXISTS (SELECT 1 FROM calendar_days c \
-             WHERE c.listing_id = l.id AND c.blocked = TRUE AND c.day >= ?1 AND c.day < ?2) \
-             AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id \
-             AND b.status IN ('pending_payment', 'requested', 'confirmed', 'completed') \
-             AND b.check_in < ?2 AND b.check_out > ?1)",
-            vec![Bind::I64(i64::from(nights)), Bind::Date(check_in), Bind::Date(check_out)],
+        let nights = i64::from(nights);
+        qb.push(" AND l.min_nights <= ").push_bind(nights);
+        qb.push(" AND l.max_nights >= ").push_bind(nights);
+        qb.push(" AND NOT EXISTS (SELECT 1 FROM calendar_days c WHERE c.listing_id = l.id AND c.blocked = TRUE AND c.day >= ")
+            .push_bind(check_in)
+            .push(" AND c.day < ")
+            .push_bind(check_out)
+            .push(")");
+        qb.push(
+            " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id AND b.status IN ",
         );
+        push_in(qb, BookingStatus::ACTIVE);
+        qb.push(" AND b.check_in < ")
+            .push_bind(check_out)
+            .push(" AND b.check_out > ")
+            .push_bind(check_in)
+            .push(")");
     }
     let (order, key) = match f.sort {
         SortKey::PriceAsc => (
@@ -414,25 +375,57 @@ pub async fn search(exec: Exec<'_>, f: &ListingFilter) -> Result<Vec<ListingReco
     };
     if let Some((value, id)) = f.after {
         let value = value.unwrap_or(-1.0);
-        match f.sort {
-            SortKey::PriceAsc => push(
-                &mut sql,
-                &format!("({key} > ?0 OR ({key} = ?0 AND l.id > ?1))"),
-                vec![Bind::I64(value as i64), Bind::Uuid(id)],
-            ),
-            SortKey::PriceDesc => push(
-                &mut sql,
-                &format!("({key} < ?0 OR ({key} = ?0 AND l.id > ?1))"),
-                vec![Bind::I64(value as i64), Bind::Uuid(id)],
-            ),
-            SortKey::RatingDesc => push(
-                &mut sql,
-                &format!("({key} < ?0 OR ({key} = ?0 AND l.id > ?1))"),
-                vec![Bind::F64(value), Bind::Uuid(id)],
-            ),
-            SortKey::Newest => push(&mut sql, "l.id < ?0", vec![Bind::Uuid(id)]),
+        // Keyset: strictly past the last row in sort order, ties broken by id.
+        if f.sort == SortKey::Newest {
+            qb.push(" AND l.id < ").push_bind(id);
+        } else {
+            let past = if f.sort == SortKey::PriceAsc {
+                " > "
+            } else {
+                " < "
+            };
+            qb.push(" AND (").push(key).push(past);
+            push_sort_value(qb, f.sort, value);
+            qb.push(" OR (").push(key).push(" = ");
+            push_sort_value(qb, f.sort, value);
+            qb.push(" AND l.id > ").push_bind(id).push("))");
         }
     }
-    sql.push_str(&format!(" ORDER BY {order} LIMIT {}", f.limit + 1));
-    Ok(bound_query_as!(exec, ListingRecord, &sql, &binds)?)
+    qb.push(" ORDER BY ").push(order).push(" LIMIT ");
+    qb.push_bind(i64::from(f.limit) + 1);
+}
+
+/// `AND latitude BETWEEN .. AND longitude BETWEEN ..`.
+fn push_bbox<'a, DB>(qb: &mut QueryBuilder<'a, DB>, lat: (f64, f64), lng: (f64, f64))
+where
+    DB: sqlx::Database,
+    f64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(" AND l.latitude BETWEEN ").push_bind(lat.0);
+    qb.push(" AND ").push_bind(lat.1);
+    qb.push(" AND l.longitude BETWEEN ").push_bind(lng.0);
+    qb.push(" AND ").push_bind(lng.1);
+}
+
+/// A keyset value in the sort column's own type: prices are integers, ratings are not.
+fn push_sort_value<'a, DB>(qb: &mut QueryBuilder<'a, DB>, sort: SortKey, value: f64)
+where
+    DB: sqlx::Database,
+    f64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    match sort {
+        SortKey::RatingDesc => qb.push_bind(value),
+        _ => qb.push_bind(value as i64),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_literal_is_the_enum() {
+        assert_eq!(ListingStatus::Published.as_str(), "published");
+    }
 }
