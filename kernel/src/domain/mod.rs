@@ -26,8 +26,8 @@ pub enum DomainError {
     #[error("invalid input")]
     Invalid(Vec<Invalid>),
     /// No such resource, or not one the caller may see.
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error("{} not found", .0.name())]
+    NotFound(Resource),
     /// The caller may see it but not change it.
     #[error("not allowed")]
     Forbidden,
@@ -35,8 +35,8 @@ pub enum DomainError {
     #[error("the dates are not available")]
     DatesUnavailable(Vec<Invalid>),
     /// The pricing chain failed (a fail-closed plugin), or produced an unusable total.
-    #[error("pricing failed: {0}")]
-    Pricing(String),
+    #[error("pricing failed")]
+    Pricing(#[source] PricingError),
     /// Auth failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -77,10 +77,49 @@ pub enum DomainError {
     Data(#[from] DataError),
 }
 
-impl From<PluginCallError> for DomainError {
-    fn from(e: PluginCallError) -> Self {
-        DomainError::Pricing(e.to_string())
+/// What a [`DomainError::NotFound`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A listing.
+    Listing,
+    /// A quote.
+    Quote,
+    /// A booking.
+    Booking,
+    /// A review.
+    Review,
+    /// A notification.
+    Notification,
+    /// A payments plugin (a webhook for one that is not loaded).
+    PaymentsPlugin,
+}
+
+impl Resource {
+    /// The noun, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::Listing => "listing",
+            Resource::Quote => "quote",
+            Resource::Booking => "booking",
+            Resource::Review => "review",
+            Resource::Notification => "notification",
+            Resource::PaymentsPlugin => "payments plugin",
+        }
     }
+}
+
+/// Why a stay could not be priced.
+#[derive(Debug, thiserror::Error)]
+pub enum PricingError {
+    /// A fail-closed plugin of the chain failed.
+    #[error(transparent)]
+    Plugin(#[from] PluginCallError),
+    /// The line items do not fit in an amount.
+    #[error("the line items overflow")]
+    Overflow,
+    /// The chain's lines add up to less than nothing.
+    #[error("the pricing chain produced a negative total ({0})")]
+    Negative(i64),
 }
 
 impl From<Vec<Invalid>> for DomainError {

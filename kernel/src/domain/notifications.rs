@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::{cursor, DomainError, Problems};
+use super::{cursor, DomainError, Problems, Resource};
 use crate::auth::Principal;
 use crate::bus::{Event, HandlerError, Subscriber};
 use crate::config::{NotificationsConfig, PluginKind};
@@ -200,7 +200,7 @@ impl Notifications {
         store::mark_read(conn.exec(), who.account_id.as_uuid(), id, now())
             .await?
             .map(InboxMessage::from)
-            .ok_or(DomainError::NotFound("notification"))
+            .ok_or(DomainError::NotFound(Resource::Notification))
     }
 
     /// Every delivery rendered for an event (for operators and tests).

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::listings::calendar::{nights_of, DayStatus};
 use super::listings::Listings;
-use super::{DomainError, Invalid, Problems};
+use super::{DomainError, Invalid, PricingError, Problems};
 use crate::auth::Principal;
 use crate::data::quotes::{self as store, QuoteRecord};
 use crate::data::Database;
@@ -148,7 +148,9 @@ impl Quotes {
             currency,
         };
         let set = self.plugins.current();
-        let priced = pricing::run_chain(&set, &plugin_stay, base).await?;
+        let priced = pricing::run_chain(&set, &plugin_stay, base)
+            .await
+            .map_err(|e| DomainError::Pricing(e.into()))?;
         for skipped in &priced.skipped {
             tracing::warn!(listing.id = %listing.id, error = %skipped, "fail-open pricing plugin skipped");
         }
@@ -156,11 +158,9 @@ impl Quotes {
             .items
             .iter()
             .try_fold(0i64, |sum, item| sum.checked_add(item.amount.minor))
-            .ok_or_else(|| DomainError::Pricing("the line items overflow".into()))?;
+            .ok_or(DomainError::Pricing(PricingError::Overflow))?;
         if total < 0 {
-            return Err(DomainError::Pricing(format!(
-                "the pricing chain produced a negative total ({total})"
-            )));
+            return Err(DomainError::Pricing(PricingError::Negative(total)));
         }
         let line_items: Vec<QuoteLine> = priced
             .items

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::listings::Listings;
-use super::{cursor, now, DomainError, Invalid, Problems};
+use super::{cursor, now, DomainError, Invalid, Problems, Resource};
 use crate::auth::Principal;
 use crate::bus::{self, DomainEvent};
 use crate::config::PluginKind;
@@ -246,7 +246,7 @@ impl Reviews {
         };
         let me = who.account_id.as_uuid();
         let Some(booking) = booking.filter(|b| b.guest_id == me || b.host_id == me) else {
-            return Err(DomainError::NotFound("booking"));
+            return Err(DomainError::NotFound(Resource::Booking));
         };
         let (role, subject) = if booking.guest_id == me {
             (AuthorRole::Guest, booking.host_id)
@@ -474,10 +474,10 @@ impl Reviews {
         let review = store::find(tx.exec(), id)
             .await?
             .filter(|r| r.status == ReviewStatus::Published)
-            .ok_or(DomainError::NotFound("review"))?;
+            .ok_or(DomainError::NotFound(Resource::Review))?;
         let booking = booking_store::find(tx.exec(), review.booking_id)
             .await?
-            .ok_or(DomainError::NotFound("review"))?;
+            .ok_or(DomainError::NotFound(Resource::Review))?;
         if review.author_role != AuthorRole::Guest || booking.host_id != who.account_id.as_uuid() {
             return Err(DomainError::Forbidden);
         }

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::data::DataError;
-use crate::domain::{DomainError, Invalid};
+use crate::domain::{DomainError, Invalid, Resource};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -241,16 +241,15 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid(v) => Self::validation(fields(v)),
             DomainError::NotFound(what) => {
                 let code = match what {
-                    "listing" => "listing_not_found",
-                    "quote" => "quote_not_found",
-                    "notification" => "notification_not_found",
-                    "booking" => "booking_not_found",
-                    "review" => "review_not_found",
-                    "payments plugin" => "plugin_not_found",
-                    _ => "not_found",
+                    Resource::Listing => "listing_not_found",
+                    Resource::Quote => "quote_not_found",
+                    Resource::Notification => "notification_not_found",
+                    Resource::Booking => "booking_not_found",
+                    Resource::Review => "review_not_found",
+                    Resource::PaymentsPlugin => "plugin_not_found",
                 };
                 Self::new(StatusCode::NOT_FOUND, code, "Not found")
-                    .detail(format!("No such {what}."))
+                    .detail(format!("No such {}.", what.name()))
             }
             DomainError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
                 .detail("You may not change this resource."),
@@ -268,7 +267,7 @@ impl From<DomainError> for ApiError {
                     "Pricing unavailable",
                 )
                 .detail("The stay could not be priced right now; try again later.");
-                e.internal = Some(cause);
+                e.internal = Some(cause.to_string());
                 e
             }
             DomainError::Conflict { code, detail } => {

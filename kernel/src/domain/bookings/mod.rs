@@ -35,7 +35,7 @@ use super::cancellation::{CancelledBy, Refund};
 use super::listings::Listings;
 use super::payments::{PaymentView, Payments};
 use super::quotes::Quotes;
-use super::{cursor, now, DomainError, Problems};
+use super::{cursor, now, DomainError, Problems, Resource};
 use crate::auth::{Principal, Role};
 use crate::config::BookingsConfig;
 use crate::data::bookings::{self as store, BookingRecord, Changes, Party};
@@ -230,7 +230,7 @@ impl Bookings {
     ) -> Result<BookingRecord, DomainError> {
         let current = store::find(tx.exec(), id)
             .await?
-            .ok_or(DomainError::NotFound("booking"))?;
+            .ok_or(DomainError::NotFound(Resource::Booking))?;
         let changes = Changes {
             expires_at: current.expires_at,
             ..Changes::default()
@@ -247,7 +247,7 @@ impl Bookings {
         let mut conn = self.db.acquire().await?;
         store::find(conn.exec(), id)
             .await?
-            .ok_or(DomainError::NotFound("booking"))
+            .ok_or(DomainError::NotFound(Resource::Booking))
     }
 
     /// A booking the caller takes part in (guest, host, or admin); 404 for anyone else.
@@ -261,7 +261,7 @@ impl Bookings {
         if record.guest_id == me || record.host_id == me || who.role == Role::Admin {
             Ok(record)
         } else {
-            Err(DomainError::NotFound("booking"))
+            Err(DomainError::NotFound(Resource::Booking))
         }
     }
 

@@ -11,7 +11,7 @@ use crate::data::bookings as store;
 use crate::data::now;
 use crate::data::payments as ledger;
 use crate::domain::payments::{Answer, Payments};
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Resource};
 use crate::model::{BookingStatus, PaymentOperation, PaymentState};
 use crate::plugins::kinds::payments::{self as provider, PaymentStatus, Webhook};
 use crate::plugins::PluginCallError;
@@ -46,7 +46,7 @@ impl Bookings {
         let plugin = self
             .payments
             .plugin(plugin_id)
-            .map_err(|_| DomainError::NotFound("payments plugin"))?;
+            .map_err(|_| DomainError::NotFound(Resource::PaymentsPlugin))?;
         let webhook = Webhook {
             headers,
             body,

@@ -24,7 +24,7 @@ use crate::auth::{AccountId, Principal, Role};
 use crate::cache::{Cache, Namespace};
 use crate::data::listings::{self as store, ListingFilter};
 use crate::data::Database;
-use crate::domain::{now, DomainError};
+use crate::domain::{now, DomainError, Resource};
 use crate::model::ListingStatus;
 use events::ListingEvent;
 use input::validate;
@@ -107,7 +107,7 @@ impl Listings {
         if visible(&listing, viewer) {
             Ok(listing)
         } else {
-            Err(DomainError::NotFound("listing"))
+            Err(DomainError::NotFound(Resource::Listing))
         }
     }
 
@@ -131,7 +131,7 @@ impl Listings {
         let record = store::find(conn.exec(), id)
             .await?
             .filter(|r| r.deleted_at.is_none())
-            .ok_or(DomainError::NotFound("listing"))?;
+            .ok_or(DomainError::NotFound(Resource::Listing))?;
         let listing = from_record(record)?;
         self.cached.set(&key, &listing, CACHE_TTL).await;
         Ok(listing)
