@@ -5,6 +5,8 @@
 //!   and one `Linker` (WASI with nothing granted + the Hearth host imports).
 //! - `loader`: reads `[[plugins]]` entries, checks file, sha256 pin, world, contract version,
 //!   capabilities and the config against the plugin's own JSON Schema, and pre-instantiates.
+//! - `plugin`: one loaded plugin (what an operator sees, its counters, its pre-instance);
+//!   `error`: load problems and the typed per-call [`PluginCallError`].
 //! - `call`: one fresh store per call under the plugin's limits; traps, timeouts and limit
 //!   breaches become a typed [`PluginCallError`] for that call only, and are counted.
 //! - `host/`: one module per host capability (`log`, `clock`, `cache`, `events`, `http`, `mail`).
@@ -17,175 +19,34 @@
 mod bindings;
 mod call;
 mod engine;
+mod error;
 pub mod host;
 pub mod kinds;
 mod loader;
+mod plugin;
 pub mod runner;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use prometheus_client::metrics::counter::Counter;
-use serde::Serialize;
 use wasmtime::component::Linker;
 use wasmtime::Engine;
 
 pub use self::call::CallCost;
 use self::call::{CallState, PluginContext};
-use crate::cache::Cache;
-use crate::config::{
-    Capability, OnError, PluginConfig, PluginHostConfig, PluginId, PluginKind, PluginLimits,
+pub use self::error::{
+    LoadErrors, LoadProblem, PluginCallError, PluginFailure, PluginHostError, OUTCOMES,
 };
-use crate::metrics::{Metrics, PluginCallLabels, PluginLabels};
+use self::plugin::{KindPre, PluginCounters};
+pub use self::plugin::{Plugin, PluginInfo, PluginStats};
+use crate::cache::Cache;
+use crate::config::{PluginConfig, PluginHostConfig, PluginKind};
+use crate::metrics::Metrics;
 
 /// The contract version (`hearth:plugins@…`) this kernel implements.
 pub const CONTRACT_VERSION: &str = "0.1.0";
-
-/// The host could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginHostError {
-    /// The engine, cache or linker failed to initialise.
-    #[error("plugin engine: {0}")]
-    Engine(String),
-}
-
-/// Why a set of plugins was refused: every problem found, by plugin.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{}", self.render())]
-pub struct LoadErrors(pub Vec<LoadProblem>);
-
-impl LoadErrors {
-    fn render(&self) -> String {
-        self.0
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// One plugin that could not be loaded.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
-#[error("plugin `{plugin}` ({path}): {message}")]
-pub struct LoadProblem {
-    /// The plugin's id.
-    pub plugin: PluginId,
-    /// Its component file as configured.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// A plugin's own error, as the WIT `plugin-error` says, or output the kernel refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
-pub enum PluginFailure {
-    /// The input cannot be handled.
-    #[error("invalid input: {0}")]
-    InvalidInput(String),
-    /// The configuration is unusable for this call.
-    #[error("configuration: {0}")]
-    Config(String),
-    /// A dependency is unavailable.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else the plugin reported.
-    #[error("internal: {0}")]
-    Internal(String),
-    /// The plugin answered, but with something the kernel refuses (e.g. a foreign currency).
-    #[error("invalid output: {0}")]
-    InvalidOutput(String),
-}
-
-impl From<bindings::common::hearth::plugins::types::PluginError> for PluginFailure {
-    fn from(e: bindings::common::hearth::plugins::types::PluginError) -> Self {
-        use bindings::common::hearth::plugins::types::PluginError as E;
-        match e {
-            E::InvalidInput(m) => PluginFailure::InvalidInput(m),
-            E::Config(m) => PluginFailure::Config(m),
-            E::Unavailable(m) => PluginFailure::Unavailable(m),
-            E::Internal(m) => PluginFailure::Internal(m),
-        }
-    }
-}
-
-/// A failed plugin call. Only this call failed; the plugin and the kernel carry on.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum PluginCallError {
-    /// The guest trapped (panic, unreachable, stack overflow, bad memory access, failed host
-    /// call) or could not be instantiated.
-    #[error("plugin `{plugin}` trapped: {message}")]
-    Trap {
-        /// Which plugin.
-        plugin: PluginId,
-        /// What happened.
-        message: String,
-    },
-    /// The call ran past its wall-clock limit.
-    #[error("plugin `{plugin}` timed out after {limit_ms} ms")]
-    Timeout {
-        /// Which plugin.
-        plugin: PluginId,
-        /// The limit.
-        limit_ms: u64,
-    },
-    /// The call used all its fuel.
-    #[error("plugin `{plugin}` ran out of fuel ({limit} units)")]
-    Fuel {
-        /// Which plugin.
-        plugin: PluginId,
-        /// The limit.
-        limit: u64,
-    },
-    /// The call tried to grow memory past its cap.
-    #[error("plugin `{plugin}` exceeded its memory limit of {limit_mib} MiB")]
-    Memory {
-        /// Which plugin.
-        plugin: PluginId,
-        /// The limit.
-        limit_mib: u64,
-    },
-    /// The call returned more than its output cap.
-    #[error("plugin `{plugin}` returned {size} bytes, over its output limit of {limit}")]
-    Output {
-        /// Which plugin.
-        plugin: PluginId,
-        /// What it returned.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The plugin reported an error of its own, or its output was refused.
-    #[error("plugin `{plugin}` failed: {failure}")]
-    Plugin {
-        /// Which plugin.
-        plugin: PluginId,
-        /// Its error.
-        failure: PluginFailure,
-    },
-}
-
-impl PluginCallError {
-    /// The outcome label: `trap`, `timeout`, `fuel`, `memory`, `output` or `plugin`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PluginCallError::Trap { .. } => "trap",
-            PluginCallError::Timeout { .. } => "timeout",
-            PluginCallError::Fuel { .. } => "fuel",
-            PluginCallError::Memory { .. } => "memory",
-            PluginCallError::Output { .. } => "output",
-            PluginCallError::Plugin { .. } => "plugin",
-        }
-    }
-}
-
-/// Every outcome label, for counters.
-pub const OUTCOMES: [&str; 7] = [
-    "ok", "trap", "timeout", "fuel", "memory", "output", "plugin",
-];
 
 /// Kernel services host imports reach, shared by every plugin.
 #[derive(Debug, Clone)]
@@ -195,151 +56,6 @@ pub(crate) struct HostServices {
     /// messages and `events.publish` writes to the outbox. Offline commands have none, and
     /// those capabilities answer with an error.
     pub(crate) jobs: Option<crate::jobs::Jobs>,
-}
-
-/// What an operator sees of a loaded plugin.
-#[derive(Debug, Clone, Serialize)]
-pub struct PluginInfo {
-    /// Id.
-    pub id: PluginId,
-    /// Kind.
-    pub kind: PluginKind,
-    /// The component file.
-    pub path: String,
-    /// Its SHA-256.
-    pub sha256: String,
-    /// The contract version it implements.
-    pub contract_version: String,
-    /// Position in its kind's chain.
-    pub order: i32,
-    /// Failure policy.
-    pub on_error: OnError,
-    /// Granted capabilities.
-    pub capabilities: Vec<Capability>,
-    /// Per-call limits.
-    pub limits: PluginLimits,
-}
-
-/// Counters of a plugin's calls since the kernel started (they survive reloads).
-#[derive(Debug, Clone, Serialize)]
-pub struct PluginStats {
-    /// Calls made.
-    pub calls: u64,
-    /// Calls that failed, by outcome (`trap`, `timeout`, `fuel`, `memory`, `output`, `plugin`).
-    pub errors: std::collections::BTreeMap<&'static str, u64>,
-    /// Mean wall-clock time per call, in milliseconds.
-    pub mean_ms: f64,
-    /// Fuel consumed in total.
-    pub fuel: u64,
-}
-
-#[derive(Clone)]
-enum KindPre {
-    Pricing(bindings::pricing::PricingPre<CallState>),
-    Payments(bindings::payments::PaymentsPre<CallState>),
-    ReviewPolicy(bindings::review_policy::ReviewPolicyPre<CallState>),
-    Notifier(bindings::notifier::NotifierPre<CallState>),
-}
-
-/// A plugin's counters, resolved from the metric families once at load so recording a call is
-/// a few atomic adds.
-struct PluginCounters {
-    /// One per entry of [`OUTCOMES`], same order.
-    outcomes: Vec<Counter>,
-    seconds: Counter<f64, AtomicU64>,
-    fuel: Counter,
-}
-
-impl PluginCounters {
-    fn new(metrics: &Metrics, id: &PluginId) -> Self {
-        let plugin = id.to_string();
-        let outcomes = OUTCOMES
-            .iter()
-            .map(|&outcome| {
-                metrics
-                    .plugin_calls
-                    .get_or_create(&PluginCallLabels {
-                        plugin: plugin.clone(),
-                        outcome,
-                    })
-                    .clone()
-            })
-            .collect();
-        let labels = PluginLabels { plugin };
-        Self {
-            outcomes,
-            seconds: metrics.plugin_seconds.get_or_create(&labels).clone(),
-            fuel: metrics.plugin_fuel.get_or_create(&labels).clone(),
-        }
-    }
-}
-
-/// A loaded, pre-instantiated plugin.
-pub struct Plugin {
-    info: PluginInfo,
-    engine: Engine,
-    pre: KindPre,
-    config_json: Arc<str>,
-    context: Arc<PluginContext>,
-    counters: PluginCounters,
-}
-
-impl std::fmt::Debug for Plugin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Plugin {
-    /// What the operator configured and what the loader found.
-    pub fn info(&self) -> &PluginInfo {
-        &self.info
-    }
-
-    /// Its counters.
-    pub fn stats(&self) -> PluginStats {
-        let mut errors = std::collections::BTreeMap::new();
-        let mut calls = 0;
-        for (outcome, counter) in OUTCOMES.iter().zip(&self.counters.outcomes) {
-            let n = counter.get();
-            calls += n;
-            if *outcome != "ok" {
-                errors.insert(*outcome, n);
-            }
-        }
-        let seconds = self.counters.seconds.get();
-        PluginStats {
-            calls,
-            errors,
-            mean_ms: if calls == 0 {
-                0.0
-            } else {
-                seconds * 1000.0 / calls as f64
-            },
-            fuel: self.counters.fuel.get(),
-        }
-    }
-
-    fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    fn record(&self, result: &Result<impl Sized, PluginCallError>, cost: CallCost) {
-        let outcome = match result {
-            Ok(_) => "ok",
-            Err(e) => e.kind(),
-        };
-        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
-            self.counters.outcomes[i].inc();
-        }
-        self.counters.seconds.inc_by(cost.elapsed.as_secs_f64());
-        self.counters.fuel.inc_by(cost.fuel);
-        if let Err(e) = result {
-            tracing::warn!(plugin.id = %self.info.id, error.kind = e.kind(), error = %e, "plugin call failed");
-        }
-    }
 }
 
 /// A complete, validated set of plugins, ordered by kind, then `order`, then id.
