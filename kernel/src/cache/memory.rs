@@ -40,17 +40,32 @@ impl Expiry<String, Entry> for PerEntryTtl {
     }
 }
 
-/// An in-process cache bounded by entry count.
+/// What an entry costs beyond its key and value bytes (moka's node, the `Entry`, the `Arc`).
+const ENTRY_OVERHEAD: u64 = 96;
+
+/// An in-process cache bounded in bytes and in entries.
 #[derive(Clone, Debug)]
 pub(super) struct MemoryCache {
     entries: Cache<String, Entry>,
 }
 
 impl MemoryCache {
-    pub(super) fn new(max_entries: u64) -> Self {
+    /// At most `max_bytes` of keys, values and overhead, and at most `max_entries` entries:
+    /// moka bounds one weighted capacity, so each entry weighs at least `max_bytes /
+    /// max_entries` (a cache of tiny counters still stops at `max_entries`).
+    pub(super) fn new(max_entries: u64, max_bytes: u64) -> Self {
+        let floor = (max_bytes / max_entries.max(1)).max(1);
         Self {
             entries: Cache::builder()
-                .max_capacity(max_entries)
+                .max_capacity(max_bytes)
+                .weigher(move |key: &String, entry: &Entry| {
+                    let value = match &entry.value {
+                        Value::Bytes(b) => b.len() as u64,
+                        Value::Counter(_) => 8,
+                    };
+                    let weight = (key.len() as u64 + value + ENTRY_OVERHEAD).max(floor);
+                    u32::try_from(weight).unwrap_or(u32::MAX)
+                })
                 .expire_after(PerEntryTtl)
                 .build(),
         }
@@ -102,5 +117,44 @@ impl MemoryCache {
             Some(Value::Counter(n)) => n,
             _ => 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_cache_stays_within_its_byte_budget() {
+        let budget = 1 << 20;
+        let cache = MemoryCache::new(100_000, budget);
+        // 4 MiB of 16 KiB values into a 1 MiB cache.
+        for i in 0..256 {
+            let value = vec![b'x'; 16 << 10];
+            cache
+                .set(format!("k{i}"), value, Duration::from_secs(60))
+                .await;
+        }
+        cache.entries.run_pending_tasks().await;
+        assert!(
+            cache.entries.weighted_size() <= budget,
+            "{} bytes kept, budget {budget}",
+            cache.entries.weighted_size()
+        );
+        assert!(cache.entries.entry_count() < 256);
+    }
+
+    #[tokio::test]
+    async fn tiny_entries_still_stop_at_the_entry_count() {
+        let cache = MemoryCache::new(100, 1 << 20);
+        for i in 0..1_000 {
+            cache.incr(format!("c{i}"), Duration::from_secs(60)).await;
+        }
+        cache.entries.run_pending_tasks().await;
+        assert!(
+            cache.entries.entry_count() <= 100,
+            "{}",
+            cache.entries.entry_count()
+        );
     }
 }

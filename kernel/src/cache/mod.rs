@@ -35,6 +35,14 @@ pub enum CacheError {
     /// The backend answered with an error or the connection broke.
     #[error("cache backend error: {0}")]
     Backend(String),
+    /// The value is larger than `cache.max_value_bytes`; it was not stored.
+    #[error("value of {size} bytes not cached (cache.max_value_bytes = {limit})")]
+    TooLarge {
+        /// The value's size.
+        size: usize,
+        /// The configured limit.
+        limit: u64,
+    },
 }
 
 impl CacheError {
@@ -43,6 +51,7 @@ impl CacheError {
             CacheError::Timeout => "timeout",
             CacheError::CoolingDown => "skipped",
             CacheError::Backend(_) => "error",
+            CacheError::TooLarge { .. } => "too_large",
         }
     }
 }
@@ -64,6 +73,8 @@ struct Inner {
     backend: Backend,
     /// Counters fall back here when Redis fails, so rate limits hold per node.
     local_counters: MemoryCache,
+    /// Larger values are not stored (`cache.max_value_bytes`).
+    max_value_bytes: u64,
     metrics: Metrics,
 }
 
@@ -72,7 +83,10 @@ impl Cache {
     /// only makes the cache skip until it is back.
     pub fn new(config: &CacheConfig, metrics: Metrics) -> Result<Self, CacheError> {
         let backend = match config.backend {
-            CacheBackendKind::Memory => Backend::Memory(MemoryCache::new(config.max_entries.get())),
+            CacheBackendKind::Memory => Backend::Memory(MemoryCache::new(
+                config.max_entries.get(),
+                config.max_bytes.get(),
+            )),
             CacheBackendKind::Redis => {
                 let url = config
                     .redis_url
@@ -88,7 +102,8 @@ impl Cache {
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
-                local_counters: MemoryCache::new(100_000),
+                local_counters: MemoryCache::new(100_000, 16 << 20),
+                max_value_bytes: config.max_value_bytes.get(),
                 metrics,
             }),
         })
@@ -170,8 +185,18 @@ impl Namespace {
         }
     }
 
-    /// Stores raw bytes for `ttl`.
+    /// Stores raw bytes for `ttl`, unless they are larger than `cache.max_value_bytes` (then
+    /// nothing is stored, and the refusal is counted).
     pub async fn set_bytes(&self, key: &str, bytes: Vec<u8>, ttl: Duration) {
+        let limit = self.cache.inner.max_value_bytes;
+        if bytes.len() as u64 > limit {
+            let error = CacheError::TooLarge {
+                size: bytes.len(),
+                limit,
+            };
+            self.cache.record("set", &error);
+            return;
+        }
         let key = self.key(key);
         match &self.cache.inner.backend {
             Backend::Memory(m) => m.set(key, bytes, ttl).await,

@@ -54,6 +54,53 @@ async fn entries_expire(cache: Cache) {
     assert_eq!(ns.count("counter").await, 0);
 }
 
+/// A value over `cache.max_value_bytes` is not stored, and the refusal is counted.
+async fn oversized_values_are_not_cached(cache: Cache, metrics: &Metrics) {
+    let ns = cache.namespace("t");
+    let big = vec![b'x'; 2048];
+    ns.set_bytes("big", big, Duration::from_secs(60)).await;
+    assert_eq!(ns.get_bytes("big").await, None);
+    ns.set_bytes("small", vec![b'x'; 1024], Duration::from_secs(60))
+        .await;
+    assert_eq!(ns.get_bytes("small").await.map(|v| v.len()), Some(1024));
+    let text = metrics.render();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("hearth_cache_failures_total")
+                && l.contains("reason=\"too_large\"")
+                && l.ends_with(" 1")),
+        "{text}"
+    );
+}
+
+fn small_values(config: CacheConfig) -> CacheConfig {
+    CacheConfig {
+        max_value_bytes: std::num::NonZeroU64::new(1024).expect("not zero"),
+        ..config
+    }
+}
+
+#[tokio::test]
+async fn memory_backend_refuses_oversized_values() {
+    let metrics = Metrics::new();
+    let cache = Cache::new(&small_values(CacheConfig::default()), metrics.clone()).expect("memory");
+    oversized_values_are_not_cached(cache, &metrics).await;
+}
+
+#[tokio::test]
+async fn redis_backend_refuses_oversized_values() {
+    let Some(url) = test_redis() else { return };
+    let metrics = Metrics::new();
+    let config = small_values(CacheConfig {
+        backend: CacheBackendKind::Redis,
+        redis_url: Some(url.into()),
+        key_prefix: format!("hearth-test-{}", uuid::Uuid::new_v4()),
+        ..CacheConfig::default()
+    });
+    let cache = Cache::new(&config, metrics.clone()).expect("redis");
+    oversized_values_are_not_cached(cache, &metrics).await;
+}
+
 #[tokio::test]
 async fn memory_backend_round_trips_values_and_counters() {
     round_trip(memory()).await;

@@ -83,6 +83,7 @@ refused!(
     zero_database_max_connections,
     zero_database_busy_timeout_ms,
     zero_cache_max_entries,
+    cache_value_over_the_cache,
     zero_cache_timeout_ms,
     zero_auth_session_ttl_hours,
     zero_auth_login_window_secs,
