@@ -48,7 +48,10 @@ fn args() -> anyhow::Result<Args> {
         None => false,
     };
     if !loopback {
-        bail!("refusing to target {}: only loopback addresses may be", args.base);
+        bail!(
+            "refusing to target {}: only loopback addresses may be",
+            args.base
+        );
     }
     args.seconds = args.seconds.clamp(1, 120);
     args.attackers = args.attackers.clamp(1, 512);
@@ -124,11 +127,13 @@ async fn attacker(
     while Instant::now() < deadline {
         let attack = ATTACKS[i % ATTACKS.len()];
         let request = match attack {
-            "register" => client.post(format!("{base}/v1/auth/register")).json(&json!({
-                "email": format!("drill-{run}-{n}-{i}@example.com"),
-                "password": "a new password of the drill",
-                "display_name": "Drill",
-            })),
+            "register" => client
+                .post(format!("{base}/v1/auth/register"))
+                .json(&json!({
+                    "email": format!("drill-{run}-{n}-{i}@example.com"),
+                    "password": "a new password of the drill",
+                    "display_name": "Drill",
+                })),
             "login" => client
                 .post(format!("{base}/v1/auth/login"))
                 .json(&json!({ "email": &*victim, "password": format!("wrong guess {i}") })),
@@ -227,7 +232,11 @@ async fn main() -> anyhow::Result<()> {
         Ok(r) => {
             let status = r.status();
             let body: Value = r.json().await.unwrap_or(Value::Null);
-            format!("{} {}", status.as_u16(), body["status"].as_str().unwrap_or("-"))
+            format!(
+                "{} {}",
+                status.as_u16(),
+                body["status"].as_str().unwrap_or("-")
+            )
         }
         Err(e) => format!("failed: {e}"),
     };

@@ -16,6 +16,7 @@ use crate::cache::Cache;
 use crate::config::{Config, ConfigError};
 use crate::data::Database;
 use crate::domain::bookings::{Bookings, CompleteStays, ExpireBookings, ReconcilePayments};
+use crate::domain::idempotency::Idempotency;
 use crate::domain::listings::Listings;
 use crate::domain::notifications::Notifications;
 use crate::domain::payments::Payments;
@@ -48,6 +49,8 @@ pub struct Kernel {
     pub quotes: Quotes,
     /// Bookings and their payments.
     pub bookings: Bookings,
+    /// `Idempotency-Key`s of booking and money-moving requests.
+    pub idempotency: Idempotency,
     /// Reviews and their policy.
     pub reviews: Reviews,
     /// The durable job queue.
@@ -141,6 +144,7 @@ impl Kernel {
             payments,
             &config.bookings,
         );
+        let idempotency = Idempotency::new(db.clone());
         let reviews = Reviews::new(db.clone(), listings.clone(), plugins.clone());
         let notifications = Notifications::new(
             db.clone(),
@@ -167,6 +171,7 @@ impl Kernel {
             listings,
             quotes,
             bookings,
+            idempotency,
             reviews,
             jobs,
             bus,

@@ -1,4 +1,8 @@
-//! SQL for `idempotency_keys`.
+//! SQL for `idempotency_keys`. A key is claimed (`running`) inside the transaction of the
+//! effect it guards and finished (`done`, with its response) inside the transaction that
+//! completes that effect, so a key never outlives a rolled-back effect nor says `running` for
+//! one that committed its outcome. A claim is named by the `updated_at` it wrote, so finishing or
+//! releasing it cannot touch a claim someone else took over meanwhile.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -17,7 +21,24 @@ pub struct KeyRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Claims `key` for a request with `fingerprint`; the existing record if it was taken.
+/// The record of `key`, if any (a look before any work: replay, refuse, or go on).
+pub async fn find(
+    exec: Exec<'_>,
+    account: Uuid,
+    key: &str,
+) -> Result<Option<KeyRecord>, DataError> {
+    let select = "SELECT fingerprint, state, status_code, body, updated_at FROM idempotency_keys \
+                  WHERE account_id = $1 AND key = $2";
+    Ok(dispatch!(exec, c => sqlx::query_as::<_, KeyRecord>(select)
+        .bind(account)
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
+/// Claims `key` for a request with `fingerprint` at `now` (run it in the effect's transaction:
+/// on PostgreSQL a concurrent claim of the same key waits for that transaction to end); the
+/// existing record if it was taken.
 pub async fn claim(
     mut exec: Exec<'_>,
     account: Uuid,
@@ -38,13 +59,7 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(None);
     }
-    let select = "SELECT fingerprint, state, status_code, body, updated_at FROM idempotency_keys \
-                  WHERE account_id = $1 AND key = $2";
-    Ok(dispatch!(exec, c => sqlx::query_as::<_, KeyRecord>(select)
-        .bind(account)
-        .bind(key)
-        .fetch_optional(&mut *c)
-        .await)?)
+    find(exec, account, key).await
 }
 
 /// Takes over a key whose first request has been running since before `stale_before` (its
@@ -69,40 +84,51 @@ pub async fn take_over(
     Ok(n == 1)
 }
 
-/// Stores the response of the request that holds `key`.
+/// Stores the response of the claim of `key` made at `claimed_at`; false if that claim is not
+/// running any more (released, or taken over by a later request).
 pub async fn finish(
     exec: Exec<'_>,
     account: Uuid,
     key: &str,
+    claimed_at: DateTime<Utc>,
     status_code: i32,
     body: &str,
     now: DateTime<Utc>,
-) -> Result<(), DataError> {
+) -> Result<bool, DataError> {
     let sql = "UPDATE idempotency_keys SET state = 'done', status_code = $1, body = $2, \
-               updated_at = $3 WHERE account_id = $4 AND key = $5";
-    dispatch!(exec, c => sqlx::query(sql)
+               updated_at = $3 WHERE account_id = $4 AND key = $5 AND state = 'running' \
+               AND updated_at = $6";
+    let n = dispatch!(exec, c => sqlx::query(sql)
         .bind(status_code)
         .bind(body)
         .bind(now)
         .bind(account)
         .bind(key)
+        .bind(claimed_at)
         .execute(&mut *c)
         .await
-        .map(|_| ()))?;
-    Ok(())
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
-/// Forgets a key (its request failed on our side and may be retried).
-pub async fn release(exec: Exec<'_>, account: Uuid, key: &str) -> Result<(), DataError> {
-    let sql =
-        "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND state = 'running'";
-    dispatch!(exec, c => sqlx::query(sql)
+/// Forgets the claim of `key` made at `claimed_at` if it is still running (its request failed
+/// on our side and may be retried); false if there was none.
+pub async fn release(
+    exec: Exec<'_>,
+    account: Uuid,
+    key: &str,
+    claimed_at: DateTime<Utc>,
+) -> Result<bool, DataError> {
+    let sql = "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 \
+               AND state = 'running' AND updated_at = $3";
+    let n = dispatch!(exec, c => sqlx::query(sql)
         .bind(account)
         .bind(key)
+        .bind(claimed_at)
         .execute(&mut *c)
         .await
-        .map(|_| ()))?;
-    Ok(())
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// Deletes keys created before `before`; how many.

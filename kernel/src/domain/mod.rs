@@ -6,6 +6,7 @@
 pub mod bookings;
 pub mod cancellation;
 mod cursor;
+pub mod idempotency;
 pub mod listings;
 pub mod notifications;
 pub mod payments;
@@ -72,9 +73,47 @@ pub enum DomainError {
     /// A payment webhook failed verification or parsing; nothing changed.
     #[error("webhook rejected: {0}")]
     InvalidWebhook(String),
+    /// The `Idempotency-Key`'s first request is still running.
+    #[error("a request with this idempotency key is still running")]
+    IdempotencyKeyInUse,
+    /// The `Idempotency-Key` was used for a different request.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
     /// Storage failed.
     #[error(transparent)]
     Data(#[from] DataError),
+}
+
+impl DomainError {
+    /// A copy of an error that carries only values, for rendering a response to store under an
+    /// idempotency key while the error itself goes on to the caller; `None` for a storage or
+    /// auth failure (which is not stored: the client may retry).
+    pub fn try_clone(&self) -> Option<DomainError> {
+        use DomainError as E;
+        Some(match self {
+            E::Invalid(v) => E::Invalid(v.clone()),
+            E::NotFound(what) => E::NotFound(*what),
+            E::Forbidden => E::Forbidden,
+            E::DatesUnavailable(v) => E::DatesUnavailable(v.clone()),
+            E::Pricing(s) => E::Pricing(s.clone()),
+            E::Conflict { code, detail } => E::Conflict {
+                code,
+                detail: detail.clone(),
+            },
+            E::OwnListing => E::OwnListing,
+            E::PaymentDeclined { booking_id, reason } => E::PaymentDeclined {
+                booking_id: *booking_id,
+                reason: reason.clone(),
+            },
+            E::PaymentUnavailable(s) => E::PaymentUnavailable(s.clone()),
+            E::PolicyUnavailable(s) => E::PolicyUnavailable(s.clone()),
+            E::ReviewRejected(s) => E::ReviewRejected(s.clone()),
+            E::InvalidWebhook(s) => E::InvalidWebhook(s.clone()),
+            E::IdempotencyKeyInUse => E::IdempotencyKeyInUse,
+            E::IdempotencyKeyReused => E::IdempotencyKeyReused,
+            E::Auth(_) | E::Data(_) => return None,
+        })
+    }
 }
 
 /// What a [`DomainError::NotFound`] is about.
@@ -109,7 +148,7 @@ impl Resource {
 }
 
 /// Why a stay could not be priced.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PricingError {
     /// A fail-closed plugin of the chain failed.
     #[error(transparent)]

@@ -309,6 +309,18 @@ impl From<DomainError> for ApiError {
                 "Review rejected",
             )
             .detail(reason),
+            DomainError::IdempotencyKeyInUse => Self::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_use",
+                "Request in progress",
+            )
+            .detail("A request with this Idempotency-Key is still running; retry shortly."),
+            DomainError::IdempotencyKeyReused => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency-Key reused",
+            )
+            .detail("This Idempotency-Key was used for a different request."),
             DomainError::InvalidWebhook(why) => Self::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_webhook",

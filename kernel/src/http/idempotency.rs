@@ -4,24 +4,29 @@
 //! `Idempotent-Replayed: true`) and changes nothing; the same key with a different request is
 //! 422 `idempotency_key_reused`; a replay while the first is still running is 409
 //! `idempotency_key_in_use`. A 5xx is not stored, so the client may retry with the same key.
-
-use std::future::Future;
+//! The key is claimed and the response saved inside the command's own transactions (see
+//! [`crate::domain::idempotency`]); here the edge reads the header, fingerprints the request,
+//! renders the response to store and replays a stored one. A request refused before its effect
+//! (bad input, dates taken, a booking not in the right state) stores nothing: its transaction,
+//! and the claim in it, rolled back, so the same key may be sent again once the refusal no longer
+//! holds.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::AppState;
 use crate::auth::Principal;
-use crate::data::{idempotency as store, now};
+use crate::domain::idempotency::{Claim, KeyedRequest, NextAction, Render, SavedResponse};
+use crate::domain::DomainError;
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
-/// A first request still `running` after this long is taken to have died with its process.
-const ABANDONED_AFTER_SECS: i64 = 60;
 /// Stored responses larger than this are not kept (the key is released instead).
 const MAX_BODY: usize = 256 * 1024;
 
@@ -61,104 +66,77 @@ pub fn fingerprint(route: &str, body: &impl serde::Serialize) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Runs `handle` at most once per key (see the module docs).
-pub async fn once<F, Fut>(
+/// Looks at the request's key before any work (zero-to-production's `try_processing`): `Ok`
+/// with the claim to hand the command (`None` without a key), or the response to send at once
+/// (a replay, or the 409/422 refusal).
+pub async fn try_processing<T: Serialize + 'static>(
     state: &AppState,
     who: &Principal,
     key: IdempotencyKey,
     fingerprint: String,
-    handle: F,
-) -> Response
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Response>,
-{
+    status: StatusCode,
+) -> Result<Option<Claim<T>>, Response> {
     let Some(key) = key.0 else {
-        return handle().await;
+        return Ok(None);
     };
-    match guarded(state, who, &key, &fingerprint, handle).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn guarded<F, Fut>(
-    state: &AppState,
-    who: &Principal,
-    key: &str,
-    fingerprint: &str,
-    handle: F,
-) -> Result<Response, ApiError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Response>,
-{
-    let account = who.account_id.as_uuid();
-    let existing = {
-        let mut conn = state.db.acquire().await?;
-        store::claim(conn.exec(), account, key, fingerprint, now()).await?
+    let request = KeyedRequest {
+        account: who.account_id.as_uuid(),
+        key,
+        fingerprint,
     };
-    if let Some(record) = existing {
-        if record.fingerprint != fingerprint {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "Idempotency-Key reused",
-            )
-            .detail("This Idempotency-Key was used for a different request."));
-        }
-        if record.state == "done" {
-            return Ok(replay(record.status_code, record.body));
-        }
-        let stale = now() - chrono::Duration::seconds(ABANDONED_AFTER_SECS);
-        let taken = record.updated_at < stale && {
-            let mut conn = state.db.acquire().await?;
-            store::take_over(conn.exec(), account, key, stale, now()).await?
-        };
-        if !taken {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_in_use",
-                "Request in progress",
-            )
-            .detail("A request with this Idempotency-Key is still running; retry shortly."));
-        }
-    }
-    let response = handle().await;
-    let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
+    match state
+        .idempotency
+        .try_processing(request, render(status))
         .await
-        .map_err(ApiError::internal)?;
-    let mut conn = state.db.acquire().await?;
-    match std::str::from_utf8(&bytes) {
-        Ok(text) if !parts.status.is_server_error() => {
-            store::finish(
-                conn.exec(),
-                account,
-                key,
-                i32::from(parts.status.as_u16()),
-                text,
-                now(),
-            )
-            .await?
-        }
-        _ => store::release(conn.exec(), account, key).await?,
+    {
+        Ok(NextAction::StartProcessing(claim)) => Ok(Some(claim)),
+        Ok(NextAction::ReturnSavedResponse(saved)) => Err(replay(saved)),
+        Err(e) => Err(ApiError::from(e).into_response()),
     }
-    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    Ok(Response::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
-fn replay(status: Option<i32>, body: Option<String>) -> Response {
-    let status = status
-        .and_then(|s| u16::try_from(s).ok())
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+/// After the command: settles its claim (see [`Claim::settle`]) and answers with its outcome,
+/// the same response the command saved under the key.
+pub async fn respond<T: Serialize>(
+    claim: Option<Claim<T>>,
+    status: StatusCode,
+    outcome: Result<T, DomainError>,
+) -> Response {
+    if let Some(claim) = claim {
+        claim.settle().await;
+    }
+    match outcome {
+        Ok(value) => (status, Json(value)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The response stored for an outcome: the bytes [`respond`] sends. Not stored: a 5xx, a
+/// storage or auth failure, or a body over [`MAX_BODY`].
+fn render<T: Serialize>(status: StatusCode) -> Render<T> {
+    Box::new(move |outcome| {
+        let (status, body) = match outcome {
+            Ok(value) => (status, serde_json::to_string(value).ok()?),
+            Err(e) => {
+                let e = ApiError::from(e.try_clone()?);
+                (e.status(), serde_json::to_string(&e.problem()).ok()?)
+            }
+        };
+        (!status.is_server_error() && body.len() <= MAX_BODY).then(|| SavedResponse {
+            status: status.as_u16(),
+            body,
+        })
+    })
+}
+
+fn replay(saved: SavedResponse) -> Response {
+    let status = StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK);
     let content_type = if status.is_client_error() || status.is_server_error() {
         "application/problem+json"
     } else {
         "application/json"
     };
-    let mut response = (status, body.unwrap_or_default()).into_response();
+    let mut response = (status, saved.body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         axum::http::header::CONTENT_TYPE,

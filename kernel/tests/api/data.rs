@@ -1,10 +1,12 @@
 //! Data-layer tests for what differs per backend: typed values stored as TEXT (statuses,
 //! currencies) and as JSON (`sqlx::types::Json`: TEXT on SQLite, JSONB on PostgreSQL), the one
 //! definition of an active booking, and `hold_nights`, which refuses an overlap by a write-locked
-//! check on SQLite and by the exclusion constraint on PostgreSQL.
+//! check on SQLite and by the exclusion constraint on PostgreSQL; and idempotency keys, claimed
+//! and finished inside the caller's transaction.
 
 use chrono::NaiveDate;
 use hearth::data::bookings::{self, BookingRecord};
+use hearth::data::idempotency as keys;
 use hearth::data::{DataError, Exec};
 use hearth::model::{BookingStatus, CancellationPolicy, Currency, QuoteLine};
 use sqlx::types::Json;
@@ -29,6 +31,8 @@ crate::on_both_backends!(
     a_held_night_cannot_be_held_again,
     a_blocked_night_cannot_be_held,
     an_ended_booking_frees_its_nights,
+    an_idempotency_claim_commits_or_rolls_back_with_its_transaction,
+    an_idempotency_claim_is_finished_or_released_only_by_its_owner,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -246,4 +250,114 @@ async fn the_active_set_is_the_one_the_exclusion_constraint_names() {
         let named = definition.contains(&format!("'{status}'"));
         assert_eq!(named, status.is_active(), "{status} in {definition}");
     }
+}
+
+fn micros_now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A key claimed in a transaction exists only if that transaction commits; a second claim of a
+/// committed key gets the first request's record back.
+async fn an_idempotency_claim_commits_or_rolls_back_with_its_transaction(app: TestApp) {
+    let (_, account) = listing(&app).await;
+    let at = micros_now();
+    let mut tx = app.kernel.db.begin().await.expect("begin");
+    let taken = keys::claim(tx.exec(), account, "k", "fp", at)
+        .await
+        .expect("claim");
+    assert!(taken.is_none(), "a fresh key is ours");
+    drop(tx);
+    let mut conn = app.kernel.db.acquire().await.expect("connection");
+    let found = keys::find(conn.exec(), account, "k").await.expect("find");
+    assert!(found.is_none(), "a rolled-back claim leaves no key");
+    drop(conn);
+
+    let mut tx = app.kernel.db.begin().await.expect("begin");
+    assert!(keys::claim(tx.exec(), account, "k", "fp", at)
+        .await
+        .expect("claim")
+        .is_none());
+    tx.commit().await.expect("commit");
+    let mut tx = app.kernel.db.begin().await.expect("begin");
+    let taken = keys::claim(tx.exec(), account, "k", "other", micros_now())
+        .await
+        .expect("claim")
+        .expect("the key is taken");
+    assert_eq!(
+        (taken.fingerprint.as_str(), taken.state.as_str()),
+        ("fp", "running")
+    );
+    assert_eq!(taken.updated_at, at, "the claim is named by its time");
+}
+
+/// `finish` and `release` act only on the claim made at the time they name, and only while it
+/// runs; `take_over` only on a claim older than its cut-off.
+async fn an_idempotency_claim_is_finished_or_released_only_by_its_owner(app: TestApp) {
+    let (_, account) = listing(&app).await;
+    let at = micros_now() - chrono::Duration::seconds(120);
+    let mut conn = app.kernel.db.acquire().await.expect("connection");
+    assert!(keys::claim(conn.exec(), account, "k", "fp", at)
+        .await
+        .expect("claim")
+        .is_none());
+    let later = micros_now();
+    let other = at + chrono::Duration::seconds(1);
+    assert!(
+        !keys::finish(conn.exec(), account, "k", other, 201, "{}", later)
+            .await
+            .expect("finish")
+    );
+    assert!(!keys::release(conn.exec(), account, "k", other)
+        .await
+        .expect("release"));
+    // Not stale before a cut-off older than the claim; stale after one newer.
+    let cutoff = at - chrono::Duration::seconds(1);
+    assert!(!keys::take_over(conn.exec(), account, "k", cutoff, later)
+        .await
+        .expect("take over"));
+    assert!(keys::take_over(conn.exec(), account, "k", later, later)
+        .await
+        .expect("take over"));
+    // The first owner's name no longer holds; the new one's does.
+    assert!(
+        !keys::finish(conn.exec(), account, "k", at, 201, "{}", later)
+            .await
+            .expect("finish")
+    );
+    assert!(keys::finish(
+        conn.exec(),
+        account,
+        "k",
+        later,
+        201,
+        r#"{"id":1}"#,
+        micros_now()
+    )
+    .await
+    .expect("finish"));
+    let done = keys::find(conn.exec(), account, "k")
+        .await
+        .expect("find")
+        .expect("kept");
+    assert_eq!(done.state, "done");
+    assert_eq!(done.status_code, Some(201));
+    assert_eq!(done.body.as_deref(), Some(r#"{"id":1}"#));
+    assert!(
+        !keys::release(conn.exec(), account, "k", done.updated_at)
+            .await
+            .expect("release"),
+        "a finished key is kept"
+    );
+    assert!(keys::claim(conn.exec(), account, "r", "fp", later)
+        .await
+        .expect("claim")
+        .is_none());
+    assert!(keys::release(conn.exec(), account, "r", later)
+        .await
+        .expect("release"));
+    assert!(keys::find(conn.exec(), account, "r")
+        .await
+        .expect("find")
+        .is_none());
 }

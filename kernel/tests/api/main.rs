@@ -9,6 +9,7 @@ mod cli;
 mod data;
 mod errors;
 mod helpers;
+mod idempotency;
 mod jobs;
 mod listings;
 mod notifications;

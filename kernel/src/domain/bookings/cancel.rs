@@ -8,17 +8,25 @@ use crate::auth::Principal;
 use crate::data::bookings::{self as store, BookingRecord};
 use crate::data::payments::{self as ledger, PaymentRecord};
 use crate::domain::cancellation::{self, CancelledBy, Refund};
+use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::{now, DomainError};
 use crate::model::{BookingStatus, PaymentOperation, PaymentState};
 
 impl Bookings {
-    /// The host declines a request: the authorization is released.
-    pub async fn decline(&self, who: &Principal, id: Uuid) -> Result<Booking, DomainError> {
+    /// The host declines a request: the authorization is released. Under an idempotency
+    /// `claim`, the key is claimed and its response saved with the transition.
+    pub async fn decline(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        claim: Option<&Claim<Booking>>,
+    ) -> Result<Booking, DomainError> {
         let b = self.visible(who, id).await?;
         Self::require_host(who, &b)?;
         Self::require_status(&b, BookingStatus::Requested, "booking_not_requested")?;
         let mut tx = self.db.begin().await?;
+        idempotency::claim(claim, tx.exec()).await?;
         let ended =
             transitions::declined(tx.exec(), &b)
                 .await?
@@ -36,10 +44,12 @@ impl Bookings {
                 detail: "the booking is being accepted".into(),
             });
         }
+        let outcome = to_booking(ended.clone());
+        idempotency::save(claim, tx.exec(), &outcome).await?;
         tx.commit().await?;
         self.listings.invalidate(ended.listing_id).await;
         self.release(id).await?;
-        to_booking(ended)
+        outcome
     }
 
     fn cancelled_by(who: &Principal, b: &BookingRecord) -> CancelledBy {
@@ -87,8 +97,14 @@ impl Bookings {
     }
 
     /// The guest or host cancels: an authorization is released; a confirmed stay is refunded
-    /// per the booking's policy (in full when the host cancels).
-    pub async fn cancel(&self, who: &Principal, id: Uuid) -> Result<Booking, DomainError> {
+    /// per the booking's policy (in full when the host cancels). Under an idempotency `claim`,
+    /// the key is claimed and its response saved with the transition (and the refund's intent).
+    pub async fn cancel(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        claim: Option<&Claim<Booking>>,
+    ) -> Result<Booking, DomainError> {
         let b = self.visible(who, id).await?;
         let by = Self::cancelled_by(who, &b);
         let cancellable = [
@@ -109,6 +125,7 @@ impl Bookings {
             CancelledBy::Host => "cancelled_by_host",
         };
         let mut tx = self.db.begin().await?;
+        idempotency::claim(claim, tx.exec()).await?;
         let ended = transitions::cancelled(tx.exec(), &b, reason, refund.refund_minor)
             .await?
             .ok_or_else(|| DomainError::Conflict {
@@ -137,6 +154,8 @@ impl Bookings {
             ),
             _ => None,
         };
+        let outcome = to_booking(ended.clone());
+        idempotency::save(claim, tx.exec(), &outcome).await?;
         tx.commit().await?;
         self.listings.invalidate(ended.listing_id).await;
         match refund_op {
@@ -147,7 +166,7 @@ impl Bookings {
             None if !confirmed => self.release(id).await?,
             None => {}
         }
-        to_booking(ended)
+        outcome
     }
 
     /// Records the answer to a refund, with its event when it succeeded.

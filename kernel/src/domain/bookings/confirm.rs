@@ -5,24 +5,41 @@ use uuid::Uuid;
 
 use super::{to_booking, transitions, Booking, Bookings};
 use crate::auth::Principal;
-use crate::data::bookings::BookingRecord;
+use crate::data::bookings::{self as store, BookingRecord};
 use crate::data::payments::{self as ledger, PaymentRecord};
+use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Resource};
 use crate::model::{BookingStatus, PaymentOperation, PaymentState};
 
 impl Bookings {
     /// The host accepts a request: the payment is captured and the booking confirmed.
-    pub async fn accept(&self, who: &Principal, id: Uuid) -> Result<Booking, DomainError> {
+    /// Under an idempotency `claim`, the key is claimed with the capture's intent and its
+    /// response saved with the capture's outcome.
+    pub async fn accept(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        claim: Option<&Claim<Booking>>,
+    ) -> Result<Booking, DomainError> {
         let b = self.visible(who, id).await?;
         Self::require_host(who, &b)?;
         Self::require_status(&b, BookingStatus::Requested, "booking_not_requested")?;
-        self.confirm(id).await
+        self.confirm(id, claim).await
     }
 
     /// Captures the authorization and confirms the booking (host acceptance, or instant book).
-    pub(super) async fn confirm(&self, id: Uuid) -> Result<Booking, DomainError> {
+    /// A `claim` not yet taken (acceptance) is taken with the capture's intent; one taken when
+    /// the booking was created (instant book) is kept.
+    pub(super) async fn confirm(
+        &self,
+        id: Uuid,
+        claim: Option<&Claim<Booking>>,
+    ) -> Result<Booking, DomainError> {
         let mut tx = self.db.begin().await?;
+        if let Some(claim) = claim.filter(|c| !c.is_claimed()) {
+            claim.claim(tx.exec()).await?;
+        }
         let booking = self
             .lock(
                 &mut tx,
@@ -48,16 +65,18 @@ impl Bookings {
         .await?;
         tx.commit().await?;
         let answer = self.payments.perform(&capture).await;
-        self.apply_capture(booking, &capture, answer).await
+        self.apply_capture(booking, &capture, answer, claim).await
     }
 
     /// Records the answer to a capture: `confirmed` when captured; `cancelled` (and the
-    /// authorization released) when refused; unchanged while pending or unknown.
+    /// authorization released) when refused; unchanged while pending or unknown. A keyed
+    /// request's response is saved in the transaction that records the outcome.
     pub(super) async fn apply_capture(
         &self,
         booking: BookingRecord,
         capture: &PaymentRecord,
         answer: Answer,
+        claim: Option<&Claim<Booking>>,
     ) -> Result<Booking, DomainError> {
         let mut tx = self.db.begin().await?;
         Payments::settle(tx.exec(), capture, &answer).await?;
@@ -66,16 +85,23 @@ impl Bookings {
             Answer::Succeeded(_) => {
                 let moved =
                     transitions::confirmed(tx.exec(), &booking, capture.amount_minor).await?;
-                let Some(moved) = moved else {
-                    tx.commit().await?;
-                    return self.get_record(booking.id).await.and_then(to_booking);
+                let outcome = match moved {
+                    Some(moved) => to_booking(moved),
+                    // Moved on meanwhile (by a webhook): answer with what it is now.
+                    None => store::find(tx.exec(), booking.id)
+                        .await?
+                        .ok_or(DomainError::NotFound(Resource::Booking))
+                        .and_then(to_booking),
                 };
+                idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
-                to_booking(moved)
+                outcome
             }
             Answer::Pending(_) => {
+                let outcome = to_booking(booking);
+                idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
-                to_booking(booking)
+                outcome
             }
             Answer::Failed(reason) => {
                 transitions::payment_failed(
@@ -86,17 +112,21 @@ impl Bookings {
                     capture.amount_minor,
                 )
                 .await?;
+                let outcome = Err(DomainError::PaymentDeclined {
+                    booking_id: booking.id,
+                    reason: reason.clone(),
+                });
+                idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
                 self.listings.invalidate(booking.listing_id).await;
                 self.release(booking.id).await?;
-                Err(DomainError::PaymentDeclined {
-                    booking_id: booking.id,
-                    reason: reason.clone(),
-                })
+                outcome
             }
             Answer::Unknown(reason) => {
+                let outcome = Err(DomainError::PaymentUnavailable(reason.clone()));
+                idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
-                Err(DomainError::PaymentUnavailable(reason.clone()))
+                outcome
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::data::bookings::{self as store, BookingRecord};
 use crate::data::payments::PaymentRecord;
 use crate::data::quotes as quote_store;
 use crate::data::DataError;
+use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::quotes::QuoteParams;
 use crate::domain::{now, DomainError, Invalid, Problems};
@@ -16,8 +17,15 @@ use crate::model::{BookingStatus, PaymentOperation};
 
 impl Bookings {
     /// Books a stay for the caller: holds the nights, authorizes the payment, and moves to
-    /// `requested` (or, for instant-book listings, captures and confirms).
-    pub async fn create(&self, who: &Principal, req: NewBooking) -> Result<Booking, DomainError> {
+    /// `requested` (or, for instant-book listings, captures and confirms). Under an
+    /// idempotency `claim`, the key is claimed in the transaction that holds the nights and
+    /// its response saved in the one that records the payment's outcome.
+    pub async fn create(
+        &self,
+        who: &Principal,
+        req: NewBooking,
+        claim: Option<&Claim<Booking>>,
+    ) -> Result<Booking, DomainError> {
         let priced = self.price(who, &req).await?;
         let listing = self.listings.get(Some(who), priced.listing_id).await?;
         if listing.host_id == who.account_id.as_uuid() {
@@ -50,6 +58,7 @@ impl Bookings {
             updated_at: now,
         };
         let mut tx = self.db.begin().await?;
+        idempotency::claim(claim, tx.exec()).await?;
         match store::hold_nights(tx.exec(), &record).await {
             Err(DataError::NightsTaken) => return Err(dates_unavailable()),
             other => other?,
@@ -66,7 +75,7 @@ impl Bookings {
         tx.commit().await?;
         self.listings.invalidate(record.listing_id).await;
         let answer = self.payments.perform(&auth).await;
-        self.apply_authorization(record, &auth, answer).await
+        self.apply_authorization(record, &auth, answer, claim).await
     }
 
     async fn price(&self, who: &Principal, req: &NewBooking) -> Result<Priced, DomainError> {
@@ -146,12 +155,14 @@ impl Bookings {
     /// Records the answer to a booking's authorization and moves the booking on: `requested`
     /// (or on to capture for instant book) when authorized, nothing yet while pending,
     /// `cancelled` when declined or when the provider gave no answer (reconciliation then
-    /// voids whatever the provider did).
+    /// voids whatever the provider did). A keyed request's response is saved in the
+    /// transaction that records the outcome it describes (for instant book, in the capture's).
     pub(super) async fn apply_authorization(
         &self,
         booking: BookingRecord,
         auth: &PaymentRecord,
         answer: Answer,
+        claim: Option<&Claim<Booking>>,
     ) -> Result<Booking, DomainError> {
         let mut tx = self.db.begin().await?;
         Payments::settle(tx.exec(), auth, &answer).await?;
@@ -161,7 +172,7 @@ impl Bookings {
                 events::payment(tx.exec(), "payment_authorized", &booking, auth.amount_minor)
                     .await?;
                 tx.commit().await?;
-                self.confirm(booking.id).await
+                self.confirm(booking.id, claim).await
             }
             Answer::Succeeded(_) => {
                 let moved = transitions::requested(
@@ -173,19 +184,25 @@ impl Bookings {
                 .await?;
                 let Some(moved) = moved else {
                     // The hold ran out meanwhile: release what the provider authorized.
-                    tx.commit().await?;
-                    self.release(booking.id).await?;
-                    return Err(DomainError::Conflict {
+                    let outcome = Err(DomainError::Conflict {
                         code: "booking_expired",
                         detail: "the booking expired before its payment was authorized".into(),
                     });
+                    idempotency::save(claim, tx.exec(), &outcome).await?;
+                    tx.commit().await?;
+                    self.release(booking.id).await?;
+                    return outcome;
                 };
+                let outcome = to_booking(moved);
+                idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
-                to_booking(moved)
+                outcome
             }
             Answer::Pending(_) => {
+                let outcome = to_booking(booking);
+                idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
-                to_booking(booking)
+                outcome
             }
             Answer::Failed(reason) | Answer::Unknown(reason) => {
                 let declined = matches!(answer, Answer::Failed(_));
@@ -197,18 +214,20 @@ impl Bookings {
                 let ended =
                     transitions::payment_failed(tx.exec(), &booking, &from, end, auth.amount_minor)
                         .await?;
-                tx.commit().await?;
-                if ended.is_some() {
-                    self.listings.invalidate(booking.listing_id).await;
-                }
-                Err(if declined {
+                let outcome = Err(if declined {
                     DomainError::PaymentDeclined {
                         booking_id: booking.id,
                         reason: reason.clone(),
                     }
                 } else {
                     DomainError::PaymentUnavailable(reason.clone())
-                })
+                });
+                idempotency::save(claim, tx.exec(), &outcome).await?;
+                tx.commit().await?;
+                if ended.is_some() {
+                    self.listings.invalidate(booking.listing_id).await;
+                }
+                outcome
             }
         }
     }

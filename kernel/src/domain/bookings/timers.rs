@@ -91,7 +91,7 @@ impl Bookings {
             }
             let result = match op.operation {
                 PaymentOperation::Authorize if booking.status == BookingStatus::PendingPayment => {
-                    self.apply_authorization(booking, &op, answer)
+                    self.apply_authorization(booking, &op, answer, None)
                         .await
                         .map(|_| ())
                 }
@@ -102,9 +102,10 @@ impl Bookings {
                     drop(conn);
                     self.release(booking.id).await
                 }
-                PaymentOperation::Capture => {
-                    self.apply_capture(booking, &op, answer).await.map(|_| ())
-                }
+                PaymentOperation::Capture => self
+                    .apply_capture(booking, &op, answer, None)
+                    .await
+                    .map(|_| ()),
                 PaymentOperation::Refund => self.apply_refund(&booking, &op, &answer).await,
                 PaymentOperation::Void => {
                     let mut conn = self.db.acquire().await?;

@@ -179,7 +179,7 @@ impl Bookings {
         match then {
             Then::Nothing => {}
             Then::Confirm(id) => {
-                if let Err(e) = self.confirm(id).await {
+                if let Err(e) = self.confirm(id, None).await {
                     tracing::warn!(booking.id = %id, error = %e, "confirming after a webhook failed");
                 }
             }

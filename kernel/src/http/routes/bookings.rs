@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,7 +13,6 @@ use crate::domain::bookings::{
     Booking, BookingListParams, BookingPage, CancellationPreview, NewBooking,
 };
 use crate::domain::payments::PaymentView;
-use crate::domain::DomainError;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -32,13 +31,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancellation_preview))
         .routes(routes!(cancel_booking))
         .routes(routes!(booking_payments))
-}
-
-fn respond(status: StatusCode, result: Result<Booking, DomainError>) -> Response {
-    match result {
-        Ok(booking) => (status, Json(booking)).into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
 }
 
 /// Book a stay (from a `quote_id`, or a listing and dates): the nights are held and the payment
@@ -70,10 +62,13 @@ pub(crate) async fn create_booking(
     ApiJson(body): ApiJson<NewBooking>,
 ) -> Response {
     let fingerprint = idempotency::fingerprint("POST /v1/bookings", &body);
-    idempotency::once(&state, &who, key, fingerprint, || async {
-        respond(StatusCode::CREATED, state.bookings.create(&who, body).await)
-    })
-    .await
+    let status = StatusCode::CREATED;
+    let claim = match idempotency::try_processing(&state, &who, key, fingerprint, status).await {
+        Ok(claim) => claim,
+        Err(answer) => return answer,
+    };
+    let outcome = state.bookings.create(&who, body, claim.as_ref()).await;
+    idempotency::respond(claim, status, outcome).await
 }
 
 /// My bookings as guest, or (`?role=host`) the bookings of my listings; newest first.
@@ -126,10 +121,14 @@ macro_rules! action {
             ApiPath(id): ApiPath<Uuid>,
         ) -> Response {
             let fingerprint = idempotency::fingerprint(&format!("POST {} {id}", $path), &());
-            idempotency::once(&state, &who, key, fingerprint, || async {
-                respond(StatusCode::OK, state.bookings.$method(&who, id).await)
-            })
-            .await
+            let status = StatusCode::OK;
+            let claim =
+                match idempotency::try_processing(&state, &who, key, fingerprint, status).await {
+                    Ok(claim) => claim,
+                    Err(answer) => return answer,
+                };
+            let outcome = state.bookings.$method(&who, id, claim.as_ref()).await;
+            idempotency::respond(claim, status, outcome).await
         }
     };
 }
