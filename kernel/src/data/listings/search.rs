@@ -1,196 +1,14 @@
-//! SQL for `listings` and `listing_amenities`, including the search query. Search reads only
-//! published, undeleted rows (matching the partial indexes' predicate exactly), filters with
-//! indexed columns, and pages by keyset (sort key, id) so pages never repeat or skip rows.
+//! The listing search. It reads only published, undeleted rows (matching the partial indexes'
+//! predicate exactly), filters with indexed columns, and pages by keyset (sort key, id) so pages
+//! never repeat or skip rows.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::types::Json;
+use chrono::NaiveDate;
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use sqlx::QueryBuilder;
-
-use super::{dispatch, push_in, DataError, Exec};
-use crate::model::{
-    Amenity, BookingStatus, CancellationPolicy, Currency, ListingStatus, PropertyType,
-};
-
-/// A listing row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-#[allow(missing_docs)]
-pub struct ListingRecord {
-    pub id: Uuid,
-    pub host_id: Uuid,
-    pub title: String,
-    pub description: String,
-    pub property_type: PropertyType,
-    pub address: String,
-    pub city: String,
-    /// `city` lower-cased (Unicode) for search.
-    pub city_key: String,
-    pub country: String,
-    pub latitude: f64,
-    pub longitude: f64,
-    pub max_guests: i32,
-    pub bedrooms: i32,
-    pub beds: i32,
-    pub bathrooms: f64,
-    pub amenities: Json<Vec<Amenity>>,
-    pub photo_urls: Json<Vec<String>>,
-    pub nightly_price_minor: i64,
-    pub currency: Currency,
-    pub min_nights: i32,
-    pub max_nights: i32,
-    pub instant_book: bool,
-    pub cancellation_policy: CancellationPolicy,
-    pub status: ListingStatus,
-    pub rating_avg: Option<f64>,
-    pub rating_count: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
-const COLUMNS: &str = "id, host_id, title, description, property_type, address, city, city_key, \
-    country, latitude, longitude, max_guests, bedrooms, beds, bathrooms, amenities, photo_urls, \
-    nightly_price_minor, currency, min_nights, max_nights, instant_book, cancellation_policy, \
-    status, rating_avg, rating_count, created_at, updated_at, deleted_at";
-
-/// Binds every column of a listing, in `COLUMNS` order.
-macro_rules! bind_listing {
-    ($q:expr, $l:expr) => {
-        $q.bind($l.id)
-            .bind($l.host_id)
-            .bind(&$l.title)
-            .bind(&$l.description)
-            .bind($l.property_type)
-            .bind(&$l.address)
-            .bind(&$l.city)
-            .bind(&$l.city_key)
-            .bind(&$l.country)
-            .bind($l.latitude)
-            .bind($l.longitude)
-            .bind($l.max_guests)
-            .bind($l.bedrooms)
-            .bind($l.beds)
-            .bind($l.bathrooms)
-            .bind(&$l.amenities)
-            .bind(&$l.photo_urls)
-            .bind($l.nightly_price_minor)
-            .bind($l.currency)
-            .bind($l.min_nights)
-            .bind($l.max_nights)
-            .bind($l.instant_book)
-            .bind($l.cancellation_policy)
-            .bind($l.status)
-            .bind($l.rating_avg)
-            .bind($l.rating_count)
-            .bind($l.created_at)
-            .bind($l.updated_at)
-            .bind($l.deleted_at)
-    };
-}
-
-/// Inserts a listing and its amenity rows.
-#[tracing::instrument(skip_all, fields(listing.id = %listing.id))]
-pub async fn insert(
-    mut exec: Exec<'_>,
-    listing: &ListingRecord,
-    amenities: &[Amenity],
-) -> Result<(), DataError> {
-    let sql = format!(
-        "INSERT INTO listings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
-    );
-    dispatch!(&mut exec, c => bind_listing!(sqlx::query(&sql), listing).execute(&mut **c).await.map(|_| ()))?;
-    replace_amenities(exec, listing.id, amenities).await
-}
-
-/// Rewrites a listing's mutable columns and its amenity rows.
-#[tracing::instrument(skip_all, fields(listing.id = %listing.id))]
-pub async fn update(
-    mut exec: Exec<'_>,
-    listing: &ListingRecord,
-    amenities: &[Amenity],
-) -> Result<(), DataError> {
-    let sql =
-        "UPDATE listings SET title = $2, description = $3, property_type = $4, address = $5, \
-        city = $6, country = $7, latitude = $8, longitude = $9, max_guests = $10, bedrooms = $11, \
-        beds = $12, bathrooms = $13, amenities = $14, photo_urls = $15, nightly_price_minor = $16, \
-        currency = $17, min_nights = $18, max_nights = $19, instant_book = $20, \
-        cancellation_policy = $21, status = $22, updated_at = $23, city_key = $24 \
-        WHERE id = $1 AND deleted_at IS NULL";
-    let l = listing;
-    dispatch!(&mut exec, c => sqlx::query(sql)
-        .bind(l.id)
-        .bind(&l.title)
-        .bind(&l.description)
-        .bind(l.property_type)
-        .bind(&l.address)
-        .bind(&l.city)
-        .bind(&l.country)
-        .bind(l.latitude)
-        .bind(l.longitude)
-        .bind(l.max_guests)
-        .bind(l.bedrooms)
-        .bind(l.beds)
-        .bind(l.bathrooms)
-        .bind(&l.amenities)
-        .bind(&l.photo_urls)
-        .bind(l.nightly_price_minor)
-        .bind(l.currency)
-        .bind(l.min_nights)
-        .bind(l.max_nights)
-        .bind(l.instant_book)
-        .bind(l.cancellation_policy)
-        .bind(l.status)
-        .bind(l.updated_at)
-        .bind(&l.city_key)
-        .execute(&mut **c)
-        .await
-        .map(|_| ()))?;
-    replace_amenities(exec, listing.id, amenities).await
-}
-
-async fn replace_amenities(
-    mut exec: Exec<'_>,
-    id: Uuid,
-    amenities: &[Amenity],
-) -> Result<(), DataError> {
-    dispatch!(&mut exec, c => sqlx::query("DELETE FROM listing_amenities WHERE listing_id = $1")
-        .bind(id)
-        .execute(&mut **c)
-        .await
-        .map(|_| ()))?;
-    for amenity in amenities {
-        dispatch!(&mut exec, c => sqlx::query("INSERT INTO listing_amenities (amenity, listing_id) VALUES ($1, $2)")
-            .bind(amenity)
-            .bind(id)
-            .execute(&mut **c)
-            .await
-            .map(|_| ()))?;
-    }
-    Ok(())
-}
-
-/// A listing by id, deleted or not.
-#[tracing::instrument(skip_all, fields(listing.id = %id))]
-pub async fn find(exec: Exec<'_>, id: Uuid) -> Result<Option<ListingRecord>, DataError> {
-    let sql = format!("SELECT {COLUMNS} FROM listings WHERE id = $1");
-    Ok(
-        dispatch!(exec, c => sqlx::query_as::<_, ListingRecord>(&sql).bind(id).fetch_optional(&mut *c).await)?,
-    )
-}
-
-/// Marks a listing deleted.
-#[tracing::instrument(skip_all, fields(listing.id = %id))]
-pub async fn soft_delete(exec: Exec<'_>, id: Uuid, now: DateTime<Utc>) -> Result<(), DataError> {
-    dispatch!(exec, c => sqlx::query("UPDATE listings SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
-    Ok(())
-}
+use super::{ListingRecord, COLUMNS};
+use crate::data::{dispatch, push_in, DataError, Exec};
+use crate::model::BookingStatus;
 
 /// A search area.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -422,7 +240,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::model::ListingStatus;
 
     #[test]
     fn published_literal_is_the_enum() {
