@@ -9,11 +9,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::bookings::{
+use crate::domain::bookings as domain;
+use crate::domain::DomainError;
+use crate::http::dto::bookings::{
     Booking, BookingListParams, BookingPage, CancellationPreview, NewBooking,
 };
-use crate::domain::payments::PaymentView;
-use crate::domain::DomainError;
+use crate::http::dto::payments::PaymentView;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -34,9 +35,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(booking_payments))
 }
 
-fn respond(status: StatusCode, result: Result<Booking, DomainError>) -> Response {
+fn respond(status: StatusCode, result: Result<domain::Booking, DomainError>) -> Response {
     match result {
-        Ok(booking) => (status, Json(booking)).into_response(),
+        Ok(booking) => (status, Json(Booking::from(booking))).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -71,7 +72,11 @@ pub(crate) async fn create_booking(
 ) -> Response {
     let fingerprint = idempotency::fingerprint("POST /v1/bookings", &body);
     idempotency::once(&state, &who, key, fingerprint, || async {
-        respond(StatusCode::CREATED, state.bookings.create(&who, body).await)
+        let result = match body.parse() {
+            Ok(booking) => state.bookings.create(&who, booking).await,
+            Err(problems) => Err(DomainError::Invalid(problems)),
+        };
+        respond(StatusCode::CREATED, result)
     })
     .await
 }
@@ -93,7 +98,8 @@ pub(crate) async fn list_bookings(
     AuthUser(who): AuthUser,
     ApiQuery(params): ApiQuery<BookingListParams>,
 ) -> Result<Json<BookingPage>, ApiError> {
-    Ok(Json(state.bookings.list(&who, &params).await?))
+    let (side, page) = params.parse()?;
+    Ok(Json(state.bookings.list(&who, side, page).await?.into()))
 }
 
 /// One booking (its guest, its host, or an admin; 404 for anyone else).
@@ -113,7 +119,7 @@ pub(crate) async fn get_booking(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Booking>, ApiError> {
-    Ok(Json(state.bookings.get(&who, id).await?))
+    Ok(Json(state.bookings.get(&who, id).await?.into()))
 }
 
 macro_rules! action {
@@ -223,7 +229,7 @@ pub(crate) async fn cancellation_preview(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CancellationPreview>, ApiError> {
-    Ok(Json(state.bookings.cancellation(&who, id).await?))
+    Ok(Json(state.bookings.cancellation(&who, id).await?.into()))
 }
 
 /// The booking's payments ledger: every operation with the provider, oldest first.
@@ -243,5 +249,6 @@ pub(crate) async fn booking_payments(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<PaymentView>>, ApiError> {
-    Ok(Json(state.bookings.payments(&who, id).await?))
+    let ledger = state.bookings.payments(&who, id).await?;
+    Ok(Json(ledger.into_iter().map(PaymentView::from).collect()))
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::listings::calendar::{Calendar, CalendarUpdate};
 use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, SearchParams};
-use crate::domain::quotes::{Quote, QuoteParams};
+use crate::http::dto::quotes::{Quote, QuoteParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
 use crate::http::responses::{
@@ -213,7 +213,12 @@ pub(crate) async fn quote_stay(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<QuoteParams>,
 ) -> Result<Json<Quote>, ApiError> {
+    let stay = params.parse()?;
     Ok(Json(
-        state.quotes.quote(viewer.as_ref(), id, &params).await?,
+        state
+            .quotes
+            .quote(viewer.as_ref(), id.into(), &stay)
+            .await?
+            .into(),
     ))
 }
