@@ -4,7 +4,11 @@
 //! these resources lives here, so the domain never sees `utoipa`.
 
 pub mod bookings;
+pub mod calendar;
+pub mod listing_input;
+pub mod listings;
 pub mod notifications;
 pub mod payments;
 pub mod quotes;
 pub mod reviews;
+pub mod search;
