@@ -8,15 +8,11 @@
 //! | `moderate` | 100% until 5 days before check-in, none after |
 //! | `strict` | 100% within 48 h of booking if check-in was then 14+ days away; else 50% until 7 days before check-in; none after |
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use crate::model::CancellationPolicy;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// Who cancels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelledBy {
     /// The guest.
     Guest,
@@ -25,7 +21,7 @@ pub enum CancelledBy {
 }
 
 /// The refund a cancellation would give now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     /// Percent of the total refunded.
     pub percent: u8,

@@ -24,30 +24,31 @@ struct TimeCursor {
     id: uuid::Uuid,
 }
 
-/// A page request over items ordered newest first by `(time, id)`.
-pub(crate) struct PageRequest {
+/// A page request over items ordered newest first by `(time, id)`: the command part of every
+/// list operation, parsed at the edge.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
     /// Items to return (1-100, default 20).
-    pub limit: u32,
+    pub(crate) limit: u32,
     /// Start after this `(time, id)`.
-    pub after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    pub(crate) after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
 }
 
-/// Parses `limit` and `cursor`, recording problems on `p` under those names.
-pub(crate) fn page_request(
-    p: &mut super::Problems,
-    limit: Option<u32>,
-    cursor: Option<&str>,
-) -> PageRequest {
-    let limit = limit.unwrap_or(20);
-    p.check((1..=100).contains(&limit), "limit", "must be 1 to 100");
-    let after = cursor.and_then(|c| match decode::<TimeCursor>(c) {
-        Some(c) => Some((c.t, c.id)),
-        None => {
-            p.add("cursor", "is not a cursor from this list");
-            None
-        }
-    });
-    PageRequest { limit, after }
+impl PageRequest {
+    /// Parses `limit` and `cursor` (a `next_cursor` this kernel made), recording problems on
+    /// `p` under those names.
+    pub fn parse(p: &mut crate::model::Problems, limit: Option<u32>, cursor: Option<&str>) -> Self {
+        let limit = limit.unwrap_or(20);
+        p.check((1..=100).contains(&limit), "limit", "must be 1 to 100");
+        let after = cursor.and_then(|c| match decode::<TimeCursor>(c) {
+            Some(c) => Some((c.t, c.id)),
+            None => {
+                p.add("cursor", "is not a cursor from this list");
+                None
+            }
+        });
+        PageRequest { limit, after }
+    }
 }
 
 /// Cuts `rows` (fetched with `limit + 1`) to the page and makes the next page's cursor from

@@ -9,8 +9,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::DomainError;
@@ -47,8 +45,8 @@ pub enum Answer {
     Unknown(String),
 }
 
-/// One ledger entry as clients see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// One ledger entry.
+#[derive(Debug, Clone)]
 pub struct PaymentView {
     /// Id (the provider's idempotency key for an authorization).
     pub id: Uuid,

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::listings::calendar::{nights_of, DayStatus};
@@ -16,27 +14,22 @@ use crate::auth::Principal;
 use crate::data::quotes::{self as store, QuoteRecord};
 use crate::data::Database;
 pub use crate::model::QuoteLine;
-use crate::model::{Currency, StayRange};
+use crate::model::{Currency, GuestCount, ListingId, StayRange};
 use crate::plugins::kinds::{pricing, Money};
 use crate::plugins::PluginHost;
 
-/// The query of a quote.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct QuoteParams {
-    /// First night, YYYY-MM-DD.
-    #[param(format = Date, required = true)]
-    pub check_in: Option<String>,
-    /// Departure day, YYYY-MM-DD.
-    #[param(format = Date, required = true)]
-    pub check_out: Option<String>,
-    /// Number of guests (default 1).
-    #[param(minimum = 1)]
-    pub guests: Option<u32>,
+/// A stay to price: its dates and guests, parsed. Whether the listing takes them (its guest
+/// limit and stay lengths) is the service's to check.
+#[derive(Debug, Clone, Copy)]
+pub struct QuoteRequest {
+    /// The nights.
+    pub stay: StayRange,
+    /// Who stays.
+    pub guests: GuestCount,
 }
 
 /// A priced stay.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Quote {
     /// Use it to book at this price before `expires_at`.
     pub quote_id: Uuid,
@@ -89,14 +82,13 @@ impl Quotes {
     pub async fn quote(
         &self,
         viewer: Option<&Principal>,
-        listing_id: Uuid,
-        params: &QuoteParams,
+        listing_id: ListingId,
+        req: &QuoteRequest,
     ) -> Result<Quote, DomainError> {
-        let listing = self.listings.get(viewer, listing_id).await?;
-        let stay = StayRange::parse(params.check_in.as_deref(), params.check_out.as_deref())?;
-        let guests = params.guests.unwrap_or(1);
+        let listing = self.listings.get(viewer, listing_id.as_uuid()).await?;
+        let stay = req.stay;
+        let guests = req.guests.get();
         let mut p = Problems::default();
-        p.check(guests >= 1, "guests", "must be at least 1");
         if guests > listing.max_guests {
             p.add(
                 "guests",

@@ -68,14 +68,18 @@ pub fn fingerprint(route: &str, body: &impl serde::Serialize) -> String {
 
 /// Looks at the request's key before any work (zero-to-production's `try_processing`): `Ok`
 /// with the claim to hand the command (`None` without a key), or the response to send at once
-/// (a replay, or the 409/422 refusal).
-pub async fn try_processing<T: Serialize + 'static>(
+/// (a replay, or the 409/422 refusal). `W` is the outcome's wire form (a response DTO).
+pub async fn try_processing<T, W>(
     state: &AppState,
     who: &Principal,
     key: IdempotencyKey,
     fingerprint: String,
     status: StatusCode,
-) -> Result<Option<Claim<T>>, Response> {
+) -> Result<Option<Claim<T>>, Response>
+where
+    T: Clone + 'static,
+    W: Serialize + From<T> + 'static,
+{
     let Some(key) = key.0 else {
         return Ok(None);
     };
@@ -86,7 +90,7 @@ pub async fn try_processing<T: Serialize + 'static>(
     };
     match state
         .idempotency
-        .try_processing(request, render(status))
+        .try_processing(request, render::<T, W>(status))
         .await
     {
         Ok(NextAction::StartProcessing(claim)) => Ok(Some(claim)),
@@ -97,26 +101,33 @@ pub async fn try_processing<T: Serialize + 'static>(
 
 /// After the command: settles its claim (see [`Claim::settle`]) and answers with its outcome,
 /// the same response the command saved under the key.
-pub async fn respond<T: Serialize>(
+pub async fn respond<T, W>(
     claim: Option<Claim<T>>,
     status: StatusCode,
     outcome: Result<T, DomainError>,
-) -> Response {
+) -> Response
+where
+    W: Serialize + From<T>,
+{
     if let Some(claim) = claim {
         claim.settle().await;
     }
     match outcome {
-        Ok(value) => (status, Json(value)).into_response(),
+        Ok(value) => (status, Json(W::from(value))).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 /// The response stored for an outcome: the bytes [`respond`] sends. Not stored: a 5xx, a
 /// storage or auth failure, or a body over [`MAX_BODY`].
-fn render<T: Serialize>(status: StatusCode) -> Render<T> {
+fn render<T, W>(status: StatusCode) -> Render<T>
+where
+    T: Clone + 'static,
+    W: Serialize + From<T> + 'static,
+{
     Box::new(move |outcome| {
         let (status, body) = match outcome {
-            Ok(value) => (status, serde_json::to_string(value).ok()?),
+            Ok(value) => (status, serde_json::to_string(&W::from(value.clone())).ok()?),
             Err(e) => {
                 let e = ApiError::from(e.try_clone()?);
                 (e.status(), serde_json::to_string(&e.problem()).ok()?)

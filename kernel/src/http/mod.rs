@@ -3,6 +3,7 @@
 //! problem+json mapping in `error`, and the error responses the OpenAPI document shares in
 //! `responses`. Handlers convert input, make one call into the kernel and shape the response.
 
+pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -343,7 +343,7 @@ async fn idempotency_keys_replay_refuse_and_guard(backend: Backend) {
     // While the first request with a key is still running, a replay is 409 (staged: a
     // request that began just now and has not finished).
     let running = stay(&listing, 60, 62, CARD_OK);
-    let parsed: hearth::domain::bookings::NewBooking =
+    let parsed: hearth::http::dto::bookings::NewBooking =
         serde_json::from_value(running.clone()).expect("a booking body");
     let fingerprint = hearth::http::idempotency::fingerprint("POST /v1/bookings", &parsed);
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00");

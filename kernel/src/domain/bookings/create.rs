@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{events, to_booking, transitions, Booking, Bookings, NewBooking, Priced};
+use super::{events, to_booking, transitions, Booking, Bookings, NewBooking, PriceFrom, Priced};
 use crate::auth::Principal;
 use crate::data::bookings::{self as store, BookingRecord};
 use crate::data::payments::PaymentRecord;
@@ -11,8 +11,7 @@ use crate::data::quotes as quote_store;
 use crate::data::DataError;
 use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
-use crate::domain::quotes::QuoteParams;
-use crate::domain::{now, DomainError, Invalid, Problems};
+use crate::domain::{now, DomainError, Invalid};
 use crate::model::{BookingStatus, PaymentOperation};
 
 impl Bookings {
@@ -79,50 +78,22 @@ impl Bookings {
     }
 
     async fn price(&self, who: &Principal, req: &NewBooking) -> Result<Priced, DomainError> {
-        let mut p = Problems::default();
-        p.check(
-            !req.payment_method.trim().is_empty(),
-            "payment_method",
-            "must not be empty",
-        );
-        let fresh = req.listing_id.is_some()
-            || req.check_in.is_some()
-            || req.check_out.is_some()
-            || req.guests.is_some();
-        let Some(quote_id) = req.quote_id else {
-            p.check(
-                req.listing_id.is_some(),
-                "listing_id",
-                "is required (or book a quote with quote_id)",
-            );
-            p.finish()?;
-            let params = QuoteParams {
-                check_in: req.check_in.clone(),
-                check_out: req.check_out.clone(),
-                guests: req.guests,
-            };
-            let quote = self
-                .quotes
-                .quote(Some(who), req.listing_id.unwrap_or_default(), &params)
-                .await?;
-            return Ok(Priced {
-                listing_id: quote.listing_id,
-                check_in: quote.check_in,
-                check_out: quote.check_out,
-                guests: quote.guests,
-                currency: quote.currency,
-                total_minor: quote.total_minor,
-                line_items: quote.line_items,
-                quote_id: Some(quote.quote_id),
-            });
+        let quote_id = match &req.price {
+            PriceFrom::Quote(id) => id.as_uuid(),
+            PriceFrom::Stay(listing_id, stay) => {
+                let quote = self.quotes.quote(Some(who), *listing_id, stay).await?;
+                return Ok(Priced {
+                    listing_id: quote.listing_id,
+                    check_in: quote.check_in,
+                    check_out: quote.check_out,
+                    guests: quote.guests,
+                    currency: quote.currency,
+                    total_minor: quote.total_minor,
+                    line_items: quote.line_items,
+                    quote_id: Some(quote.quote_id),
+                });
+            }
         };
-        if fresh {
-            p.add(
-                "quote_id",
-                "give either a quote_id or a listing_id with dates, not both",
-            );
-        }
-        p.finish()?;
         let mut conn = self.db.acquire().await?;
         let quote = quote_store::find(conn.exec(), quote_id)
             .await?

@@ -27,24 +27,22 @@ pub use timers::{CompleteStays, ExpireBookings, ReconcilePayments};
 pub use webhooks::WebhookOutcome;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::cancellation::{CancelledBy, Refund};
 use super::listings::Listings;
 use super::payments::{PaymentView, Payments};
-use super::quotes::Quotes;
-use super::{cursor, now, DomainError, Problems, Resource};
+use super::quotes::{QuoteRequest, Quotes};
+use super::{cursor, now, DomainError, PageRequest, Resource};
 use crate::auth::{Principal, Role};
 use crate::config::BookingsConfig;
 use crate::data::bookings::{self as store, BookingRecord, Changes, Party};
 use crate::data::payments as ledger;
 use crate::data::{DataError, Database};
-use crate::model::{BookingStatus, CancellationPolicy, Currency, QuoteLine};
+use crate::model::{BookingStatus, CancellationPolicy, Currency, ListingId, QuoteId, QuoteLine};
 
-/// A booking as clients see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+/// A booking.
+#[derive(Debug, Clone)]
 pub struct Booking {
     /// Id.
     pub id: Uuid,
@@ -114,49 +112,35 @@ fn to_booking(r: BookingRecord) -> Result<Booking, DomainError> {
     })
 }
 
-/// `POST /v1/bookings`: from a quote, or priced fresh from a listing and dates. Status, prices
-/// and totals are the kernel's: a body naming them is refused.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// What a new booking is priced from.
+#[derive(Debug, Clone)]
+pub enum PriceFrom {
+    /// A stored quote, at its price (before it expires).
+    Quote(QuoteId),
+    /// A stay at a listing, priced now.
+    Stay(ListingId, QuoteRequest),
+}
+
+/// A booking to make. Status, prices and totals are the kernel's, never the caller's.
+#[derive(Debug, Clone)]
 pub struct NewBooking {
-    /// Book at a quote's price (before it expires).
-    pub quote_id: Option<Uuid>,
-    /// Or price fresh: the listing ...
-    pub listing_id: Option<Uuid>,
-    /// ... first night, YYYY-MM-DD ...
-    #[schema(format = Date)]
-    pub check_in: Option<String>,
-    /// ... departure day ...
-    #[schema(format = Date)]
-    pub check_out: Option<String>,
-    /// ... and guests (default 1).
-    #[schema(minimum = 1)]
-    pub guests: Option<u32>,
-    /// The payment method token for the provider (sandbox test cards: `4242424242424242`
-    /// succeeds, `4000000000000002` is declined, `4000000000009995` has insufficient funds,
-    /// `4000000000003220` is confirmed later by webhook; the invoice provider takes
-    /// `bank_transfer`).
-    #[schema(min_length = 1)]
+    /// Where the price comes from.
+    pub price: PriceFrom,
+    /// The payment method token for the provider (not blank).
     pub payment_method: String,
 }
 
-/// `GET /v1/bookings` parameters.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct BookingListParams {
-    /// `guest` (default: my stays) or `host` (bookings of my listings).
-    #[param(pattern = "^(guest|host)$")]
-    pub role: Option<String>,
-    /// Page size, 1-100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
+/// Whose bookings to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListAs {
+    /// The caller's own stays.
+    Guest,
+    /// The bookings of the caller's listings.
+    Host,
 }
 
 /// One page of bookings, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct BookingPage {
     /// Bookings.
     pub bookings: Vec<Booking>,
@@ -165,14 +149,13 @@ pub struct BookingPage {
 }
 
 /// What cancelling now would refund.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CancellationPreview {
     /// The booking.
     pub booking_id: Uuid,
     /// Who would be cancelling (the caller).
     pub cancelled_by: CancelledBy,
     /// The refund, by the booking's policy at this moment.
-    #[serde(flatten)]
     pub refund: Refund,
     /// Currency.
     pub currency: Currency,
@@ -289,20 +272,14 @@ impl Bookings {
     pub async fn list(
         &self,
         who: &Principal,
-        params: &BookingListParams,
+        side: ListAs,
+        page: PageRequest,
     ) -> Result<BookingPage, DomainError> {
-        let mut p = Problems::default();
         let me = who.account_id.as_uuid();
-        let party = match params.role.as_deref() {
-            None | Some("guest") => Party::Guest(me),
-            Some("host") => Party::Host(me),
-            Some(_) => {
-                p.add("role", "must be `guest` or `host`");
-                Party::Guest(me)
-            }
+        let party = match side {
+            ListAs::Guest => Party::Guest(me),
+            ListAs::Host => Party::Host(me),
         };
-        let page = cursor::page_request(&mut p, params.limit, params.cursor.as_deref());
-        p.finish()?;
         let mut conn = self.db.acquire().await?;
         let rows = store::list(conn.exec(), party, page.after, page.limit + 1).await?;
         let (rows, next_cursor) = cursor::page(rows, page.limit, |r| Some((r.created_at, r.id)));

@@ -3,9 +3,6 @@
 //! applied once (by the provider's event id); a webhook never moves an operation out of a final
 //! state, so duplicates and out-of-order deliveries are harmless.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use super::{events, transitions, Bookings};
 use crate::data::bookings as store;
 use crate::data::now;
@@ -17,8 +14,7 @@ use crate::plugins::kinds::payments::{self as provider, PaymentStatus, Webhook};
 use crate::plugins::PluginCallError;
 
 /// What a webhook did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookOutcome {
     /// It changed a payment (and perhaps its booking).
     Applied,

@@ -3,22 +3,19 @@
 //! can read its calendar.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Listing, Listings};
 use crate::auth::Principal;
 use crate::data::bookings;
 use crate::data::calendar::{self as store, CalendarDay};
-use crate::domain::{DomainError, Problems};
+use crate::domain::DomainError;
 
 /// The longest range one calendar read or change may cover, in days.
 pub const MAX_RANGE_DAYS: i64 = 366;
 
 /// A night's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayStatus {
     /// Bookable.
     Available,
@@ -29,7 +26,7 @@ pub enum DayStatus {
 }
 
 /// One night of the calendar.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CalendarNight {
     /// The night.
     pub date: NaiveDate,
@@ -40,7 +37,7 @@ pub struct CalendarNight {
 }
 
 /// A listing's calendar for a range.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Calendar {
     /// The listing.
     pub listing_id: Uuid,
@@ -50,43 +47,45 @@ pub struct Calendar {
     pub nights: Vec<CalendarNight>,
 }
 
-/// Changes to a calendar, applied in order.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarUpdate {
-    /// The changes.
-    #[schema(min_items = 1)]
-    pub changes: Vec<CalendarChange>,
+/// The nights `[from, to)`: at least one, at most [`MAX_RANGE_DAYS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nights {
+    from: NaiveDate,
+    to: NaiveDate,
 }
 
-/// One change over the nights `[from, to)`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarChange {
-    /// First night.
-    pub from: NaiveDate,
-    /// The day after the last night.
-    pub to: NaiveDate,
-    /// Block (true) or unblock (false) the nights; omit to leave as is.
-    #[serde(default)]
-    pub blocked: Option<bool>,
-    /// A price override in minor units; `null` removes the override; omit to leave as is.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100_000_000)]
-    pub price_minor: Option<Option<i64>>,
-}
-
-/// Tells "absent" (None) from "null" (Some(None)).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Ok(Some(Option::deserialize(d)?))
-}
-
-fn check_range(from: NaiveDate, to: NaiveDate, field: &str, p: &mut Problems) {
-    if to <= from {
-        p.add(field, "must be after `from`");
-    } else if (to - from).num_days() > MAX_RANGE_DAYS {
-        p.add(field, "the range is longer than 366 days");
+impl Nights {
+    /// Parses a range; the error is about `to`.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, &'static str> {
+        if to <= from {
+            Err("must be after `from`")
+        } else if (to - from).num_days() > MAX_RANGE_DAYS {
+            Err("the range is longer than 366 days")
+        } else {
+            Ok(Self { from, to })
+        }
     }
+
+    /// First night.
+    pub fn from(&self) -> NaiveDate {
+        self.from
+    }
+
+    /// The day after the last night.
+    pub fn to(&self) -> NaiveDate {
+        self.to
+    }
+}
+
+/// What one change does to its nights; `None` leaves that part as it is.
+#[derive(Debug, Clone)]
+pub struct CalendarChange {
+    /// The nights.
+    pub nights: Nights,
+    /// Block (true) or unblock (false).
+    pub blocked: Option<bool>,
+    /// Set a price override (`Some(Some(minor))`, 1 to 100,000,000) or remove it (`Some(None)`).
+    pub price_minor: Option<Option<i64>>,
 }
 
 impl Listings {
@@ -95,13 +94,10 @@ impl Listings {
         &self,
         viewer: Option<&Principal>,
         id: Uuid,
-        from: NaiveDate,
-        to: NaiveDate,
+        nights: Nights,
     ) -> Result<Calendar, DomainError> {
         let listing = self.get(viewer, id).await?;
-        let mut p = Problems::default();
-        check_range(from, to, "to", &mut p);
-        p.finish()?;
+        let (from, to) = (nights.from, nights.to);
         let mut conn = self.db().acquire().await?;
         let days = store::range(conn.exec(), id, from, to).await?;
         let booked = bookings::booked_ranges(conn.exec(), id, from, to).await?;
@@ -113,41 +109,29 @@ impl Listings {
         &self,
         who: &Principal,
         id: Uuid,
-        update: CalendarUpdate,
+        changes: Vec<CalendarChange>,
     ) -> Result<Calendar, DomainError> {
         let listing = self.get_managed(who, id).await?;
-        let mut p = Problems::default();
-        if update.changes.is_empty() {
-            p.add("changes", "must not be empty");
-        }
-        for (i, c) in update.changes.iter().enumerate() {
-            check_range(c.from, c.to, &format!("changes[{i}].to"), &mut p);
-            if let Some(Some(price)) = c.price_minor {
-                p.check(
-                    (1..=100_000_000).contains(&price),
-                    &format!("changes[{i}].price_minor"),
-                    "must be 1 to 100000000 minor units, or null to remove the override",
-                );
-            }
-            p.check(
-                c.blocked.is_some() || c.price_minor.is_some(),
-                &format!("changes[{i}]"),
-                "must set `blocked` and/or `price_minor`",
-            );
-        }
-        p.finish()?;
         let (Some(from), Some(to)) = (
-            update.changes.iter().map(|c| c.from).min(),
-            update.changes.iter().map(|c| c.to).max(),
+            changes.iter().map(|c| c.nights.from).min(),
+            changes.iter().map(|c| c.nights.to).max(),
         ) else {
-            return Err(DomainError::Invalid(vec![]));
+            return Err(DomainError::Invalid(vec![crate::model::Invalid::new(
+                "changes",
+                "must not be empty",
+            )]));
         };
         let mut tx = self.db().begin().await?;
         let existing = store::range(tx.exec(), id, from, to).await?;
         let mut days: std::collections::BTreeMap<NaiveDate, CalendarDay> =
             existing.into_iter().map(|d| (d.day, d)).collect();
-        for change in &update.changes {
-            for day in change.from.iter_days().take_while(|d| *d < change.to) {
+        for change in &changes {
+            for day in change
+                .nights
+                .from
+                .iter_days()
+                .take_while(|d| *d < change.nights.to)
+            {
                 let entry = days.entry(day).or_insert(CalendarDay {
                     day,
                     blocked: false,

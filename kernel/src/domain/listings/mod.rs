@@ -2,8 +2,10 @@
 //! by link, unlisted) ones; drafts are private: to anyone but the owner or an admin they do not
 //! exist (404, never 403).
 //!
-//! One file per concern: `model` (the listing and its stored form), `input` (what hosts send
-//! and its rules), `search`, `events`, and the host's [`calendar`]; this file is the service.
+//! One file per concern: `model` (the listing and its stored form), `input` (the parsed
+//! commands hosts send, and the rule across fields), `search`, `events`, and the host's
+//! [`calendar`]; this file is the service. Request bodies and queries are parsed into these
+//! commands by `http::dto`.
 
 pub mod calendar;
 mod events;
@@ -11,10 +13,10 @@ mod input;
 mod model;
 mod search;
 
-pub use input::{ListingInput, ListingPatch};
+pub use input::{check_stay_lengths, ListingInput, ListingPatch};
 pub(crate) use model::city_key;
 pub use model::Listing;
-pub use search::{SearchPage, SearchParams};
+pub use search::{ListingQuery, SearchArea, SearchCursor, SearchPage, Sort};
 
 use std::time::Duration;
 
@@ -29,7 +31,6 @@ use crate::model::ListingStatus;
 use events::ListingEvent;
 use input::validate;
 use model::{from_record, to_input, to_record};
-use search::{Cursor, Sort};
 
 /// How long a listing or a search page may be served from the cache. Writes invalidate at once;
 /// this only bounds staleness while the cache is unreachable.
@@ -78,18 +79,9 @@ impl Listings {
         if who.role < Role::Host {
             return Err(DomainError::Forbidden);
         }
-        let currency = validate(&mut input)?;
+        validate(&mut input)?;
         let now = now();
-        let record = to_record(
-            Uuid::now_v7(),
-            who.account_id,
-            &input,
-            &currency,
-            now,
-            now,
-            None,
-            0,
-        );
+        let record = to_record(Uuid::now_v7(), who.account_id, &input, now, now, None, 0);
         let mut tx = self.db.begin().await?;
         store::insert(tx.exec(), &record, &input.amenities).await?;
         crate::bus::record(tx.exec(), &ListingEvent::new("listing_created", &record)).await?;
@@ -147,12 +139,11 @@ impl Listings {
         let current = self.get_managed(who, id).await?;
         let mut input = to_input(&current);
         patch.apply(&mut input);
-        let currency = validate(&mut input)?;
+        validate(&mut input)?;
         let record = to_record(
             id,
             AccountId::from(current.host_id),
             &input,
-            &currency,
             current.created_at,
             now(),
             current.rating_avg,
@@ -189,8 +180,9 @@ impl Listings {
     }
 
     /// Published listings matching the criteria, one page at a time, in a stable order.
-    pub async fn search(&self, params: &SearchParams) -> Result<SearchPage, DomainError> {
-        let (filter, sort, limit) = params.parse()?;
+    pub async fn search(&self, query: &ListingQuery) -> Result<SearchPage, DomainError> {
+        let filter = query.filter();
+        let (sort, limit) = (query.sort, query.limit);
         let generation = self.searches.count("generation").await;
         let key = format!("{generation}:{}", cache_key(&filter));
         if let Some(page) = self.searches.get::<SearchPage>(&key).await {
@@ -207,7 +199,7 @@ impl Listings {
             .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = match (more, listings.last()) {
             (true, Some(last)) => Some(
-                Cursor {
+                SearchCursor {
                     s: sort,
                     k: match sort {
                         Sort::Price | Sort::PriceDesc => Some(last.nightly_price_minor as f64),

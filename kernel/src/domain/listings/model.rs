@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ListingInput;
@@ -12,8 +11,8 @@ use crate::data::listings::ListingRecord;
 use crate::domain::DomainError;
 use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
 
-/// A listing.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A listing (serde only for the cache).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Listing {
     /// Id (UUIDv7).
     pub id: Uuid,
@@ -50,7 +49,6 @@ pub struct Listing {
     /// Base price per night, minor units.
     pub nightly_price_minor: i64,
     /// ISO 4217 currency of every price of this listing.
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     /// Shortest stay, nights.
     pub min_nights: u32,
@@ -77,7 +75,6 @@ pub(super) fn to_record(
     id: Uuid,
     host: AccountId,
     input: &ListingInput,
-    currency: &Currency,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     rating_avg: Option<f64>,
@@ -102,7 +99,7 @@ pub(super) fn to_record(
         amenities: Json(input.amenities.clone()),
         photo_urls: Json(input.photo_urls.clone()),
         nightly_price_minor: input.nightly_price_minor,
-        currency: *currency,
+        currency: input.currency,
         min_nights: i32::try_from(input.min_nights).unwrap_or(i32::MAX),
         max_nights: i32::try_from(input.max_nights).unwrap_or(i32::MAX),
         instant_book: input.instant_book,
@@ -133,7 +130,7 @@ pub(super) fn to_input(l: &Listing) -> ListingInput {
         amenities: l.amenities.clone(),
         photo_urls: l.photo_urls.clone(),
         nightly_price_minor: l.nightly_price_minor,
-        currency: l.currency.as_str().to_owned(),
+        currency: l.currency,
         min_nights: l.min_nights,
         max_nights: l.max_nights,
         instant_book: l.instant_book,

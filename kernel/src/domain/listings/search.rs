@@ -1,64 +1,70 @@
-//! Search parameters parsed into a `data::listings::ListingFilter`, with keyset cursors over
+//! A parsed search turned into a `data::listings::ListingFilter`, with keyset cursors over
 //! (sort key, id) so pages never repeat or skip.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{city_key, Listing, MAX_PAGE};
+use super::{city_key, Listing};
 use crate::data::listings::{Area, ListingFilter, SortKey};
-use crate::domain::{cursor, DomainError, Problems};
+use crate::domain::cursor;
 use crate::model::{Amenity, Currency, StayRange};
 
-/// The search criteria, parsed from query parameters.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    /// City, case-insensitive.
-    pub city: Option<String>,
-    /// ISO 3166-1 alpha-2 country.
-    pub country: Option<String>,
-    /// A bounding box `min_lat,min_lng,max_lat,max_lng`.
-    pub bbox: Option<String>,
-    /// Centre latitude for a radius search (with `lng` and `radius_km`).
-    #[param(minimum = -90, maximum = 90)]
-    pub lat: Option<f64>,
-    /// Centre longitude for a radius search.
-    #[param(minimum = -180, maximum = 180)]
-    pub lng: Option<f64>,
-    /// Radius in km (at most 500).
-    #[param(exclusive_minimum = 0, maximum = 500)]
-    pub radius_km: Option<f64>,
-    /// Lowest nightly price, minor units of the listing's currency.
-    pub min_price: Option<i64>,
-    /// Highest nightly price, minor units of the listing's currency.
-    pub max_price: Option<i64>,
-    /// Only listings priced in this currency.
-    #[param(pattern = r"^[A-Za-z]{3}$")]
-    pub currency: Option<String>,
-    /// Guests who must fit.
-    #[param(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
-    pub guests: Option<u32>,
-    /// Comma-separated amenities; listings must have all of them.
-    pub amenities: Option<String>,
-    /// With `check_out`: only listings free for every night of the stay.
-    #[param(format = Date)]
-    pub check_in: Option<String>,
-    /// Departure day.
-    #[param(format = Date)]
-    pub check_out: Option<String>,
-    /// `price` (default), `price_desc`, `rating`, `newest`.
-    #[param(pattern = "^(price|price_desc|rating|newest)$")]
-    pub sort: Option<String>,
-    /// Page size, 1-100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
+/// Where listings must be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SearchArea {
+    /// Inside a bounding box (`min_lat <= max_lat`, `min_lng <= max_lng`).
+    BBox {
+        /// South edge.
+        min_lat: f64,
+        /// West edge.
+        min_lng: f64,
+        /// North edge.
+        max_lat: f64,
+        /// East edge.
+        max_lng: f64,
+    },
+    /// Within `km` (0-500) of a point.
+    Radius {
+        /// Centre latitude.
+        lat: f64,
+        /// Centre longitude.
+        lng: f64,
+        /// Radius, km.
+        km: f64,
+    },
 }
 
-/// One page of search results.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A search, parsed: every filter is optional and they combine (AND).
+#[derive(Debug, Clone, Default)]
+pub struct ListingQuery {
+    /// City, case-insensitive.
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country, any case.
+    pub country: Option<String>,
+    /// Where.
+    pub area: Option<SearchArea>,
+    /// Lowest nightly price, minor units.
+    pub min_price: Option<i64>,
+    /// Highest nightly price, minor units (at least `min_price`).
+    pub max_price: Option<i64>,
+    /// Only listings priced in this currency.
+    pub currency: Option<Currency>,
+    /// Guests who must fit.
+    pub guests: Option<u32>,
+    /// Amenities the listings must all have.
+    pub amenities: Vec<Amenity>,
+    /// Only listings free for every night of this stay.
+    pub stay: Option<StayRange>,
+    /// The order.
+    pub sort: Sort,
+    /// Page size, 1 to [`super::MAX_PAGE`].
+    pub limit: u32,
+    /// Where the previous page of this search ended.
+    pub after: Option<SearchCursor>,
+}
+
+/// One page of search results (serde only for the cache).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SearchPage {
     /// The listings, in the requested order.
     pub listings: Vec<Listing>,
@@ -66,128 +72,79 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) enum Sort {
+/// The order of search results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sort {
+    /// Cheapest first (the default).
+    #[default]
     Price,
+    /// Dearest first.
     PriceDesc,
+    /// Best rated first.
     Rating,
+    /// Newest first.
     Newest,
 }
 
 /// A cursor: the sort key and id of the last listing on the page, opaque to clients.
-#[derive(Debug, Serialize, Deserialize)]
-pub(super) struct Cursor {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchCursor {
     pub(super) s: Sort,
     pub(super) k: Option<f64>,
     pub(super) id: Uuid,
 }
 
-impl Cursor {
+impl SearchCursor {
     pub(super) fn encode(&self) -> String {
         cursor::encode(self)
     }
 
-    pub(super) fn decode(s: &str) -> Option<Self> {
-        cursor::decode(s)
+    /// Parses a `next_cursor` of a search in the order `sort`; `None` for anything else.
+    pub fn parse(s: &str, sort: Sort) -> Option<Self> {
+        cursor::decode::<Self>(s).filter(|c| c.s == sort)
     }
 }
 
-impl SearchParams {
-    pub(super) fn parse(&self) -> Result<(ListingFilter, Sort, u32), DomainError> {
-        let mut p = Problems::default();
-        let mut filter = ListingFilter {
+impl ListingQuery {
+    /// The data layer's filter for this search.
+    pub(super) fn filter(&self) -> ListingFilter {
+        ListingFilter {
             city: self.city.as_ref().map(|c| city_key(c)),
             country: self.country.as_ref().map(|c| c.trim().to_ascii_uppercase()),
+            area: self.area.map(|area| match area {
+                SearchArea::BBox {
+                    min_lat,
+                    min_lng,
+                    max_lat,
+                    max_lng,
+                } => Area::BBox {
+                    min_lat,
+                    min_lng,
+                    max_lat,
+                    max_lng,
+                },
+                SearchArea::Radius { lat, lng, km } => Area::Radius { lat, lng, km },
+            }),
             min_price: self.min_price,
             max_price: self.max_price,
+            currency: self.currency.map(|c| c.as_str().to_owned()),
             guests: self.guests,
-            ..ListingFilter::default()
-        };
-        if let Some(c) = &self.currency {
-            match Currency::parse(c) {
-                Ok(c) => filter.currency = Some(c.as_str().to_owned()),
-                Err(m) => p.add("currency", m.to_string()),
-            }
+            amenities: self
+                .amenities
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+            stay: self
+                .stay
+                .map(|stay| (stay.check_in(), stay.check_out(), stay.nights())),
+            sort: match self.sort {
+                Sort::Price => SortKey::PriceAsc,
+                Sort::PriceDesc => SortKey::PriceDesc,
+                Sort::Rating => SortKey::RatingDesc,
+                Sort::Newest => SortKey::Newest,
+            },
+            after: self.after.as_ref().map(|c| (c.k, c.id)),
+            limit: self.limit,
         }
-        if let Some(bbox) = &self.bbox {
-            // Every part must be a number: a bad one is an error, not silently dropped.
-            let v: Option<Vec<f64>> = bbox
-                .split(',')
-                .map(|x| x.trim().parse().ok().filter(|f: &f64| f.is_finite()))
-                .collect();
-            match v.as_deref() {
-                Some([a, b, c, d]) if a <= c && b <= d => {
-                    filter.area = Some(Area::BBox {
-                        min_lat: *a,
-                        min_lng: *b,
-                        max_lat: *c,
-                        max_lng: *d,
-                    })
-                }
-                _ => p.add("bbox", "must be min_lat,min_lng,max_lat,max_lng"),
-            }
-        }
-        match (self.lat, self.lng, self.radius_km) {
-            (None, None, None) => {}
-            (Some(lat), Some(lng), Some(km))
-                if (-90.0..=90.0).contains(&lat)
-                    && (-180.0..=180.0).contains(&lng)
-                    && km > 0.0
-                    && km <= 500.0 =>
-            {
-                if filter.area.is_some() {
-                    p.add(
-                        "radius_km",
-                        "use either bbox or lat/lng/radius_km, not both",
-                    );
-                }
-                filter.area = Some(Area::Radius { lat, lng, km });
-            }
-            _ => p.add("radius_km", "lat, lng and radius_km (0-500) go together"),
-        }
-        if let (Some(lo), Some(hi)) = (self.min_price, self.max_price) {
-            p.check(lo <= hi, "max_price", "must be at least min_price");
-        }
-        if let Some(list) = &self.amenities {
-            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                match Amenity::parse(name) {
-                    Some(a) => filter.amenities.push(a.as_str().to_owned()),
-                    None => p.add("amenities", format!("unknown amenity `{name}`")),
-                }
-            }
-        }
-        if self.check_in.is_some() || self.check_out.is_some() {
-            match StayRange::parse(self.check_in.as_deref(), self.check_out.as_deref()) {
-                Ok(stay) => filter.stay = Some((stay.check_in(), stay.check_out(), stay.nights())),
-                Err(problems) => p.extend(problems),
-            }
-        }
-        let sort = match self.sort.as_deref() {
-            None | Some("price") => Sort::Price,
-            Some("price_desc") => Sort::PriceDesc,
-            Some("rating") => Sort::Rating,
-            Some("newest") => Sort::Newest,
-            Some(_) => {
-                p.add("sort", "must be price, price_desc, rating or newest");
-                Sort::Price
-            }
-        };
-        let limit = self.limit.unwrap_or(20);
-        p.check((1..=MAX_PAGE).contains(&limit), "limit", "must be 1-100");
-        if let Some(c) = &self.cursor {
-            match Cursor::decode(c) {
-                Some(cursor) if cursor.s == sort => filter.after = Some((cursor.k, cursor.id)),
-                _ => p.add("cursor", "is not a cursor from this search"),
-            }
-        }
-        filter.sort = match sort {
-            Sort::Price => SortKey::PriceAsc,
-            Sort::PriceDesc => SortKey::PriceDesc,
-            Sort::Rating => SortKey::RatingDesc,
-            Sort::Newest => SortKey::Newest,
-        };
-        filter.limit = limit;
-        p.finish()?;
-        Ok((filter, sort, limit))
     }
 }

@@ -9,10 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::bookings::{
+use crate::domain::DomainError;
+use crate::http::dto::bookings::{
     Booking, BookingListParams, BookingPage, CancellationPreview, NewBooking,
 };
-use crate::domain::payments::PaymentView;
+use crate::http::dto::payments::PaymentView;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::http::idempotency::{self, IdempotencyKey};
@@ -63,12 +64,18 @@ pub(crate) async fn create_booking(
 ) -> Response {
     let fingerprint = idempotency::fingerprint("POST /v1/bookings", &body);
     let status = StatusCode::CREATED;
-    let claim = match idempotency::try_processing(&state, &who, key, fingerprint, status).await {
-        Ok(claim) => claim,
-        Err(answer) => return answer,
+    let claim =
+        match idempotency::try_processing::<_, Booking>(&state, &who, key, fingerprint, status)
+            .await
+        {
+            Ok(claim) => claim,
+            Err(answer) => return answer,
+        };
+    let outcome = match body.parse() {
+        Ok(booking) => state.bookings.create(&who, booking, claim.as_ref()).await,
+        Err(problems) => Err(DomainError::Invalid(problems)),
     };
-    let outcome = state.bookings.create(&who, body, claim.as_ref()).await;
-    idempotency::respond(claim, status, outcome).await
+    idempotency::respond::<_, Booking>(claim, status, outcome).await
 }
 
 /// My bookings as guest, or (`?role=host`) the bookings of my listings; newest first.
@@ -88,7 +95,8 @@ pub(crate) async fn list_bookings(
     AuthUser(who): AuthUser,
     ApiQuery(params): ApiQuery<BookingListParams>,
 ) -> Result<Json<BookingPage>, ApiError> {
-    Ok(Json(state.bookings.list(&who, &params).await?))
+    let (side, page) = params.parse()?;
+    Ok(Json(state.bookings.list(&who, side, page).await?.into()))
 }
 
 /// One booking (its guest, its host, or an admin; 404 for anyone else).
@@ -108,7 +116,7 @@ pub(crate) async fn get_booking(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Booking>, ApiError> {
-    Ok(Json(state.bookings.get(&who, id).await?))
+    Ok(Json(state.bookings.get(&who, id).await?.into()))
 }
 
 macro_rules! action {
@@ -123,12 +131,12 @@ macro_rules! action {
             let fingerprint = idempotency::fingerprint(&format!("POST {} {id}", $path), &());
             let status = StatusCode::OK;
             let claim =
-                match idempotency::try_processing(&state, &who, key, fingerprint, status).await {
+                match idempotency::try_processing::<_, Booking>(&state, &who, key, fingerprint, status).await {
                     Ok(claim) => claim,
                     Err(answer) => return answer,
                 };
             let outcome = state.bookings.$method(&who, id, claim.as_ref()).await;
-            idempotency::respond(claim, status, outcome).await
+            idempotency::respond::<_, Booking>(claim, status, outcome).await
         }
     };
 }
@@ -222,7 +230,7 @@ pub(crate) async fn cancellation_preview(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CancellationPreview>, ApiError> {
-    Ok(Json(state.bookings.cancellation(&who, id).await?))
+    Ok(Json(state.bookings.cancellation(&who, id).await?.into()))
 }
 
 /// The booking's payments ledger: every operation with the provider, oldest first.
@@ -242,5 +250,6 @@ pub(crate) async fn booking_payments(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<PaymentView>>, ApiError> {
-    Ok(Json(state.bookings.payments(&who, id).await?))
+    let ledger = state.bookings.payments(&who, id).await?;
+    Ok(Json(ledger.into_iter().map(PaymentView::from).collect()))
 }

@@ -3,15 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::NaiveDate;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::listings::calendar::{Calendar, CalendarUpdate};
-use crate::domain::listings::{Listing, ListingInput, ListingPatch, SearchPage, SearchParams};
-use crate::domain::quotes::{Quote, QuoteParams};
+use crate::http::dto::calendar::{Calendar, CalendarRange, CalendarUpdate};
+use crate::http::dto::listing_input::{ListingInput, ListingPatch};
+use crate::http::dto::listings::Listing;
+use crate::http::dto::quotes::{Quote, QuoteParams};
+use crate::http::dto::search::{SearchPage, SearchParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, MaybeAuthUser};
 use crate::http::responses::{
@@ -41,7 +41,8 @@ pub(crate) async fn search_listings(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    Ok(Json(state.listings.search(&params).await?))
+    let query = params.parse()?;
+    Ok(Json(state.listings.search(&query).await?.into()))
 }
 
 /// Create a listing (hosts). It starts as a `draft` unless `status` says otherwise.
@@ -63,9 +64,10 @@ pub(crate) async fn create_listing(
     AuthUser(who): AuthUser,
     ApiJson(input): ApiJson<ListingInput>,
 ) -> Result<(StatusCode, Json<Listing>), ApiError> {
+    let input = input.parse()?;
     Ok((
         StatusCode::CREATED,
-        Json(state.listings.create(&who, input).await?),
+        Json(state.listings.create(&who, input).await?.into()),
     ))
 }
 
@@ -84,7 +86,7 @@ pub(crate) async fn get_listing(
     MaybeAuthUser(viewer): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Listing>, ApiError> {
-    Ok(Json(state.listings.get(viewer.as_ref(), id).await?))
+    Ok(Json(state.listings.get(viewer.as_ref(), id).await?.into()))
 }
 
 /// Change a listing (its owner or an admin).
@@ -109,7 +111,8 @@ pub(crate) async fn update_listing(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(patch): ApiJson<ListingPatch>,
 ) -> Result<Json<Listing>, ApiError> {
-    Ok(Json(state.listings.update(&who, id, patch).await?))
+    let patch = patch.parse()?;
+    Ok(Json(state.listings.update(&who, id, patch).await?.into()))
 }
 
 /// Delete a listing (soft; its owner or an admin).
@@ -132,16 +135,6 @@ pub(crate) async fn delete_listing(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The calendar range.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CalendarRange {
-    /// First night, YYYY-MM-DD.
-    pub from: NaiveDate,
-    /// The day after the last night (at most 366 days after `from`).
-    pub to: NaiveDate,
-}
-
 /// Per-night status and price of `[from, to)`.
 #[utoipa::path(get, path = "/v1/listings/{id}/calendar", tag = "listings",
     security((), ("bearer" = [])),
@@ -159,11 +152,13 @@ pub(crate) async fn get_calendar(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(range): ApiQuery<CalendarRange>,
 ) -> Result<Json<Calendar>, ApiError> {
+    let nights = range.parse()?;
     Ok(Json(
         state
             .listings
-            .calendar(viewer.as_ref(), id, range.from, range.to)
-            .await?,
+            .calendar(viewer.as_ref(), id, nights)
+            .await?
+            .into(),
     ))
 }
 
@@ -189,8 +184,13 @@ pub(crate) async fn update_calendar(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(update): ApiJson<CalendarUpdate>,
 ) -> Result<Json<Calendar>, ApiError> {
+    let changes = update.parse()?;
     Ok(Json(
-        state.listings.update_calendar(&who, id, update).await?,
+        state
+            .listings
+            .update_calendar(&who, id, changes)
+            .await?
+            .into(),
     ))
 }
 
@@ -213,7 +213,12 @@ pub(crate) async fn quote_stay(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<QuoteParams>,
 ) -> Result<Json<Quote>, ApiError> {
+    let stay = params.parse()?;
     Ok(Json(
-        state.quotes.quote(viewer.as_ref(), id, &params).await?,
+        state
+            .quotes
+            .quote(viewer.as_ref(), id.into(), &stay)
+            .await?
+            .into(),
     ))
 }

@@ -6,7 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::notifications::{InboxMessage, InboxPage, InboxParams};
+use crate::http::dto::notifications::{InboxMessage, InboxPage, InboxParams};
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiPath, ApiQuery, AuthUser};
 use crate::http::responses::{ServiceUnavailable, Unauthorized, Unprocessable, PROBLEM_JSON};
@@ -35,7 +35,10 @@ pub(crate) async fn list_notifications(
     AuthUser(who): AuthUser,
     ApiQuery(params): ApiQuery<InboxParams>,
 ) -> Result<Json<InboxPage>, ApiError> {
-    Ok(Json(state.notifications.inbox(&who, &params).await?))
+    let (unread, page) = params.parse()?;
+    Ok(Json(
+        state.notifications.inbox(&who, unread, page).await?.into(),
+    ))
 }
 
 /// Mark one of the caller's notifications read (repeating it changes nothing).
@@ -55,5 +58,5 @@ pub(crate) async fn mark_read(
     AuthUser(who): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<InboxMessage>, ApiError> {
-    Ok(Json(state.notifications.mark_read(&who, id).await?))
+    Ok(Json(state.notifications.mark_read(&who, id).await?.into()))
 }

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::reviews::{
+use crate::http::dto::reviews::{
     HeldReview, NewReview, Review, ReviewListParams, ReviewPage, ReviewResponse,
 };
 use crate::http::error::{ApiError, Problem};
@@ -59,9 +59,10 @@ pub(crate) async fn submit_review(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewReview>,
 ) -> Result<(StatusCode, Json<Review>), ApiError> {
+    let review = body.parse()?;
     Ok((
         StatusCode::CREATED,
-        Json(state.reviews.submit(&who, id, body).await?),
+        Json(state.reviews.submit(&who, id, review).await?.into()),
     ))
 }
 
@@ -84,11 +85,13 @@ pub(crate) async fn listing_reviews(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<ReviewListParams>,
 ) -> Result<Json<ReviewPage>, ApiError> {
+    let page = params.parse()?;
     Ok(Json(
         state
             .reviews
-            .of_listing(viewer.as_ref(), id, &params)
-            .await?,
+            .of_listing(viewer.as_ref(), id, page)
+            .await?
+            .into(),
     ))
 }
 
@@ -108,7 +111,8 @@ pub(crate) async fn user_reviews(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<ReviewListParams>,
 ) -> Result<Json<ReviewPage>, ApiError> {
-    Ok(Json(state.reviews.of_person(id, &params).await?))
+    let page = params.parse()?;
+    Ok(Json(state.reviews.of_person(id, page).await?.into()))
 }
 
 /// The listing's host answers a published guest review, once.
@@ -136,7 +140,8 @@ pub(crate) async fn respond_to_review(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ReviewResponse>,
 ) -> Result<Json<Review>, ApiError> {
-    Ok(Json(state.reviews.respond(&who, id, body).await?))
+    let text = body.parse()?;
+    Ok(Json(state.reviews.respond(&who, id, text).await?.into()))
 }
 
 /// Reviews the policy held for a moderator, oldest first.
@@ -154,7 +159,8 @@ pub(crate) async fn held_reviews(
     State(state): State<AppState>,
     AdminUser(_admin): AdminUser,
 ) -> Result<Json<Vec<HeldReview>>, ApiError> {
-    Ok(Json(state.reviews.held().await?))
+    let held = state.reviews.held().await?;
+    Ok(Json(held.into_iter().map(HeldReview::from).collect()))
 }
 
 /// Approve a held review: it is revealed like any accepted review.
@@ -176,7 +182,7 @@ pub(crate) async fn approve_review(
     AdminUser(_admin): AdminUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Review>, ApiError> {
-    Ok(Json(state.reviews.approve(id).await?))
+    Ok(Json(state.reviews.approve(id).await?.into()))
 }
 
 /// Why a moderator rejects a review.
@@ -212,5 +218,5 @@ pub(crate) async fn reject_review(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Rejection>,
 ) -> Result<Json<Review>, ApiError> {
-    Ok(Json(state.reviews.reject(id, &body.reason).await?))
+    Ok(Json(state.reviews.reject(id, &body.reason).await?.into()))
 }

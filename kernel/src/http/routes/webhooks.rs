@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::bookings::WebhookOutcome;
+use crate::http::dto::payments::WebhookOutcome;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::ApiPath;
 use crate::http::responses::{PayloadTooLarge, PROBLEM_JSON};
@@ -59,5 +59,7 @@ pub(crate) async fn payment_webhook(
         .bookings
         .webhook(&plugin_id, headers, body.to_vec())
         .await?;
-    Ok(Json(WebhookReceipt { outcome }))
+    Ok(Json(WebhookReceipt {
+        outcome: outcome.into(),
+    }))
 }

@@ -1,0 +1,200 @@
+//! Notifications: events become messages through notifier plugins.
+//!
+//! 1. The `notifications` bus subscriber turns each event into one `notify` job per notifier
+//!    plugin, in the transaction that records its receipt (so exactly one per event and plugin).
+//! 2. A `notify` job calls the plugin, which renders the event and chooses deliveries. The kernel
+//!    records every delivery; inbox messages are stored at once, and each email or webhook gets
+//!    its own `deliver` job, in the same transaction as the job's completion.
+//! 3. A `deliver` job sends one email (through [`Mailer`]) or one signed webhook, retried with
+//!    the jobs' backoff, and records each attempt on the delivery.
+//!
+//! Nothing here runs in the request that caused the event, so a failing notifier or receiver
+//! never blocks or fails it.
+
+//!
+//! `render` holds steps 1 and 2, `deliver` step 3; this file is the service and the inbox.
+
+mod deliver;
+mod render;
+
+pub use deliver::sign;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{cursor, DomainError, PageRequest, Resource};
+use crate::auth::Principal;
+use crate::bus::{Event, Subscriber};
+use crate::config::NotificationsConfig;
+use crate::data::notifications::{self as store, DeliveryRecord, InboxRecord};
+use crate::data::{now, Database};
+use crate::jobs::{JobHandler, Jobs};
+use crate::mail::Mailer;
+use crate::plugins::PluginHost;
+use deliver::Deliver;
+use render::{FanOut, Render};
+
+/// The job kind that renders one event through one notifier plugin.
+pub const NOTIFY: &str = "notify";
+/// The job kind that sends one email or webhook delivery.
+pub const DELIVER: &str = "deliver";
+/// The header carrying an outgoing webhook's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256
+/// of "<t>.<body>">`.
+pub const SIGNATURE_HEADER: &str = "hearth-signature";
+
+/// The notifications service. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifications {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    jobs: Jobs,
+    plugins: Arc<PluginHost>,
+    mailer: Mailer,
+    http: reqwest::Client,
+    webhook_secret: Option<SecretString>,
+}
+
+impl std::fmt::Debug for Notifications {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifications").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct NotifyJob {
+    plugin: String,
+    event: Event,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DeliverJob {
+    delivery: Uuid,
+}
+
+/// An inbox message.
+#[derive(Debug, Clone)]
+pub struct InboxMessage {
+    /// Id.
+    pub id: Uuid,
+    /// The event kind that caused it, e.g. `user_registered`.
+    pub kind: String,
+    /// The event's id.
+    pub event_id: Uuid,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// When it arrived.
+    pub created_at: DateTime<Utc>,
+    /// When the recipient marked it read.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl From<InboxRecord> for InboxMessage {
+    fn from(r: InboxRecord) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            event_id: r.event_id,
+            subject: r.subject,
+            body: r.body,
+            created_at: r.created_at,
+            read_at: r.read_at,
+        }
+    }
+}
+
+/// One page of an inbox, newest first.
+#[derive(Debug, Clone)]
+pub struct InboxPage {
+    /// Messages.
+    pub items: Vec<InboxMessage>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl Notifications {
+    /// The service.
+    pub fn new(
+        db: Database,
+        jobs: Jobs,
+        plugins: Arc<PluginHost>,
+        mailer: Mailer,
+        config: &NotificationsConfig,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.webhook_timeout_ms.get()))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Hearth-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                jobs,
+                plugins,
+                mailer,
+                http,
+                webhook_secret: config.webhook_secret.clone(),
+            }),
+        })
+    }
+
+    /// The bus subscriber that fans events out to the notifier plugins.
+    pub fn subscriber(&self) -> Arc<dyn Subscriber> {
+        Arc::new(FanOut(self.clone()))
+    }
+
+    /// The job handlers: `notify` and `deliver`.
+    pub fn job_handlers(&self) -> Vec<Arc<dyn JobHandler>> {
+        vec![
+            Arc::new(Render(self.clone())),
+            Arc::new(Deliver(self.clone())),
+        ]
+    }
+
+    /// The caller's inbox (only unread messages if `unread`), newest first.
+    pub async fn inbox(
+        &self,
+        who: &Principal,
+        unread: bool,
+        page: PageRequest,
+    ) -> Result<InboxPage, DomainError> {
+        let mut conn = self.inner.db.acquire().await?;
+        let rows = store::inbox_page(
+            conn.exec(),
+            who.account_id.as_uuid(),
+            unread,
+            page.after,
+            page.limit + 1,
+        )
+        .await?;
+        let (rows, next_cursor) = cursor::page(rows, page.limit, |r| Some((r.created_at, r.id)));
+        Ok(InboxPage {
+            items: rows.into_iter().map(InboxMessage::from).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Marks one of the caller's messages read; 404 for anyone else's.
+    pub async fn mark_read(&self, who: &Principal, id: Uuid) -> Result<InboxMessage, DomainError> {
+        let mut conn = self.inner.db.acquire().await?;
+        store::mark_read(conn.exec(), who.account_id.as_uuid(), id, now())
+            .await?
+            .map(InboxMessage::from)
+            .ok_or(DomainError::NotFound(Resource::Notification))
+    }
+
+    /// Every delivery rendered for an event (for operators and tests).
+    pub async fn deliveries(&self, event_id: Uuid) -> Result<Vec<DeliveryRecord>, DomainError> {
+        let mut conn = self.inner.db.acquire().await?;
+        Ok(store::deliveries_of(conn.exec(), event_id).await?)
+    }
+}

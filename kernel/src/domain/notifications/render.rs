@@ -1,0 +1,174 @@
+//! Steps 1 and 2: the bus subscriber that fans each event out to one `notify` job per
+//! notifier plugin, and the `notify` job that renders the event and records its deliveries.
+
+use futures_util::future::BoxFuture;
+use uuid::Uuid;
+
+use super::{DeliverJob, Notifications, NotifyJob, DELIVER, NOTIFY};
+use crate::bus::{Event, HandlerError, Subscriber};
+use crate::config::PluginKind;
+use crate::data::notifications::{self as store, DeliveryRecord, InboxRecord};
+use crate::data::{accounts, now, Tx};
+use crate::jobs::{Enqueue, JobError, JobHandler, JobRun};
+use crate::plugins::kinds::notifier::{self, Channel};
+
+impl Notifications {
+    /// Step 2: renders `event` through `plugin_id` and records what it chose.
+    async fn render(&self, run: &JobRun) -> Result<(), JobError> {
+        let job: NotifyJob = run.job.payload()?;
+        let set = self.inner.plugins.current();
+        let Some(plugin) = set.get(&job.plugin) else {
+            tracing::info!(plugin.id = %job.plugin, "notifier no longer loaded; nothing to render");
+            return Ok(());
+        };
+        let event = &job.event;
+        {
+            let mut conn = self.inner.db.acquire().await?;
+            if store::rendered(conn.exec(), event.id, &job.plugin).await? {
+                return Ok(());
+            }
+        }
+        let input = notifier::Event {
+            id: event.id.to_string(),
+            kind: event.kind.clone(),
+            occurred_at_ms: u64::try_from(event.occurred_at.timestamp_millis()).unwrap_or(0),
+            payload: event.payload.clone(),
+        };
+        let chosen = notifier::notify(plugin, &input)
+            .await
+            .map_err(|e| JobError::Failed(format!("notifier `{}`: {e}", job.plugin)))?;
+        let mut tx = run.begin().await?;
+        for (position, d) in chosen.into_iter().enumerate() {
+            self.record_delivery(&mut tx, &job, position, d).await?;
+        }
+        run.commit_with(tx).await
+    }
+
+    async fn record_delivery(
+        &self,
+        tx: &mut Tx,
+        job: &NotifyJob,
+        position: usize,
+        d: notifier::Delivery,
+    ) -> Result<(), JobError> {
+        let now = now();
+        let recipient = d.recipient.as_deref().and_then(|r| r.parse::<Uuid>().ok());
+        let (channel, target) = match &d.channel {
+            Channel::Inbox => ("inbox", None),
+            Channel::Email(to) => ("email", Some(to.clone())),
+            Channel::Webhook(url) => ("webhook", Some(url.clone())),
+        };
+        let mut record = DeliveryRecord {
+            id: Uuid::now_v7(),
+            event_id: job.event.id,
+            plugin_id: job.plugin.clone(),
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            channel: channel.to_owned(),
+            target,
+            recipient_id: recipient,
+            subject: d.subject,
+            body: d.body,
+            state: "pending".into(),
+            attempts: 0,
+            last_error: None,
+            created_at: now,
+            delivered_at: None,
+        };
+        if d.channel == Channel::Inbox {
+            let account = match recipient {
+                Some(id) => accounts::find_by_id(tx.exec(), id).await?,
+                None => None,
+            };
+            let Some(account) = account else {
+                record.state = "failed".into();
+                record.last_error = Some("an inbox delivery needs the id of an account".into());
+                store::insert_delivery(tx.exec(), &record).await?;
+                return Ok(());
+            };
+            record.state = "delivered".into();
+            record.attempts = 1;
+            record.delivered_at = Some(now);
+            store::insert_delivery(tx.exec(), &record).await?;
+            let inbox = InboxRecord {
+                id: record.id,
+                account_id: account.id,
+                event_id: job.event.id,
+                kind: job.event.kind.clone(),
+                subject: record.subject,
+                body: record.body,
+                created_at: now,
+                read_at: None,
+            };
+            store::insert_inbox(tx.exec(), &inbox).await?;
+            return Ok(());
+        }
+        store::insert_delivery(tx.exec(), &record).await?;
+        self.inner
+            .jobs
+            .enqueue_in(
+                tx.exec(),
+                DELIVER,
+                &DeliverJob {
+                    delivery: record.id,
+                },
+                Enqueue {
+                    unique_key: Some(format!("deliver:{}", record.id)),
+                    run_at: None,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Step 1: one `notify` job per notifier plugin.
+pub(super) struct FanOut(pub(super) Notifications);
+
+impl Subscriber for FanOut {
+    fn group(&self) -> &'static str {
+        "notifications"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Event,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let set = self.0.inner.plugins.current();
+            for plugin in set.of_kind(PluginKind::Notifier) {
+                let job = NotifyJob {
+                    plugin: plugin.info().id.to_string(),
+                    event: event.clone(),
+                };
+                let key = format!("notify:{}:{}", event.id, job.plugin);
+                self.0
+                    .inner
+                    .jobs
+                    .enqueue_in(
+                        tx.exec(),
+                        NOTIFY,
+                        &job,
+                        Enqueue {
+                            unique_key: Some(key),
+                            run_at: None,
+                        },
+                    )
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+pub(super) struct Render(pub(super) Notifications);
+
+impl JobHandler for Render {
+    fn kind(&self) -> &'static str {
+        NOTIFY
+    }
+
+    fn run<'a>(&'a self, run: &'a JobRun) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(self.0.render(run))
+    }
+}
