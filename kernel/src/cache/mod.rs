@@ -130,6 +130,17 @@ impl Cache {
     }
 }
 
+/// A rate decision of [`Namespace::gcra`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gcra {
+    /// Whether the request fits the budget (and was counted).
+    pub allowed: bool,
+    /// Requests still allowed right now.
+    pub remaining: u64,
+    /// Refused: until one request is allowed. Allowed: until the budget is whole again.
+    pub wait: Duration,
+}
+
 /// A namespaced view of the [`Cache`]. Failures read as misses and writes that did not happen;
 /// they are logged and counted by the cache.
 #[derive(Clone, Debug)]
@@ -209,6 +220,42 @@ impl Namespace {
                     self.cache.inner.local_counters.incr(key, ttl).await
                 }
             },
+        }
+    }
+
+    /// Takes one back from a counter bumped by [`Namespace::incr`] (a reservation that turned
+    /// out not to count). Never below zero; a missing counter stays missing.
+    pub async fn decr(&self, key: &str) {
+        let key = self.key(key);
+        match &self.cache.inner.backend {
+            Backend::Memory(m) => m.decr(&key).await,
+            Backend::Redis(r) => {
+                if let Err(e) = r.decr(&key).await {
+                    self.cache.record("decr", &e);
+                }
+            }
+        }
+        self.cache.inner.local_counters.decr(&key).await;
+    }
+
+    /// One rate decision on the shared backend, by GCRA: `burst` requests at once, refilled one
+    /// per `emission`. `None` on the in-process backend (in-process limiters keep their own
+    /// state; see `http::limits`) and when Redis fails (logged and counted), so the caller falls
+    /// back to its in-process limiter.
+    pub async fn gcra(&self, key: &str, emission: Duration, burst: u32) -> Option<Gcra> {
+        let Backend::Redis(r) = &self.cache.inner.backend else {
+            return None;
+        };
+        match r.gcra(&self.key(key), emission, burst).await {
+            Ok((allowed, remaining, wait_us)) => Some(Gcra {
+                allowed,
+                remaining,
+                wait: Duration::from_micros(wait_us),
+            }),
+            Err(e) => {
+                self.cache.record("gcra", &e);
+                None
+            }
         }
     }
 

@@ -9,6 +9,7 @@ mod cli;
 mod data;
 mod errors;
 mod helpers;
+mod hostile;
 mod jobs;
 mod listings;
 mod notifications;
