@@ -125,7 +125,11 @@ impl LoginThrottle {
 
     /// Reserves one failed attempt against every subject, or refuses (reserving nothing) when
     /// one of them would pass its ceiling.
-    pub(super) async fn reserve(&self, email: &str, client: IpAddr) -> Result<Reservation, Refused> {
+    pub(super) async fn reserve(
+        &self,
+        email: &str,
+        client: IpAddr,
+    ) -> Result<Reservation, Refused> {
         let clock = self.clock();
         // Each window's counter must outlive the next window, which still weighs it.
         let ttl = Duration::from_secs(2 * self.window_secs);

@@ -198,7 +198,9 @@ impl RedisCache {
         emission: Duration,
         burst: u32,
     ) -> Result<(bool, u64, u64), CacheError> {
-        let emission_us = u64::try_from(emission.as_micros()).unwrap_or(u64::MAX).max(1);
+        let emission_us = u64::try_from(emission.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let reply: Vec<i64> = self
             .run(
                 redis::cmd("EVAL")

@@ -52,10 +52,9 @@ async fn round_trip(cache: Cache) {
     assert_eq!(ns.count("missing").await, 0);
 
     // Parallel increments each see their own count: a reservation cannot be raced.
-    let seen = futures_util::future::join_all(
-        (0..20).map(|_| ns.incr("race", Duration::from_secs(60))),
-    )
-    .await;
+    let seen =
+        futures_util::future::join_all((0..20).map(|_| ns.incr("race", Duration::from_secs(60))))
+            .await;
     let mut seen = seen;
     seen.sort_unstable();
     assert_eq!(seen, (1..=20).collect::<Vec<u64>>());
@@ -139,6 +138,14 @@ async fn redis_gcra_allows_the_burst_then_refuses_with_the_wait() {
         "{refused:?}"
     );
     // Another key has its own budget; the memory backend has no shared decision.
-    assert!(ns.gcra("other", emission, 3).await.expect("answers").allowed);
-    assert_eq!(memory().namespace("limits").gcra("k", emission, 3).await, None);
+    assert!(
+        ns.gcra("other", emission, 3)
+            .await
+            .expect("answers")
+            .allowed
+    );
+    assert_eq!(
+        memory().namespace("limits").gcra("k", emission, 3).await,
+        None
+    );
 }

@@ -184,7 +184,8 @@ mod tests {
 
     #[test]
     fn a_budget_window_over_a_day_is_refused_by_key() {
-        let text = "[database]\nurl = \"sqlite::memory:\"\n[limits.register]\nwindow_secs = 90000\n";
+        let text =
+            "[database]\nurl = \"sqlite::memory:\"\n[limits.register]\nwindow_secs = 90000\n";
         let err = Config::from_toml_str("test.toml", text).expect_err("refused");
         assert_eq!(err.problems()[0].key, "limits.register.window_secs");
     }

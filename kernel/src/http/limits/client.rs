@@ -10,7 +10,11 @@ use axum::http::HeaderMap;
 use crate::config::TrustedProxies;
 
 /// The client's address for a request from `peer` with these headers.
-pub(crate) fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+pub(crate) fn client_address(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) -> IpAddr {
     let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| match trusted {
         TrustedProxies::None => false,
@@ -102,10 +106,16 @@ mod tests {
         let trusted = cidrs(&["10.0.0.0/8"]);
         // The client forged the first entry; our proxy appended the real address.
         let h = headers(&["1.2.3.4, 198.51.100.7"]);
-        assert_eq!(client_address(ip("10.0.0.2"), &h, &trusted), ip("198.51.100.7"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &h, &trusted),
+            ip("198.51.100.7")
+        );
         // Two trusted proxies in a row, the list split over two headers.
         let h = headers(&["1.2.3.4, 198.51.100.7", "10.1.1.1"]);
-        assert_eq!(client_address(ip("10.0.0.2"), &h, &trusted), ip("198.51.100.7"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &h, &trusted),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]
@@ -122,7 +132,10 @@ mod tests {
     fn a_hop_count_trusts_that_many_proxies_whatever_their_addresses() {
         let one = TrustedProxies::Count(NonZeroUsize::MIN);
         let h = headers(&["1.2.3.4, 198.51.100.7"]);
-        assert_eq!(client_address(ip("192.0.2.1"), &h, &one), ip("198.51.100.7"));
+        assert_eq!(
+            client_address(ip("192.0.2.1"), &h, &one),
+            ip("198.51.100.7")
+        );
         let two = TrustedProxies::Count(NonZeroUsize::new(2).expect("not zero"));
         assert_eq!(client_address(ip("192.0.2.1"), &h, &two), ip("1.2.3.4"));
         // Fewer hops than proxies: the farthest one.
@@ -143,6 +156,9 @@ mod tests {
     fn ipv6_hops_are_matched_against_ipv6_proxies() {
         let trusted = cidrs(&["fd00::/8"]);
         let h = headers(&["2001:db8:1:2::99"]);
-        assert_eq!(client_address(ip("fd00::1"), &h, &trusted), ip("2001:db8:1:2::99"));
+        assert_eq!(
+            client_address(ip("fd00::1"), &h, &trusted),
+            ip("2001:db8:1:2::99")
+        );
     }
 }

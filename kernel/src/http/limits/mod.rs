@@ -108,7 +108,10 @@ pub(crate) async fn limit(
     if EXEMPT.contains(&req.uri().path()) {
         return next.run(req).await;
     }
-    let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
     let budgets: Vec<&Store> = limiter
         .general
         .iter()
@@ -170,9 +173,7 @@ pub(crate) async fn limit(
         .map(|(s, _, _)| {
             format!(
                 "\"{}\";q={};w={}",
-                s.name,
-                s.budget.requests,
-                s.budget.window_secs
+                s.name, s.budget.requests, s.budget.window_secs
             )
         })
         .collect();

@@ -70,7 +70,11 @@ impl Store {
     pub(super) async fn check(&self, key: &str) -> Decision {
         if let Some(shared) = &self.shared {
             if let Some(d) = shared
-                .gcra(&format!("{}:{key}", self.name), self.emission, self.budget.requests.get())
+                .gcra(
+                    &format!("{}:{key}", self.name),
+                    self.emission,
+                    self.budget.requests.get(),
+                )
                 .await
             {
                 return Decision {

@@ -96,8 +96,9 @@ pub(crate) async fn get_me(
     Ok(Json(state.auth.account(principal.account_id).await?.into()))
 }
 
-/// Change the caller's email, display name or password. A new email or password needs the
-/// current password, throttled like a login.
+/// Change the caller's email, display name or password.
+///
+/// A new email or password needs `current_password`, checked and throttled like a login.
 #[utoipa::path(
     patch, path = "/v1/me", tag = "accounts",
     security(("bearer" = [])),

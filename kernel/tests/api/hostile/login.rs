@@ -65,14 +65,25 @@ async fn the_owner_logs_in_from_another_address_while_an_attacker_is_locked_out(
     }
     let res = login_from(&app, attacker, "owner@example.com", "wrong password").await;
     let headers = res.headers().clone();
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_login_attempts").await;
+    assert_problem(
+        res,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_login_attempts",
+    )
+    .await;
     assert_eq!(headers["ratelimit-policy"], "\"login-failures\";q=5;w=900");
     assert!(headers.contains_key("retry-after"));
     // Even the right password waits, from the attacker's address.
     let res = login_from(&app, attacker, "owner@example.com", "correct horse battery").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // The owner, elsewhere, is not locked out.
-    let res = login_from(&app, "203.0.113.5", "owner@example.com", "correct horse battery").await;
+    let res = login_from(
+        &app,
+        "203.0.113.5",
+        "owner@example.com",
+        "correct horse battery",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -90,7 +101,12 @@ async fn the_per_account_ceiling_holds_across_addresses(app: TestApp) {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     let res = login_from(&app, "198.51.100.4", "spread@example.com", "wrong password").await;
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_login_attempts").await;
+    assert_problem(
+        res,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_login_attempts",
+    )
+    .await;
 }
 
 async fn wrong_current_passwords_are_throttled_like_logins(app: TestApp) {
@@ -104,7 +120,12 @@ async fn wrong_current_passwords_are_throttled_like_logins(app: TestApp) {
         assert_eq!(problem["errors"][0]["field"], "current_password");
     }
     let res = guest.send_json(Method::PATCH, "/v1/me", &change).await;
-    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "too_many_login_attempts").await;
+    assert_problem(
+        res,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_login_attempts",
+    )
+    .await;
     assert_eq!(metric(&app, VERIFIED).await - verified_before, 5);
     // The session itself still works; only password checks wait.
     assert_eq!(guest.get("/v1/me").await.status(), StatusCode::OK);

@@ -9,16 +9,15 @@ mod rate_limits;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
-use crate::helpers::{TestAppBuilder, TestApp};
+use crate::helpers::{TestApp, TestAppBuilder};
 
 /// An app whose budgets are on (the test defaults switch them off) and whose client addresses
 /// come from `X-Forwarded-For`, as behind a load balancer on 127.0.0.1.
 pub fn hostile<'a>() -> TestAppBuilder<'a> {
     TestApp::builder().config(|c| {
         c.limits.enabled = true;
-        c.server.trusted_proxies = hearth::config::TrustedProxies::Cidrs(vec!["127.0.0.1/32"
-            .parse()
-            .expect("a CIDR")]);
+        c.server.trusted_proxies =
+            hearth::config::TrustedProxies::Cidrs(vec!["127.0.0.1/32".parse().expect("a CIDR")]);
     })
 }
 

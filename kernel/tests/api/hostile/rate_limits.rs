@@ -41,32 +41,62 @@ async fn a_client_over_the_login_budget_gets_429_with_rate_limit_headers_and_oth
         let res = login_from(&app, attacker, "nobody@example.com", "wrong password").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         // Every answer says where the client stands.
-        assert_eq!(res.headers()["ratelimit-policy"], "\"general\";q=600;w=60, \"login\";q=3;w=60");
-        let state = res.headers()["ratelimit"].to_str().expect("ascii").to_owned();
-        assert!(state.contains(&format!("\"login\";r={};", 2 - i)), "{state}");
+        assert_eq!(
+            res.headers()["ratelimit-policy"],
+            "\"general\";q=600;w=60, \"login\";q=3;w=60"
+        );
+        let state = res.headers()["ratelimit"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(
+            state.contains(&format!("\"login\";r={};", 2 - i)),
+            "{state}"
+        );
     }
     let verified_before = metric(&app, "hearth_password_hashes_total{op=\"verify\"}").await;
 
     let res = login_from(&app, attacker, "nobody@example.com", "wrong password").await;
     let headers = res.headers().clone();
     let problem = assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
-    let retry_after: u64 = headers["retry-after"].to_str().expect("ascii").parse().expect("secs");
+    let retry_after: u64 = headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("secs");
     // One request refills every 60 / 3 = 20 seconds.
     assert!((1..=20).contains(&retry_after), "retry-after {retry_after}");
     assert_eq!(headers["ratelimit-policy"], "\"login\";q=3;w=60");
-    assert_eq!(headers["ratelimit"], format!("\"login\";r=0;t={retry_after}").as_str());
-    assert!(problem["detail"].as_str().expect("detail").contains("login"));
+    assert_eq!(
+        headers["ratelimit"],
+        format!("\"login\";r=0;t={retry_after}").as_str()
+    );
+    assert!(problem["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("login"));
     // Refused before the handler: no password was checked.
     assert_eq!(
         metric(&app, "hearth_password_hashes_total{op=\"verify\"}").await,
         verified_before
     );
-    assert_eq!(metric(&app, "hearth_rate_limited_total{budget=\"login\"}").await, 1);
+    assert_eq!(
+        metric(&app, "hearth_rate_limited_total{budget=\"login\"}").await,
+        1
+    );
 
     // Another client, and another route for the same client, are unaffected.
     let res = login_from(&app, "198.51.100.2", "nobody@example.com", "wrong password").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = send_from(&app, attacker, Method::GET, "/v1/listings", None, &json!({})).await;
+    let res = send_from(
+        &app,
+        attacker,
+        Method::GET,
+        "/v1/listings",
+        None,
+        &json!({}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     // Health checks spend nothing and carry no budget.
     let res = send_from(&app, attacker, Method::GET, "/healthz", None, &json!({})).await;
@@ -138,15 +168,24 @@ async fn an_account_over_its_budget_is_refused_from_every_address(backend: Backe
             .status()
         }
     };
-    assert_eq!(rename("198.51.100.1", guest.token.clone()).await, StatusCode::OK);
-    assert_eq!(rename("198.51.100.2", guest.token.clone()).await, StatusCode::OK);
+    assert_eq!(
+        rename("198.51.100.1", guest.token.clone()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        rename("198.51.100.2", guest.token.clone()).await,
+        StatusCode::OK
+    );
     // A third address does not buy the account a fresh budget.
     assert_eq!(
         rename("198.51.100.3", guest.token.clone()).await,
         StatusCode::TOO_MANY_REQUESTS
     );
     // Another account at a fresh address is unaffected.
-    assert_eq!(rename("198.51.100.4", other.token.clone()).await, StatusCode::OK);
+    assert_eq!(
+        rename("198.51.100.4", other.token.clone()).await,
+        StatusCode::OK
+    );
 }
 
 async fn a_budget_switched_off_never_refuses(backend: Backend) {
@@ -176,7 +215,10 @@ async fn every_node_spends_from_one_budget(backend: Backend) {
     let Some(node_a) = hostile().config(tweak).spawn(backend).await else {
         return;
     };
-    let node_b = hostile().config(tweak).spawn_on(node_a.stores.clone()).await;
+    let node_b = hostile()
+        .config(tweak)
+        .spawn_on(node_a.stores.clone())
+        .await;
     let from = "198.51.100.5";
     for node in [&node_a, &node_b] {
         let res = login_from(node, from, "nobody@example.com", "wrong password").await;
@@ -187,4 +229,3 @@ async fn every_node_spends_from_one_budget(backend: Backend) {
     let res = login_from(&node_b, from, "nobody@example.com", "wrong password").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
-
