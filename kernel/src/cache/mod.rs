@@ -4,8 +4,8 @@
 //! The cache is an accelerator, never a source of truth: when Redis is down or slow, a call gives
 //! up after `cache.timeout_ms`, is logged and counted (`hearth_cache_failures_total`), and the
 //! caller proceeds as on a miss. After a failure Redis is left alone for a short cool-down so a
-//! dead server costs each request nothing. Counters (used for rate limits) fall back to an
-//! in-process count meanwhile, so throttling keeps working on each node.
+//! dead server costs each request nothing. Counters (used for login throttling) are also kept
+//! in process, so throttling keeps working on each node meanwhile.
 
 mod memory;
 mod redis;
@@ -62,7 +62,7 @@ pub struct Cache {
 #[derive(Debug)]
 struct Inner {
     backend: Backend,
-    /// Counters fall back here when Redis fails, so rate limits hold per node.
+    /// Counters are kept here too, so a node never counts fewer than its own increments.
     local_counters: MemoryCache,
     metrics: Metrics,
 }
@@ -208,18 +208,23 @@ impl Namespace {
     }
 
     /// Adds one to a counter that lives for `ttl` from its first increment, returning the new
-    /// count. When Redis fails the count is kept in-process instead, so it is never lost outright.
+    /// count. On Redis the count is also kept in process, and the larger of the two is returned:
+    /// a Redis call that timed out (perhaps after counting) or failed never makes a node count
+    /// fewer than its own increments, so a limit built on counters holds at least per node.
     pub async fn incr(&self, key: &str, ttl: Duration) -> u64 {
         let key = self.key(key);
         match &self.cache.inner.backend {
             Backend::Memory(m) => m.incr(key, ttl).await,
-            Backend::Redis(r) => match r.incr(&key, ttl).await {
-                Ok(n) => n,
-                Err(e) => {
-                    self.cache.record("incr", &e);
-                    self.cache.inner.local_counters.incr(key, ttl).await
+            Backend::Redis(r) => {
+                let local = self.cache.inner.local_counters.incr(key.clone(), ttl).await;
+                match r.incr(&key, ttl).await {
+                    Ok(n) => n.max(local),
+                    Err(e) => {
+                        self.cache.record("incr", &e);
+                        local
+                    }
                 }
-            },
+            }
         }
     }
 
