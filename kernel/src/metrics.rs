@@ -54,6 +54,20 @@ pub struct JobLabels {
     pub outcome: &'static str,
 }
 
+/// Labels naming a rate-limit budget.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BudgetLabels {
+    /// `general`, `register`, `login`, `password`, `quotes` or `bookings`.
+    pub budget: &'static str,
+}
+
+/// Labels of a password-hashing outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PasswordHashLabels {
+    /// `hash` (a new password) or `verify` (a login or current-password check).
+    pub op: &'static str,
+}
+
 /// The kernel's counters.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -64,6 +78,12 @@ pub struct Metrics {
     pub login_failures: Counter,
     /// Logins refused with 429 by the throttle.
     pub login_throttled: Counter,
+    /// Requests refused with 429 by a `[limits]` budget.
+    pub rate_limited: Family<BudgetLabels, Counter>,
+    /// Argon2 hashes and verifications run (each costs 19 MiB and a core for a moment).
+    pub password_hashes: Family<PasswordHashLabels, Counter>,
+    /// Password hashes refused with 503 because every hashing slot and the queue were taken.
+    pub password_hash_busy: Counter,
     /// Plugin calls by outcome.
     pub plugin_calls: Family<PluginCallLabels, Counter>,
     /// Total wall-clock seconds spent in plugin calls.
@@ -106,6 +126,24 @@ impl Metrics {
             "Login attempts refused by the failure throttle",
             login_throttled.clone(),
         );
+        let rate_limited = Family::<BudgetLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429 by a [limits] budget",
+            rate_limited.clone(),
+        );
+        let password_hashes = Family::<PasswordHashLabels, Counter>::default();
+        registry.register(
+            "password_hashes",
+            "Argon2 password hashes and verifications run",
+            password_hashes.clone(),
+        );
+        let password_hash_busy = Counter::default();
+        registry.register(
+            "password_hash_busy",
+            "Password hashes refused with 503: every slot and the queue were taken",
+            password_hash_busy.clone(),
+        );
         let plugin_calls = Family::<PluginCallLabels, Counter>::default();
         registry.register(
             "plugin_calls",
@@ -146,6 +184,9 @@ impl Metrics {
             cache_failures,
             login_failures,
             login_throttled,
+            rate_limited,
+            password_hashes,
+            password_hash_busy,
             plugin_calls,
             plugin_seconds,
             plugin_fuel,

@@ -112,7 +112,13 @@ impl Kernel {
         let metrics = Metrics::new();
         let cache =
             Cache::new(&config.cache, metrics.clone()).context("cannot set up the cache")?;
-        let auth = Auth::new(db.clone(), &cache, &config.auth, metrics.clone());
+        let auth = Auth::new(
+            db.clone(),
+            &cache,
+            &config.auth,
+            &config.limits,
+            metrics.clone(),
+        );
         let jobs = Jobs::new(db.clone(), &config.jobs);
         let mailer = Mailer::new(&config.mail).context("cannot set up mail ([mail])")?;
         let mut plugins = PluginHost::new(

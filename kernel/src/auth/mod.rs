@@ -4,28 +4,32 @@
 //! pool; session tokens are 256-bit random strings stored only as SHA-256 hashes and looked up
 //! through the cache (`sessions:` → account id, `roles:` → role), so logout and role changes
 //! drop the cached entries at once, on every node when the cache is Redis. Failed logins are
-//! throttled per account and per client address.
+//! throttled per account and client address, per account and per address, each attempt reserved
+//! before its hash is checked (`throttle`); hashing itself is bounded (`password`). Logging in and
+//! sessions live in `login`, profile changes in `profile`.
 
 mod account;
+mod login;
 mod password;
+mod profile;
 mod throttle;
 mod token;
 
 pub use account::{Account, AccountId, DisplayName, Email, Password, Role};
 pub use token::SessionToken;
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, Namespace};
-use crate::config::AuthConfig;
+use crate::config::{AuthConfig, LimitsConfig};
 use crate::data::accounts::{self, AccountRecord};
-use crate::data::{sessions, DataError, Database};
+use crate::data::{DataError, Database};
 use crate::metrics::Metrics;
 
+use self::password::Hasher;
 use self::throttle::LoginThrottle;
 
 /// What can go wrong in auth, in terms a caller can act on.
@@ -40,9 +44,22 @@ pub enum AuthError {
     /// Too many failed logins; try again after this many seconds.
     #[error("too many failed logins")]
     Throttled {
-        /// Seconds until the window resets.
+        /// Seconds until an attempt is allowed again.
+        retry_after_secs: u64,
+        /// The ceiling that was reached: failures per window.
+        max_failures: u64,
+        /// The window, in seconds.
+        window_secs: u64,
+    },
+    /// Every password-hashing slot and the queue are taken; try again after this many seconds.
+    #[error("password hashing is saturated")]
+    Busy {
+        /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// Changing the email or the password needs the current password.
+    #[error("the current password is required")]
+    CurrentPasswordRequired,
     /// No valid session: missing, unknown, expired or revoked token.
     #[error("not authenticated")]
     Unauthenticated,
@@ -95,24 +112,18 @@ pub struct Session {
     pub account: Account,
 }
 
-/// The fields of a profile change; `None` leaves a field as it is.
+/// The fields of a profile change; `None` leaves a field as it is. A new email or password
+/// needs `current_password`, checked (and throttled) like a login.
 #[derive(Debug, Default)]
 pub struct ProfileChange {
     /// A new email.
     pub email: Option<Email>,
     /// A new display name.
     pub display_name: Option<DisplayName>,
-    /// A new password, authorised by the current one. Changing it signs out every other session.
-    pub password: Option<PasswordChange>,
-}
-
-/// A password change.
-#[derive(Debug)]
-pub struct PasswordChange {
+    /// A new password. Changing it signs out every other session.
+    pub password: Option<Password>,
     /// The password in use now.
-    pub current: String,
-    /// The new password.
-    pub new: Password,
+    pub current_password: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -128,6 +139,7 @@ pub struct Auth {
     sessions: Namespace,
     roles: Namespace,
     throttle: LoginThrottle,
+    hasher: Hasher,
     session_ttl: chrono::Duration,
     session_cache_ttl: Duration,
     metrics: Metrics,
@@ -135,7 +147,13 @@ pub struct Auth {
 
 impl Auth {
     /// Builds the service over the database and cache.
-    pub fn new(db: Database, cache: &Cache, config: &AuthConfig, metrics: Metrics) -> Self {
+    pub fn new(
+        db: Database,
+        cache: &Cache,
+        config: &AuthConfig,
+        limits: &LimitsConfig,
+        metrics: Metrics,
+    ) -> Self {
         let session_ttl = i64::try_from(config.session_ttl_hours.get())
             .map(chrono::Duration::hours)
             .unwrap_or(chrono::Duration::MAX);
@@ -144,6 +162,7 @@ impl Auth {
             sessions: cache.namespace("sessions"),
             roles: cache.namespace("roles"),
             throttle: LoginThrottle::new(cache.namespace("login-failures"), config),
+            hasher: Hasher::new(limits, metrics.clone()),
             session_ttl,
             session_cache_ttl: Duration::from_secs(config.session_cache_secs),
             metrics,
@@ -168,7 +187,7 @@ impl Auth {
         display_name: DisplayName,
         role: Role,
     ) -> Result<Account, AuthError> {
-        let password_hash = password::hash(password).await?;
+        let password_hash = self.hasher.hash(password).await?;
         let now = Utc::now();
         let record = AccountRecord {
             id: AccountId::new().as_uuid(),
@@ -195,109 +214,6 @@ impl Auth {
         account_from(record)
     }
 
-    /// Checks credentials and opens a session. Unknown email and wrong password are the same
-    /// error and cost the same time; failures count towards the throttle.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        client: IpAddr,
-    ) -> Result<Session, AuthError> {
-        if let Err(wait) = self.throttle.check(email, client).await {
-            self.metrics.login_throttled.inc();
-            return Err(AuthError::Throttled {
-                retry_after_secs: wait.0,
-            });
-        }
-        let mut conn = self.db.acquire().await?;
-        let found = accounts::find_by_email(conn.exec(), email.trim()).await?;
-        drop(conn);
-        let verified = match &found {
-            Some(record) => password::verify(password, &record.password_hash).await?,
-            None => {
-                password::verify(password, password::decoy().await?).await?;
-                false
-            }
-        };
-        let record = match found {
-            Some(record) if verified => record,
-            _ => {
-                self.metrics.login_failures.inc();
-                self.throttle.record_failure(email, client).await;
-                return Err(AuthError::InvalidCredentials);
-            }
-        };
-        let token = SessionToken::generate();
-        let now = Utc::now();
-        let session = sessions::SessionRecord {
-            token_hash: token::hash(token.expose()),
-            account_id: record.id,
-            created_at: now,
-            expires_at: now + self.session_ttl,
-        };
-        let mut conn = self.db.acquire().await?;
-        sessions::insert(conn.exec(), &session).await?;
-        tracing::info!(account.id = %record.id, "session opened");
-        Ok(Session {
-            token,
-            expires_at: session.expires_at,
-            account: account_from(record)?,
-        })
-    }
-
-    /// Resolves a bearer token to its caller, through the cache.
-    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
-        let token_hash = token::hash(token);
-        let now = Utc::now();
-        let session = match self.sessions.get::<CachedSession>(&token_hash).await {
-            Some(cached) => cached,
-            None => {
-                let mut conn = self.db.acquire().await?;
-                let record = sessions::find_live(conn.exec(), &token_hash, now)
-                    .await?
-                    .ok_or(AuthError::Unauthenticated)?;
-                let cached = CachedSession {
-                    account_id: record.account_id.into(),
-                    expires_at: record.expires_at,
-                };
-                self.sessions
-                    .set(&token_hash, &cached, self.session_cache_ttl)
-                    .await;
-                cached
-            }
-        };
-        if session.expires_at <= now {
-            return Err(AuthError::Unauthenticated);
-        }
-        let role = self.role_of(session.account_id).await?;
-        Ok(Principal {
-            account_id: session.account_id,
-            role,
-            token_hash,
-        })
-    }
-
-    async fn role_of(&self, id: AccountId) -> Result<Role, AuthError> {
-        let key = id.to_string();
-        if let Some(role) = self.roles.get::<Role>(&key).await {
-            return Ok(role);
-        }
-        let account = self.account(id).await?;
-        self.roles
-            .set(&key, &account.role, self.session_cache_ttl)
-            .await;
-        Ok(account.role)
-    }
-
-    /// Ends the caller's session at once.
-    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
-        let mut conn = self.db.acquire().await?;
-        sessions::delete(conn.exec(), &principal.token_hash).await?;
-        self.sessions.delete(&principal.token_hash).await;
-        tracing::info!(account.id = %principal.account_id, "session closed");
-        Ok(())
-    }
-
     /// Reads an account.
     pub async fn account(&self, id: AccountId) -> Result<Account, AuthError> {
         let mut conn = self.db.acquire().await?;
@@ -305,60 +221,6 @@ impl Auth {
             .await?
             .ok_or(AuthError::AccountNotFound)?;
         account_from(record)
-    }
-
-    /// Changes the caller's own profile. A password change needs the current password and signs
-    /// out every other session of the account.
-    pub async fn update_profile(
-        &self,
-        principal: &Principal,
-        change: ProfileChange,
-    ) -> Result<Account, AuthError> {
-        let id = principal.account_id.as_uuid();
-        let mut conn = self.db.acquire().await?;
-        let current = accounts::find_by_id(conn.exec(), id)
-            .await?
-            .ok_or(AuthError::AccountNotFound)?;
-        drop(conn);
-        let password_hash = match &change.password {
-            Some(p) => {
-                if !password::verify(&p.current, &current.password_hash).await? {
-                    return Err(AuthError::WrongCurrentPassword);
-                }
-                password::hash(&p.new).await?
-            }
-            None => current.password_hash.clone(),
-        };
-        let email = change
-            .email
-            .as_ref()
-            .map_or(current.email.as_str(), Email::as_str);
-        let display_name = change
-            .display_name
-            .as_ref()
-            .map_or(current.display_name.as_str(), DisplayName::as_str);
-        let mut tx = self.db.begin().await?;
-        let updated = accounts::update_profile(
-            tx.exec(),
-            id,
-            email,
-            display_name,
-            &password_hash,
-            Utc::now(),
-        )
-        .await
-        .map_err(email_conflict)?
-        .ok_or(AuthError::AccountNotFound)?;
-        let signed_out = if change.password.is_some() {
-            sessions::delete_others(tx.exec(), id, &principal.token_hash).await?
-        } else {
-            Vec::new()
-        };
-        tx.commit().await?;
-        for hash in &signed_out {
-            self.sessions.delete(hash).await;
-        }
-        account_from(updated)
     }
 
     /// Sets an account's role (becoming a host, or an admin's decision).
@@ -405,7 +267,7 @@ impl Auth {
 /// Hashes a password the way accounts store it (for bulk tools such as `hearth seed`, which
 /// write accounts directly).
 pub async fn hash_password(password: &Password) -> Result<String, AuthError> {
-    password::hash(password).await
+    password::hash_unbounded(password).await
 }
 
 /// `user_registered`: an account was created. Notifiers greet the new account (`account_id` is

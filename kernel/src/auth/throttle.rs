@@ -1,6 +1,14 @@
-//! Login throttling: failed logins are counted per account (by a hash of the lower-cased email,
-//! whether or not the account exists, so a 429 reveals nothing) and per client address, in the
-//! cache (so every node sees the same counts when the cache is Redis).
+//! Login throttling: failed logins (and wrong current passwords) are counted per account and
+//! client address, per account, and per client address, in the cache (so every node sees the same
+//! counts when the cache is Redis). The account is a hash of the lower-cased email, whether or not
+//! the account exists, so a 429 reveals nothing; the address is a [`ClientKey`] (IPv6 per /64).
+//!
+//! The tight ceiling is per account *and* address; the per-account one is higher, so an attacker
+//! failing from their address does not lock the owner out from theirs.
+//!
+//! An attempt is reserved before its password is verified: each count is bumped atomically
+//! first, and an attempt whose bump went past a ceiling is undone and refused. So N parallel
+//! wrong guesses verify at most the ceiling; a correct password gives its reservation back.
 //!
 //! Counting is a sliding window built from two fixed ones: the current window's count plus the
 //! previous window's count weighted by how much of it still overlaps the last `window` seconds
@@ -14,19 +22,37 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::Namespace;
 use crate::config::AuthConfig;
+use crate::model::ClientKey;
 
 /// Counts login failures and says when to refuse.
 #[derive(Clone, Debug)]
 pub(super) struct LoginThrottle {
     counts: Namespace,
     window_secs: u64,
+    max_per_account_and_address: u64,
     max_per_account: u64,
     max_per_address: u64,
 }
 
-/// The caller must wait this many seconds.
+/// An attempt counted in advance; [`LoginThrottle::release`] gives it back.
+#[derive(Debug)]
+#[must_use = "a reservation counts as a failure unless released"]
+pub(super) struct Reservation {
+    keys: Vec<String>,
+}
+
+impl Reservation {
+    /// The attempt failed: it stays counted until its window slides out.
+    pub(super) fn keep(self) {}
+}
+
+/// The caller must wait `retry_after` seconds: `max` failures per `window_secs` were reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct RetryAfter(pub(super) u64);
+pub(super) struct Refused {
+    pub(super) retry_after: u64,
+    pub(super) max: u64,
+    pub(super) window_secs: u64,
+}
 
 /// Where "now" falls: the current fixed window's index and the seconds elapsed in it.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +92,10 @@ impl LoginThrottle {
         Self {
             counts,
             window_secs: config.login_window_secs.get(),
+            max_per_account_and_address: config
+                .login_max_failures_per_account_and_address
+                .get()
+                .into(),
             max_per_account: config.login_max_failures_per_account.get().into(),
             max_per_address: config.login_max_failures_per_address.get().into(),
         }
@@ -79,49 +109,62 @@ impl LoginThrottle {
         }
     }
 
-    fn subjects(email: &str, client: IpAddr) -> [String; 2] {
+    /// Each counted subject with its ceiling, tightest first.
+    fn subjects(&self, email: &str, client: IpAddr) -> [(String, u64); 3] {
         let account = hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()));
-        [format!("acct:{account}"), format!("addr:{client}")]
+        let address = ClientKey::of(client);
+        [
+            (
+                format!("pair:{account}:{address}"),
+                self.max_per_account_and_address,
+            ),
+            (format!("acct:{account}"), self.max_per_account),
+            (format!("addr:{address}"), self.max_per_address),
+        ]
     }
 
-    /// Refuses when either sliding count has reached its maximum.
-    pub(super) async fn check(&self, email: &str, client: IpAddr) -> Result<(), RetryAfter> {
+    /// Reserves one failed attempt against every subject, or refuses (reserving nothing) when
+    /// one of them would pass its ceiling.
+    pub(super) async fn reserve(
+        &self,
+        email: &str,
+        client: IpAddr,
+    ) -> Result<Reservation, Refused> {
         let clock = self.clock();
-        let limits = [self.max_per_account, self.max_per_address];
-        let mut wait = 0;
-        for (subject, max) in Self::subjects(email, client).iter().zip(limits) {
-            let current = self
-                .counts
-                .count(&format!("{subject}:{}", clock.index))
-                .await;
+        // Each window's counter must outlive the next window, which still weighs it.
+        let ttl = Duration::from_secs(2 * self.window_secs);
+        let mut reservation = Reservation { keys: Vec::new() };
+        for (subject, max) in self.subjects(email, client) {
+            let key = format!("{subject}:{}", clock.index);
+            let mine = self.counts.incr(&key, ttl).await;
+            reservation.keys.push(key);
             let previous = match clock.index.checked_sub(1) {
                 Some(i) => self.counts.count(&format!("{subject}:{i}")).await,
                 None => 0,
             };
-            if sliding(current, previous, clock.elapsed, self.window_secs) >= max {
-                wait = wait.max(retry_after(
-                    current,
-                    previous,
-                    clock.elapsed,
-                    self.window_secs,
+            if sliding(mine, previous, clock.elapsed, self.window_secs) > max {
+                self.release(reservation).await;
+                let before = mine.saturating_sub(1);
+                return Err(Refused {
+                    retry_after: retry_after(
+                        before,
+                        previous,
+                        clock.elapsed,
+                        self.window_secs,
+                        max,
+                    ),
                     max,
-                ));
+                    window_secs: self.window_secs,
+                });
             }
         }
-        if wait > 0 {
-            Err(RetryAfter(wait))
-        } else {
-            Ok(())
-        }
+        Ok(reservation)
     }
 
-    /// Counts one failure against both the account and the address.
-    pub(super) async fn record_failure(&self, email: &str, client: IpAddr) {
-        let index = self.clock().index;
-        // Each window's counter must outlive the next window, which still weighs it.
-        let ttl = Duration::from_secs(2 * self.window_secs);
-        for subject in Self::subjects(email, client) {
-            self.counts.incr(&format!("{subject}:{index}"), ttl).await;
+    /// Gives a reservation back: the attempt succeeded, or was never made.
+    pub(super) async fn release(&self, reservation: Reservation) {
+        for key in &reservation.keys {
+            self.counts.decr(key).await;
         }
     }
 }

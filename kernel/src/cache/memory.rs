@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::future::Cache;
+use moka::ops::compute::Op;
 use moka::Expiry;
 
 #[derive(Clone, Debug)]
@@ -110,6 +111,26 @@ impl MemoryCache {
             Value::Counter(n) => n,
             Value::Bytes(_) => 1,
         }
+    }
+
+    /// Atomically takes one from a counter, keeping its expiry; absent or zero stays as it is.
+    pub(super) async fn decr(&self, key: &str) {
+        self.entries
+            .entry(key.to_owned())
+            .and_compute_with(|existing| {
+                let op = match existing.map(|e| e.into_value()) {
+                    Some(Entry {
+                        value: Value::Counter(n),
+                        ttl,
+                    }) if n > 0 => Op::Put(Entry {
+                        value: Value::Counter(n - 1),
+                        ttl,
+                    }),
+                    _ => Op::Nop,
+                };
+                std::future::ready(op)
+            })
+            .await;
     }
 
     pub(super) async fn count(&self, key: &str) -> u64 {

@@ -4,8 +4,8 @@
 //! The cache is an accelerator, never a source of truth: when Redis is down or slow, a call gives
 //! up after `cache.timeout_ms`, is logged and counted (`hearth_cache_failures_total`), and the
 //! caller proceeds as on a miss. After a failure Redis is left alone for a short cool-down so a
-//! dead server costs each request nothing. Counters (used for rate limits) fall back to an
-//! in-process count meanwhile, so throttling keeps working on each node.
+//! dead server costs each request nothing. Counters (used for login throttling) are also kept
+//! in process, so throttling keeps working on each node meanwhile.
 
 mod memory;
 mod redis;
@@ -71,7 +71,7 @@ pub struct Cache {
 #[derive(Debug)]
 struct Inner {
     backend: Backend,
-    /// Counters fall back here when Redis fails, so rate limits hold per node.
+    /// Counters are kept here too, so a node never counts fewer than its own increments.
     local_counters: MemoryCache,
     /// Larger values are not stored (`cache.max_value_bytes`).
     max_value_bytes: u64,
@@ -143,6 +143,17 @@ impl Cache {
             tracing::warn!(cache.op = op, error = %error, "cache unavailable; continuing without it");
         }
     }
+}
+
+/// A rate decision of [`Namespace::gcra`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gcra {
+    /// Whether the request fits the budget (and was counted).
+    pub allowed: bool,
+    /// Requests still allowed right now.
+    pub remaining: u64,
+    /// Refused: until one request is allowed. Allowed: until the budget is whole again.
+    pub wait: Duration,
 }
 
 /// A namespaced view of the [`Cache`]. Failures read as misses and writes that did not happen;
@@ -222,18 +233,59 @@ impl Namespace {
     }
 
     /// Adds one to a counter that lives for `ttl` from its first increment, returning the new
-    /// count. When Redis fails the count is kept in-process instead, so it is never lost outright.
+    /// count. On Redis the count is also kept in process, and the larger of the two is returned:
+    /// a Redis call that timed out (perhaps after counting) or failed never makes a node count
+    /// fewer than its own increments, so a limit built on counters holds at least per node.
     pub async fn incr(&self, key: &str, ttl: Duration) -> u64 {
         let key = self.key(key);
         match &self.cache.inner.backend {
             Backend::Memory(m) => m.incr(key, ttl).await,
-            Backend::Redis(r) => match r.incr(&key, ttl).await {
-                Ok(n) => n,
-                Err(e) => {
-                    self.cache.record("incr", &e);
-                    self.cache.inner.local_counters.incr(key, ttl).await
+            Backend::Redis(r) => {
+                let local = self.cache.inner.local_counters.incr(key.clone(), ttl).await;
+                match r.incr(&key, ttl).await {
+                    Ok(n) => n.max(local),
+                    Err(e) => {
+                        self.cache.record("incr", &e);
+                        local
+                    }
                 }
-            },
+            }
+        }
+    }
+
+    /// Takes one back from a counter bumped by [`Namespace::incr`] (a reservation that turned
+    /// out not to count). Never below zero; a missing counter stays missing.
+    pub async fn decr(&self, key: &str) {
+        let key = self.key(key);
+        match &self.cache.inner.backend {
+            Backend::Memory(m) => m.decr(&key).await,
+            Backend::Redis(r) => {
+                if let Err(e) = r.decr(&key).await {
+                    self.cache.record("decr", &e);
+                }
+            }
+        }
+        self.cache.inner.local_counters.decr(&key).await;
+    }
+
+    /// One rate decision on the shared backend, by GCRA: `burst` requests at once, refilled one
+    /// per `emission`. `None` on the in-process backend (in-process limiters keep their own
+    /// state; see `http::limits`) and when Redis fails (logged and counted), so the caller falls
+    /// back to its in-process limiter.
+    pub async fn gcra(&self, key: &str, emission: Duration, burst: u32) -> Option<Gcra> {
+        let Backend::Redis(r) = &self.cache.inner.backend else {
+            return None;
+        };
+        match r.gcra(&self.key(key), emission, burst).await {
+            Ok((allowed, remaining, wait_us)) => Some(Gcra {
+                allowed,
+                remaining,
+                wait: Duration::from_micros(wait_us),
+            }),
+            Err(e) => {
+                self.cache.record("gcra", &e);
+                None
+            }
         }
     }
 

@@ -155,8 +155,69 @@ impl RedisCache {
         .await
     }
 
+    /// DECR unless the counter is absent or zero, atomically.
+    pub(super) async fn decr(&self, key: &str) -> Result<(), CacheError> {
+        let script = "local n = tonumber(redis.call('GET', KEYS[1]) or 0) \
+                      if n > 0 then redis.call('DECR', KEYS[1]) end \
+                      return 0";
+        self.run::<i64>(redis::cmd("EVAL").arg(script).arg(1).arg(self.key(key)))
+            .await
+            .map(|_| ())
+    }
+
     pub(super) async fn count(&self, key: &str) -> Result<u64, CacheError> {
         let value: Option<u64> = self.run(redis::cmd("GET").arg(self.key(key))).await?;
         Ok(value.unwrap_or(0))
+    }
+}
+
+/// GCRA in one atomic script, on Redis's own clock (so nodes with skewed clocks agree). The key
+/// holds the theoretical arrival time in microseconds and lives until it has passed.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local emission = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local allow_at = new_tat - emission * burst
+if now < allow_at then
+  return {0, 0, allow_at - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((now - allow_at) / emission), new_tat - now}
+";
+
+impl RedisCache {
+    /// One GCRA decision: `(allowed, remaining, wait_us)` where `wait_us` is, when refused, the
+    /// time until one request is allowed and, when allowed, until the budget is whole again.
+    pub(super) async fn gcra(
+        &self,
+        key: &str,
+        emission: Duration,
+        burst: u32,
+    ) -> Result<(bool, u64, u64), CacheError> {
+        let emission_us = u64::try_from(emission.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let reply: Vec<i64> = self
+            .run(
+                redis::cmd("EVAL")
+                    .arg(GCRA)
+                    .arg(1)
+                    .arg(self.key(key))
+                    .arg(emission_us)
+                    .arg(burst),
+            )
+            .await?;
+        match reply.as_slice() {
+            [allowed, remaining, wait] => Ok((
+                *allowed == 1,
+                u64::try_from(*remaining).unwrap_or(0),
+                u64::try_from(*wait).unwrap_or(0),
+            )),
+            _ => Err(CacheError::Backend("unexpected GCRA reply".into())),
+        }
     }
 }

@@ -43,6 +43,21 @@ async fn round_trip(cache: Cache) {
     assert_eq!(ns.incr("c", Duration::from_secs(60)).await, 2);
     assert_eq!(ns.count("c").await, 2);
     assert_eq!(ns.count("missing").await, 0);
+    ns.decr("c").await;
+    assert_eq!(ns.count("c").await, 1);
+    ns.decr("c").await;
+    ns.decr("c").await;
+    assert_eq!(ns.count("c").await, 0, "never below zero");
+    ns.decr("missing").await;
+    assert_eq!(ns.count("missing").await, 0);
+
+    // Parallel increments each see their own count: a reservation cannot be raced.
+    let seen =
+        futures_util::future::join_all((0..20).map(|_| ns.incr("race", Duration::from_secs(60))))
+            .await;
+    let mut seen = seen;
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=20).collect::<Vec<u64>>());
 }
 
 async fn entries_expire(cache: Cache) {
@@ -147,5 +162,37 @@ async fn an_unreachable_redis_reads_as_a_miss_quickly_and_is_counted() {
     assert!(
         text.contains("hearth_cache_failures_total{op=\"set\""),
         "{text}"
+    );
+}
+
+#[tokio::test]
+async fn redis_gcra_allows_the_burst_then_refuses_with_the_wait() {
+    let Some(url) = test_redis() else { return };
+    let (cache, _) = redis_at(&url);
+    let ns = cache.namespace("limits");
+    let emission = Duration::from_secs(20);
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let decision = ns.gcra("k", emission, 3).await.expect("redis answers");
+        assert!(decision.allowed);
+        remaining.push(decision.remaining);
+    }
+    assert_eq!(remaining, [2, 1, 0]);
+    let refused = ns.gcra("k", emission, 3).await.expect("redis answers");
+    assert!(!refused.allowed);
+    assert!(
+        refused.wait > Duration::from_secs(19) && refused.wait <= emission,
+        "{refused:?}"
+    );
+    // Another key has its own budget; the memory backend has no shared decision.
+    assert!(
+        ns.gcra("other", emission, 3)
+            .await
+            .expect("answers")
+            .allowed
+    );
+    assert_eq!(
+        memory().namespace("limits").gcra("k", emission, 3).await,
+        None
     );
 }

@@ -16,8 +16,13 @@ pub struct AuthConfig {
     pub session_cache_secs: u64,
     /// `login_window_secs = 900`: the window over which failed logins are counted.
     pub login_window_secs: NonZeroU64,
-    /// `login_max_failures_per_account = 5`: failed logins for one email within the window before
-    /// further attempts get 429.
+    /// `login_max_failures_per_account_and_address = 5`: failed logins (or wrong current
+    /// passwords) for one email from one client address within the window before further
+    /// attempts from there get 429.
+    pub login_max_failures_per_account_and_address: NonZeroU32,
+    /// `login_max_failures_per_account = 50`: failed logins for one email from all addresses
+    /// within the window before every attempt gets 429. Higher than the per-address ceiling, so
+    /// an attacker failing from their address does not lock the owner out from theirs.
     pub login_max_failures_per_account: NonZeroU32,
     /// `login_max_failures_per_address = 20`: failed logins from one client address within the
     /// window before further attempts get 429.
@@ -30,7 +35,8 @@ impl Default for AuthConfig {
             session_ttl_hours: NonZeroU64::new(24 * 30).expect("30 days is not zero"),
             session_cache_secs: 30,
             login_window_secs: NonZeroU64::new(15 * 60).expect("15 minutes is not zero"),
-            login_max_failures_per_account: NonZeroU32::new(5).expect("5 is not zero"),
+            login_max_failures_per_account_and_address: NonZeroU32::new(5).expect("5 is not zero"),
+            login_max_failures_per_account: NonZeroU32::new(50).expect("50 is not zero"),
             login_max_failures_per_address: NonZeroU32::new(20).expect("20 is not zero"),
         }
     }

@@ -15,6 +15,7 @@ mod cache;
 mod database;
 mod error;
 mod jobs;
+mod limits;
 mod mail;
 mod notifications;
 mod payments;
@@ -31,6 +32,7 @@ pub use cache::{CacheBackendKind, CacheConfig};
 pub use database::{DatabaseBackend, DatabaseConfig, DatabaseUrl};
 pub use error::{ConfigError, Problem};
 pub use jobs::{CronSchedule, JobsConfig, DEFAULT_SCHEDULES};
+pub use limits::{Budget, LimitsConfig};
 pub use mail::{MailConfig, MailTransportKind, SmtpTls};
 pub use notifications::NotificationsConfig;
 pub use payments::PaymentsConfig;
@@ -40,7 +42,7 @@ pub use plugins::{
     MAX_PLUGIN_MEMORY_MIB,
 };
 pub use quotes::QuotesConfig;
-pub use server::ServerConfig;
+pub use server::{ServerConfig, TrustedProxies};
 pub use telemetry::{LogFormat, TelemetryConfig};
 
 use std::path::{Path, PathBuf};
@@ -73,6 +75,9 @@ pub struct Config {
     /// `[auth]`: sessions and login throttling.
     #[serde(default)]
     pub auth: AuthConfig,
+    /// `[limits]`: request budgets and the password-hashing bound.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// `[telemetry]`: logging.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
@@ -163,6 +168,7 @@ impl Config {
         let mut checks = Checks::default();
         self.server.check(&mut checks);
         self.cache.check(&mut checks);
+        self.limits.check(&mut checks);
         self.telemetry.check(&mut checks);
         self.quotes.check(&mut checks);
         self.jobs.check(&mut checks);

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::num::{NonZeroU64, NonZeroUsize};
 use std::time::Duration;
 
+use ipnet::IpNet;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::error::Checks;
@@ -21,9 +23,12 @@ pub struct ServerConfig {
     /// `shutdown_grace_secs = 30`: on SIGINT/SIGTERM, requests in flight get this long to finish
     /// (0: stop at once).
     pub shutdown_grace_secs: u64,
-    /// `trust_forwarded_for = false`: take the client address from `X-Forwarded-For` (only behind
-    /// a proxy you control; otherwise clients can spoof it and dodge login throttling).
-    pub trust_forwarded_for: bool,
+    /// `trusted_proxies = []`: the proxies in front of the server whose `X-Forwarded-For` is
+    /// believed, as CIDRs (`["10.0.0.0/8", "::1"]`) or as a count of hops (`1`: one load balancer
+    /// you control). The client is the right-most hop that is not a trusted proxy; with none
+    /// (the default) it is the peer address and `X-Forwarded-For` is ignored, so clients cannot
+    /// spoof it to dodge rate limits and login throttling.
+    pub trusted_proxies: TrustedProxies,
     /// `cors_allowed_origins = ["https://app.example.com"]`: origins allowed to call the API from
     /// a browser; empty disables CORS headers.
     pub cors_allowed_origins: Vec<String>,
@@ -36,7 +41,7 @@ impl Default for ServerConfig {
             request_timeout_secs: NonZeroU64::new(30).expect("30 is not zero"),
             body_limit_bytes: NonZeroUsize::new(1024 * 1024).expect("1 MiB is not zero"),
             shutdown_grace_secs: 30,
-            trust_forwarded_for: false,
+            trusted_proxies: TrustedProxies::None,
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -67,5 +72,64 @@ impl ServerConfig {
                 );
             }
         }
+    }
+}
+
+/// `server.trusted_proxies`: whose `X-Forwarded-For` to believe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustedProxies {
+    /// Nobody's: the client is the peer.
+    None,
+    /// This many proxies (hops) in front of the server, whatever their addresses.
+    Count(NonZeroUsize),
+    /// Proxies at these addresses.
+    Cidrs(Vec<IpNet>),
+}
+
+impl<'de> Deserialize<'de> for TrustedProxies {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Expecting;
+        impl<'de> Visitor<'de> for Expecting {
+            type Value = TrustedProxies;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a count of proxy hops or a list of CIDRs like [\"10.0.0.0/8\"]")
+            }
+
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(usize::try_from(n)
+                    .ok()
+                    .and_then(NonZeroUsize::new)
+                    .map_or(TrustedProxies::None, TrustedProxies::Count))
+            }
+
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom("expected a count of 0 or more"))
+                    .and_then(|n| self.visit_u64(n))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut cidrs = Vec::new();
+                while let Some(raw) = seq.next_element::<String>()? {
+                    // A bare address is a /32 (or /128).
+                    let net = raw
+                        .parse::<IpNet>()
+                        .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+                        .map_err(|_| {
+                            de::Error::custom(format!(
+                                "`{raw}` is not a CIDR like \"10.0.0.0/8\" or an address"
+                            ))
+                        })?;
+                    cidrs.push(net);
+                }
+                Ok(if cidrs.is_empty() {
+                    TrustedProxies::None
+                } else {
+                    TrustedProxies::Cidrs(cidrs)
+                })
+            }
+        }
+        d.deserialize_any(Expecting)
     }
 }

@@ -47,6 +47,19 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Which budget refused a request, for the 429's headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimited {
+    /// The policy's name (`login`, `general`, `login-failures`, …).
+    pub policy: &'static str,
+    /// Requests allowed per window.
+    pub quota: u64,
+    /// The window in seconds.
+    pub window_secs: u64,
+    /// Seconds until a request is allowed again (at least 1).
+    pub reset_secs: u64,
+}
+
 /// An error on its way to the client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -56,6 +69,7 @@ pub struct ApiError {
     detail: Option<String>,
     errors: Vec<FieldError>,
     retry_after_secs: Option<u64>,
+    rate_limit: Option<RateLimited>,
     bearer_challenge: bool,
     /// Logged for 5xx, never sent.
     internal: Option<String>,
@@ -71,6 +85,7 @@ impl ApiError {
             detail: None,
             errors: Vec::new(),
             retry_after_secs: None,
+            rate_limit: None,
             bearer_challenge: false,
             internal: None,
         }
@@ -115,6 +130,25 @@ impl ApiError {
     pub fn unauthenticated(code: &'static str, detail: &str) -> Self {
         let mut e = Self::new(StatusCode::UNAUTHORIZED, code, "Not authenticated").detail(detail);
         e.bearer_challenge = true;
+        e
+    }
+
+    /// 429 `code` for a request over a budget, with `Retry-After` and the IETF `RateLimit` and
+    /// `RateLimit-Policy` headers naming the policy.
+    pub fn too_many_requests(code: &'static str, title: &'static str, limit: RateLimited) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, title).detail(format!(
+            "Over the `{}` budget of {} requests per {} seconds; try again in {} seconds.",
+            limit.policy, limit.quota, limit.window_secs, limit.reset_secs
+        ));
+        e.retry_after_secs = Some(limit.reset_secs);
+        e.rate_limit = Some(limit);
+        e
+    }
+
+    /// 503 `code` with `Retry-After`: the server is saturated, not broken.
+    pub fn overloaded(code: &'static str, detail: &str, retry_after_secs: u64) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "Service busy").detail(detail);
+        e.retry_after_secs = Some(retry_after_secs);
         e
     }
 
@@ -175,6 +209,20 @@ impl IntoResponse for ApiError {
         if let Some(secs) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        if let Some(limit) = &self.rate_limit {
+            // draft-ietf-httpapi-ratelimit-headers: the policy (quota `q` per window `w`
+            // seconds) and where the client stands (`r` remaining, reset in `t` seconds).
+            let policy = format!(
+                "\"{}\";q={};w={}",
+                limit.policy, limit.quota, limit.window_secs
+            );
+            let state = format!("\"{}\";r=0;t={}", limit.policy, limit.reset_secs);
+            for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
+            }
+        }
         if self.bearer_challenge {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -201,18 +249,32 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => {
                 Self::unauthenticated("invalid_credentials", "The email or password is incorrect.")
             }
-            AuthError::Throttled { retry_after_secs } => {
-                let mut e = Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_login_attempts",
-                    "Too many failed logins",
-                )
-                .detail(format!(
-                    "Too many failed login attempts; try again in {retry_after_secs} seconds."
-                ));
-                e.retry_after_secs = Some(retry_after_secs);
-                e
-            }
+            AuthError::Throttled {
+                retry_after_secs,
+                max_failures,
+                window_secs,
+            } => Self::too_many_requests(
+                "too_many_login_attempts",
+                "Too many failed logins",
+                RateLimited {
+                    policy: "login-failures",
+                    quota: max_failures,
+                    window_secs,
+                    reset_secs: retry_after_secs,
+                },
+            )
+            .detail(format!(
+                "Too many failed login attempts; try again in {retry_after_secs} seconds."
+            )),
+            AuthError::Busy { retry_after_secs } => Self::overloaded(
+                "password_hashing_busy",
+                "Too many password checks are running; try again shortly.",
+                retry_after_secs,
+            ),
+            AuthError::CurrentPasswordRequired => Self::validation(vec![FieldError {
+                field: "current_password".into(),
+                message: "is required to change the email or the password".into(),
+            }]),
             AuthError::Unauthenticated => Self::unauthenticated(
                 "invalid_token",
                 "The session token is missing, expired or revoked; log in again.",

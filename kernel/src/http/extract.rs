@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, FieldError};
@@ -89,24 +89,36 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthenticated(
-                    "unauthenticated",
-                    "Send a session token as `Authorization: Bearer <token>`; get one from POST /v1/auth/login.",
-                )
-            })?;
+        // The limits layer already resolved this request's session.
+        if let Some(Authenticated(principal)) = parts.extensions.get::<Authenticated>() {
+            return Ok(AuthUser(principal.clone()));
+        }
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
+            ApiError::unauthenticated(
+                "unauthenticated",
+                "Send a session token as `Authorization: Bearer <token>`; get one from POST /v1/auth/login.",
+            )
+        })?;
         Ok(AuthUser(state.auth.authenticate(token).await?))
     }
+}
+
+/// The caller of this request as resolved once by the limits layer (so a request looks its
+/// session up once).
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(pub(crate) Principal);
+
+/// The token of `Authorization: Bearer <token>`, if one is sent.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// The caller if a session token is sent, `None` without one; an invalid token is still 401.
@@ -146,8 +158,8 @@ impl From<AuthUser> for Principal {
     }
 }
 
-/// The client's address: the peer address, or the first `X-Forwarded-For` entry when
-/// `server.trust_forwarded_for` is on.
+/// The client's address: the peer's, or behind `server.trusted_proxies` the right-most
+/// `X-Forwarded-For` hop that is not a trusted proxy (see `limits::client_address`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
@@ -155,21 +167,19 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.config.server.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok());
-            if let Some(ip) = forwarded {
-                return Ok(ClientAddr(ip));
-            }
+        if let Some(addr) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*addr);
         }
         parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| ClientAddr(addr.ip()))
+            .map(|ConnectInfo(addr)| {
+                ClientAddr(super::limits::client_address(
+                    addr.ip(),
+                    &parts.headers,
+                    &state.config.server.trusted_proxies,
+                ))
+            })
             .ok_or_else(|| ApiError::internal("the server was started without connect info"))
     }
 }

@@ -1,6 +1,7 @@
 //! The middleware stack, in one place, outermost first: hide sensitive headers → request id →
-//! trace → compression → CORS → problem bodies for bare errors → catch panic → body limit →
-//! timeout. Compression sits outside the problem rewrite so a rewritten body is never mislabelled
+//! trace → compression → CORS → problem bodies for bare errors → rate limits → catch panic →
+//! body limit → timeout. Rate limits sit outside the timeout and body limit, so a refused request
+//! costs no body read, and inside CORS, so a browser can read its 429. Compression sits outside the problem rewrite so a rewritten body is never mislabelled
 //! as compressed.
 
 use std::any::Any;
@@ -24,11 +25,12 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::error::{ApiError, PROBLEM_JSON};
+use super::limits::LimitState;
 use crate::config::ServerConfig;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub(super) fn stack(router: Router, config: &ServerConfig) -> Router {
+pub(super) fn stack(router: Router, config: &ServerConfig, limits: LimitState) -> Router {
     // Innermost group: what can fail a request without reaching a handler.
     let router = router.layer(
         ServiceBuilder::new()
@@ -40,6 +42,7 @@ pub(super) fn stack(router: Router, config: &ServerConfig) -> Router {
             ))
             .layer(DefaultBodyLimit::max(config.body_limit_bytes.get())),
     );
+    let router = router.layer(middleware::from_fn_with_state(limits, super::limits::limit));
     let router = router.layer(middleware::from_fn(problem_for_bare_errors));
     // Outermost group, outermost first.
     router.layer(

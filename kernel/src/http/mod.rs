@@ -7,6 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+mod limits;
 mod middleware;
 pub mod responses;
 pub mod routes;
@@ -101,14 +102,44 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::meta::routes())
 }
 
+/// Every operation but the health checks spends from the `general` budget, so each may answer
+/// 429: say so once here rather than in every route.
+fn document_rate_limits(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Ref, RefOr};
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if limits::EXEMPT.contains(&path.as_str()) {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("429".to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("TooManyRequests")));
+        }
+    }
+}
+
 /// The whole HTTP application: routes, OpenAPI, middleware.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = api().split_for_parts();
+    let (router, mut openapi) = api().split_for_parts();
+    document_rate_limits(&mut openapi);
     let spec = ApiSpec {
         json: Arc::new(openapi.to_json().unwrap_or_default()),
         docs_html: Arc::new(Scalar::new(openapi).to_html()),
     };
     let server = state.config.server.clone();
+    let limits = limits::LimitState {
+        limiter: Arc::new(limits::Limiter::new(&state)),
+        app: state.clone(),
+    };
     let router = router.layer(Extension(spec)).with_state(state);
-    middleware::stack(router, &server)
+    middleware::stack(router, &server, limits)
 }

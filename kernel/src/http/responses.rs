@@ -5,7 +5,9 @@
 //! content_type = PROBLEM_JSON` instead.
 //!
 //! Which operation can answer what follows from its extractors and the layers around it:
-//! - every operation: 503 from the timeout layer (and from a failing dependency);
+//! - every operation: 503 from the timeout layer (and from a failing dependency); every one
+//!   but `/healthz` and `/readyz`: 429 from the `general` budget (added to each operation in
+//!   `http::document_rate_limits`, not written per route);
 //! - an `AuthUser`/`AdminUser`/`MaybeAuthUser` (with a token sent): 401; `AdminUser`: 403;
 //! - an `ApiJson` body: 400 (not JSON), 413 (over `server.body_limit_bytes`), 415 (not sent as
 //!   JSON) and 422 (a field of the wrong type, missing or unknown);
@@ -87,19 +89,26 @@ pub struct UnsupportedMediaType(pub Problem);
 )]
 pub struct Unprocessable(pub Problem);
 
-/// 429: throttled; `Retry-After` says when to try again.
+/// 429: over a `[limits]` budget (every operation but the health checks) or the login
+/// throttle; `Retry-After` says when to try again.
 #[derive(ToResponse)]
 #[response(
-    description = "Too many requests; wait `Retry-After` seconds",
+    description = "Too many requests: over a rate-limit budget or too many failed logins; wait `Retry-After` seconds",
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    headers(
+        ("Retry-After" = u64, description = "Seconds to wait before trying again"),
+        ("RateLimit-Policy" = String, description = "The policy that refused, as in draft-ietf-httpapi-ratelimit-headers: `\"login\";q=30;w=60` (quota per window in seconds)"),
+        ("RateLimit" = String, description = "Where the client stands: `\"login\";r=0;t=37` (none remaining, reset in 37 seconds)"),
+    )
 )]
 pub struct TooManyRequests(pub Problem);
 
-/// 503: the request timed out (`server.request_timeout_ms`) or a dependency is down.
+/// 503: the request timed out (`server.request_timeout_ms`), a dependency is down, or (for
+/// operations that check a password) every password-hashing slot is taken.
 #[derive(ToResponse)]
 #[response(
-    description = "Unavailable: the request timed out or a dependency is down; retry later",
-    content_type = "application/problem+json"
+    description = "Unavailable: the request timed out, a dependency is down, or the server is saturated; retry later",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait, when the server is saturated (`password_hashing_busy`)"))
 )]
 pub struct ServiceUnavailable(pub Problem);

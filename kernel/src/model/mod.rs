@@ -93,6 +93,7 @@ macro_rules! string_enum {
     };
 }
 
+pub mod client;
 pub mod ids;
 pub mod line;
 pub mod money;
@@ -100,6 +101,7 @@ pub mod problems;
 pub mod status;
 pub mod stay;
 
+pub use client::ClientKey;
 pub use ids::{AccountId, BookingId, ListingId, PaymentId, QuoteId, ReviewId};
 pub use line::QuoteLine;
 pub use money::{Currency, Money, MoneyError};

@@ -368,7 +368,7 @@ async fn changing_email_to_one_in_use_is_a_conflict(app: TestApp) {
             Method::PATCH,
             "/v1/me",
             Some(&ivy.token),
-            &json!({ "email": "HAL@example.com" }),
+            &json!({ "email": "HAL@example.com", "current_password": "correct horse battery" }),
         )
         .await;
     assert_problem(res, StatusCode::CONFLICT, "email_taken").await;
@@ -398,7 +398,7 @@ async fn changing_email_to_one_in_use_is_a_conflict(app: TestApp) {
             Method::PATCH,
             "/v1/me",
             Some(&ivy.token),
-            &json!({ "email": "Ivy.New@example.com" }),
+            &json!({ "email": "Ivy.New@example.com", "current_password": "correct horse battery" }),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);

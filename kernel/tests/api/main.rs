@@ -9,6 +9,7 @@ mod cli;
 mod data;
 mod errors;
 mod helpers;
+mod hostile;
 mod idempotency;
 mod jobs;
 mod listings;

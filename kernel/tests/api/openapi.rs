@@ -204,6 +204,9 @@ async fn every_status_the_extractors_and_layers_can_answer_is_documented() {
     for (label, op) in operation_objects(&doc) {
         let statuses = documented_statuses(&doc, &label, op);
         let mut required = vec![503]; // the timeout layer answers any request that runs too long
+        if !["GET /healthz", "GET /readyz"].contains(&label.as_str()) {
+            required.push(429); // the general rate-limit budget
+        }
         if op.get("security").is_some() {
             required.push(401);
         }
@@ -246,9 +249,12 @@ async fn login_documents_its_throttle_and_metrics_its_content_type() {
     let doc = document(&app).await;
     let login = &doc["paths"]["/v1/auth/login"]["post"]["responses"]["429"];
     assert_eq!(login["$ref"], "#/components/responses/TooManyRequests");
-    assert!(
-        doc["components"]["responses"]["TooManyRequests"]["headers"]["Retry-After"].is_object()
-    );
+    let headers = &doc["components"]["responses"]["TooManyRequests"]["headers"];
+    for header in ["Retry-After", "RateLimit", "RateLimit-Policy"] {
+        assert!(headers[header].is_object(), "429 documents {header}");
+    }
+    // The health checks spend no budget, so they document no 429.
+    assert!(doc["paths"]["/healthz"]["get"]["responses"]["429"].is_null());
 
     let documented: Vec<&String> = doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
         .as_object()

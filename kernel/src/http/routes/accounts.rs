@@ -9,11 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{Account, DisplayName, Email, Password, PasswordChange, ProfileChange, Role};
+use crate::auth::{Account, DisplayName, Email, Password, ProfileChange, Role};
 use crate::http::error::{ApiError, Problem};
-use crate::http::extract::{ApiJson, AuthUser};
+use crate::http::extract::{ApiJson, AuthUser, ClientAddr};
 use crate::http::responses::{
-    BadRequest, PayloadTooLarge, ServiceUnavailable, Unauthorized, Unprocessable,
+    BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, Unprocessable,
     UnsupportedMediaType, PROBLEM_JSON,
 };
 use crate::http::AppState;
@@ -57,7 +57,7 @@ impl From<Account> for AccountView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
-    /// A new email (must not belong to another account).
+    /// A new email (must not belong to another account); requires `current_password`.
     #[schema(
         max_length = 254,
         pattern = r"^[!-?A-~]+@[!-\x2d/-?A-~]+(\.[!-\x2d/-?A-~]+)+$"
@@ -74,7 +74,8 @@ pub struct UpdateMeRequest {
     /// other session.
     #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
-    /// The current password, required to set `password`.
+    /// The current password, required to set `email` or `password`. Wrong ones count as failed
+    /// logins (429 with `Retry-After` once there are too many).
     pub current_password: Option<String>,
 }
 
@@ -96,6 +97,8 @@ pub(crate) async fn get_me(
 }
 
 /// Change the caller's email, display name or password.
+///
+/// A new email or password needs `current_password`, checked and throttled like a login.
 #[utoipa::path(
     patch, path = "/v1/me", tag = "accounts",
     security(("bearer" = [])),
@@ -108,12 +111,14 @@ pub(crate) async fn get_me(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
         (status = 503, response = ServiceUnavailable),
     )
 )]
 pub(crate) async fn update_me(
     State(state): State<AppState>,
     AuthUser(principal): AuthUser,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<UpdateMeRequest>,
 ) -> Result<Json<AccountView>, ApiError> {
     let mut errors = Problems::default();
@@ -125,20 +130,16 @@ pub(crate) async fn update_me(
         .display_name
         .as_deref()
         .and_then(|n| errors.parsed("display_name", DisplayName::parse(n)));
-    let password = match (body.password.as_deref(), body.current_password) {
-        (Some(new), Some(current)) => errors
-            .parsed("password", Password::parse(new))
-            .map(|new| PasswordChange { current, new }),
-        (Some(_), None) => {
-            errors.add("current_password", "is required to change the password");
-            None
-        }
-        (None, Some(_)) => {
-            errors.add("password", "is required when current_password is given");
-            None
-        }
-        (None, None) => None,
-    };
+    let password = body
+        .password
+        .as_deref()
+        .and_then(|p| errors.parsed("password", Password::parse(p)));
+    if (body.email.is_some() || body.password.is_some()) && body.current_password.is_none() {
+        errors.add(
+            "current_password",
+            "is required to change the email or the password",
+        );
+    }
     if !errors.is_empty() {
         return Err(errors.into_vec().into());
     }
@@ -146,9 +147,14 @@ pub(crate) async fn update_me(
         email,
         display_name,
         password,
+        current_password: body.current_password,
     };
     Ok(Json(
-        state.auth.update_profile(&principal, change).await?.into(),
+        state
+            .auth
+            .update_profile(&principal, change, client)
+            .await?
+            .into(),
     ))
 }
 

@@ -1,0 +1,164 @@
+//! Logging in and out, and resolving a bearer token to its caller.
+
+use std::net::IpAddr;
+
+use chrono::Utc;
+
+use super::throttle::Refused;
+use super::{account_from, token, Auth, AuthError, CachedSession, Principal, Role, Session};
+use super::{AccountId, SessionToken};
+use crate::data::{accounts, sessions};
+
+impl From<Refused> for AuthError {
+    fn from(r: Refused) -> Self {
+        AuthError::Throttled {
+            retry_after_secs: r.retry_after,
+            max_failures: r.max,
+            window_secs: r.window_secs,
+        }
+    }
+}
+
+impl Auth {
+    /// Checks credentials and opens a session. Unknown email and wrong password are the same
+    /// error and cost the same time. The attempt is reserved with the throttle before the hash
+    /// is checked and counts as a failure unless the password is right.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<Session, AuthError> {
+        let reservation = self.throttle.reserve(email, client).await.map_err(|r| {
+            self.metrics.login_throttled.inc();
+            AuthError::from(r)
+        })?;
+        let checked = async {
+            let mut conn = self.db.acquire().await?;
+            let found = accounts::find_by_email(conn.exec(), email.trim()).await?;
+            drop(conn);
+            let verified = match &found {
+                Some(record) => self.hasher.verify(password, &record.password_hash).await?,
+                None => self.hasher.verify_decoy(password).await?,
+            };
+            Ok::<_, AuthError>(found.filter(|_| verified))
+        }
+        .await;
+        let record = match checked {
+            Ok(Some(record)) => {
+                self.throttle.release(reservation).await;
+                record
+            }
+            Ok(None) => {
+                // The reservation stays: it was a failure.
+                self.metrics.login_failures.inc();
+                reservation.keep();
+                return Err(AuthError::InvalidCredentials);
+            }
+            Err(e) => {
+                // Busy or broken: no password was judged, so nothing counts.
+                self.throttle.release(reservation).await;
+                return Err(e);
+            }
+        };
+        let token = SessionToken::generate();
+        let now = Utc::now();
+        let session = sessions::SessionRecord {
+            token_hash: token::hash(token.expose()),
+            account_id: record.id,
+            created_at: now,
+            expires_at: now + self.session_ttl,
+        };
+        let mut conn = self.db.acquire().await?;
+        sessions::insert(conn.exec(), &session).await?;
+        tracing::info!(account.id = %record.id, "session opened");
+        Ok(Session {
+            token,
+            expires_at: session.expires_at,
+            account: account_from(record)?,
+        })
+    }
+
+    /// Checks `candidate` as the current password of the account with `email` (authorising a
+    /// change), throttled exactly like a login from `client`.
+    pub(super) async fn check_current_password(
+        &self,
+        email: &str,
+        phc: &str,
+        candidate: &str,
+        client: IpAddr,
+    ) -> Result<(), AuthError> {
+        let reservation = self.throttle.reserve(email, client).await.map_err(|r| {
+            self.metrics.login_throttled.inc();
+            AuthError::from(r)
+        })?;
+        match self.hasher.verify(candidate, phc).await {
+            Ok(true) => {
+                self.throttle.release(reservation).await;
+                Ok(())
+            }
+            Ok(false) => {
+                self.metrics.login_failures.inc();
+                reservation.keep();
+                Err(AuthError::WrongCurrentPassword)
+            }
+            Err(e) => {
+                self.throttle.release(reservation).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Resolves a bearer token to its caller, through the cache.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        let token_hash = token::hash(token);
+        let now = Utc::now();
+        let session = match self.sessions.get::<CachedSession>(&token_hash).await {
+            Some(cached) => cached,
+            None => {
+                let mut conn = self.db.acquire().await?;
+                let record = sessions::find_live(conn.exec(), &token_hash, now)
+                    .await?
+                    .ok_or(AuthError::Unauthenticated)?;
+                let cached = CachedSession {
+                    account_id: record.account_id.into(),
+                    expires_at: record.expires_at,
+                };
+                self.sessions
+                    .set(&token_hash, &cached, self.session_cache_ttl)
+                    .await;
+                cached
+            }
+        };
+        if session.expires_at <= now {
+            return Err(AuthError::Unauthenticated);
+        }
+        let role = self.role_of(session.account_id).await?;
+        Ok(Principal {
+            account_id: session.account_id,
+            role,
+            token_hash,
+        })
+    }
+
+    async fn role_of(&self, id: AccountId) -> Result<Role, AuthError> {
+        let key = id.to_string();
+        if let Some(role) = self.roles.get::<Role>(&key).await {
+            return Ok(role);
+        }
+        let account = self.account(id).await?;
+        self.roles
+            .set(&key, &account.role, self.session_cache_ttl)
+            .await;
+        Ok(account.role)
+    }
+
+    /// Ends the caller's session at once.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
+        let mut conn = self.db.acquire().await?;
+        sessions::delete(conn.exec(), &principal.token_hash).await?;
+        self.sessions.delete(&principal.token_hash).await;
+        tracing::info!(account.id = %principal.account_id, "session closed");
+        Ok(())
+    }
+}
