@@ -135,7 +135,7 @@ impl Kernel {
         tracing::info!(plugins = set.len(), "plugins loaded");
         plugins.install(set);
         let plugins = Arc::new(plugins);
-        let listings = Listings::new(db.clone(), &cache);
+        let listings = Listings::new(db.clone(), &cache, config.bookings.date_window());
         let quotes = Quotes::new(
             db.clone(),
             listings.clone(),

@@ -76,6 +76,25 @@ pub async fn hold_nights(mut exec: Exec<'_>, b: &BookingRecord) -> Result<(), Da
     }
 }
 
+/// The listings of a guest's unconfirmed bookings (`pending_payment` and `requested`), one entry
+/// per booking. On PostgreSQL the guest's account row is locked first, so two bookings of the
+/// same guest are counted one after the other (SQLite's write lock does the same).
+pub async fn unconfirmed_of_guest(mut exec: Exec<'_>, guest: Uuid) -> Result<Vec<Uuid>, DataError> {
+    if let Exec::Postgres(c) = exec.reborrow() {
+        sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(guest)
+            .execute(&mut *c)
+            .await?;
+    }
+    let unconfirmed = [BookingStatus::PendingPayment, BookingStatus::Requested];
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT listing_id FROM bookings WHERE guest_id = ");
+        qb.push_bind(guest).push(" AND status IN ");
+        push_in(&mut qb, &unconfirmed);
+        qb.build_query_scalar::<Uuid>().fetch_all(&mut *c).await
+    })?)
+}
+
 async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO bookings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \

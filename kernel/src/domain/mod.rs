@@ -50,6 +50,12 @@ pub enum DomainError {
         /// What is wrong.
         detail: String,
     },
+    /// The guest already has as many unconfirmed bookings as they may hold at once.
+    #[error("too many unconfirmed bookings (at most {limit})")]
+    TooManyUnconfirmed {
+        /// `bookings.max_unconfirmed_per_guest`.
+        limit: u32,
+    },
     /// A guest tried to book their own listing.
     #[error("you cannot book your own listing")]
     OwnListing,
@@ -102,6 +108,7 @@ impl DomainError {
                 detail: detail.clone(),
             },
             E::OwnListing => E::OwnListing,
+            E::TooManyUnconfirmed { limit } => E::TooManyUnconfirmed { limit: *limit },
             E::PaymentDeclined { booking_id, reason } => E::PaymentDeclined {
                 booking_id: *booking_id,
                 reason: reason.clone(),

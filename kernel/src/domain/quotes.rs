@@ -85,6 +85,9 @@ impl Quotes {
         listing_id: ListingId,
         req: &QuoteRequest,
     ) -> Result<Quote, DomainError> {
+        // Dates first: nothing is read for a stay outside the window.
+        let today = super::now().date_naive();
+        self.listings.window().check_stay(&req.stay, today)?;
         let listing = self.listings.get(viewer, listing_id.as_uuid()).await?;
         let stay = req.stay;
         let guests = req.guests.get();

@@ -335,6 +335,15 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, detail } => {
                 Self::new(StatusCode::CONFLICT, code, "Conflict").detail(detail)
             }
+            DomainError::TooManyUnconfirmed { limit } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_unconfirmed_bookings",
+                "Too many unconfirmed bookings",
+            )
+            .detail(format!(
+                "You have {limit} bookings waiting for payment or for the host's answer; \
+                 book again once one is confirmed, declined or expired."
+            )),
             DomainError::OwnListing => Self::new(StatusCode::FORBIDDEN, "own_listing", "Forbidden")
                 .detail("You cannot book your own listing."),
             DomainError::PaymentDeclined { booking_id, reason } => Self::new(

@@ -12,11 +12,12 @@ pub fn photo_urls() -> ArrayBuilder {
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+                .max_length(Some(crate::domain::listings::MAX_PHOTO_URL_BYTES))
                 .pattern(Some(
                     r"^https?://[A-Za-z0-9]+(\.[A-Za-z0-9]+)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$",
                 )),
         )
-        .max_items(Some(30))
+        .max_items(Some(crate::domain::listings::MAX_PHOTOS))
 }
 
 /// `photo_urls` in a patch: the same, or `null` to leave them as they are.

@@ -110,4 +110,4 @@ pub use status::{
     Amenity, AuthorRole, BookingStatus, CancellationPolicy, ListingStatus, PaymentOperation,
     PaymentState, PropertyType, ReviewStatus,
 };
-pub use stay::{GuestCount, StayRange};
+pub use stay::{DateWindow, GuestCount, StayRange};

@@ -82,6 +82,71 @@ impl StayRange {
     }
 }
 
+/// The dates the API accepts, relative to today (UTC): a stay starts today or later and ends at
+/// most `ahead_days` from now; a calendar is read at most `back_days` into the past and written
+/// at most `ahead_days` into the future. Keeps every request's dates, and so its work, bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateWindow {
+    /// How far back a calendar may be read.
+    pub back_days: u32,
+    /// How far ahead anything may be booked, quoted, searched or changed.
+    pub ahead_days: u32,
+}
+
+impl DateWindow {
+    fn last(&self, today: NaiveDate) -> NaiveDate {
+        today + chrono::Duration::days(i64::from(self.ahead_days))
+    }
+
+    /// A stay a guest may ask for: it does not start in the past and ends inside the window.
+    pub fn check_stay(&self, stay: &StayRange, today: NaiveDate) -> Result<(), Vec<Invalid>> {
+        let mut p = Problems::default();
+        p.check(
+            stay.check_in >= today,
+            "check_in",
+            "must not be in the past",
+        );
+        if stay.check_out > self.last(today) {
+            p.add(
+                "check_out",
+                format!("must be at most {} days from today", self.ahead_days),
+            );
+        }
+        p.finish()
+    }
+
+    /// A range of nights `[from, to)` to read (`write` false) or change (`write` true); problems
+    /// are recorded under `from_field`/`to_field`.
+    pub fn check_nights(
+        &self,
+        p: &mut Problems,
+        (from, to): (NaiveDate, NaiveDate),
+        today: NaiveDate,
+        write: bool,
+        (from_field, to_field): (&str, &str),
+    ) {
+        let first = if write {
+            today
+        } else {
+            today - chrono::Duration::days(i64::from(self.back_days))
+        };
+        if from < first {
+            let message = if write {
+                "must not be in the past".to_owned()
+            } else {
+                format!("must be at most {} days ago", self.back_days)
+            };
+            p.add(from_field, message);
+        }
+        if to > self.last(today) {
+            p.add(
+                to_field,
+                format!("must be at most {} days from today", self.ahead_days),
+            );
+        }
+    }
+}
+
 /// The most guests a listing can host, and so a stay can have.
 pub const MAX_GUESTS: u32 = 50;
 
@@ -112,6 +177,61 @@ impl GuestCount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const WINDOW: DateWindow = DateWindow {
+        back_days: 366,
+        ahead_days: 1096,
+    };
+
+    #[test]
+    fn a_stay_in_the_past_or_beyond_the_window_is_refused_by_field() {
+        let today = d("2026-12-01");
+        let stay = |a, b| StayRange::new(d(a), d(b)).expect("range");
+        assert!(WINDOW
+            .check_stay(&stay("2026-12-01", "2026-12-03"), today)
+            .is_ok());
+        let past = WINDOW
+            .check_stay(&stay("2026-11-15", "2026-11-18"), today)
+            .expect_err("past");
+        assert_eq!(past[0].field, "check_in");
+        let far = WINDOW
+            .check_stay(&stay("2029-11-30", "2029-12-03"), today)
+            .expect_err("too far");
+        assert_eq!(far[0].field, "check_out");
+    }
+
+    #[test]
+    fn calendar_reads_reach_back_and_writes_do_not() {
+        let today = d("2026-12-01");
+        let fields = ("from", "to");
+        let mut p = Problems::default();
+        WINDOW.check_nights(
+            &mut p,
+            (d("2026-01-01"), d("2026-02-01")),
+            today,
+            false,
+            fields,
+        );
+        assert!(p.finish().is_ok());
+        let mut p = Problems::default();
+        WINDOW.check_nights(
+            &mut p,
+            (d("2026-01-01"), d("2026-02-01")),
+            today,
+            true,
+            fields,
+        );
+        assert_eq!(p.finish().expect_err("past write")[0].field, "from");
+        let mut p = Problems::default();
+        WINDOW.check_nights(
+            &mut p,
+            (d("1990-01-01"), d("2090-01-01")),
+            today,
+            false,
+            fields,
+        );
+        assert_eq!(p.finish().expect_err("decades").len(), 2);
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")

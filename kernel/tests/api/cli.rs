@@ -591,6 +591,9 @@ async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::
         ("HEARTH_PAYMENTS__RECONCILE_AFTER_SECS", "1"),
         ("HEARTH_JOBS__SCHEDULES__RECONCILE_PAYMENTS", "* * * * * *"),
         ("HEARTH_JOBS__POLL_INTERVAL_MS", "50"),
+        // One guest books many stays of one listing while the server is killed.
+        ("HEARTH_BOOKINGS__MAX_UNCONFIRMED_PER_GUEST", "1000"),
+        ("HEARTH_BOOKINGS__MAX_UNCONFIRMED_PER_LISTING", "1000"),
     ];
     let client = reqwest::Client::new();
     let (mut server, mut base) = serve(&config, &dir, &env).await;

@@ -9,10 +9,13 @@ use super::{Listing, Listings};
 use crate::auth::Principal;
 use crate::data::bookings;
 use crate::data::calendar::{self as store, CalendarDay};
-use crate::domain::DomainError;
+use crate::domain::{now, DomainError};
+use crate::model::{Invalid, Problems};
 
-/// The longest range one calendar read or change may cover, in days.
+/// The longest range one calendar read or change set may cover, in days.
 pub const MAX_RANGE_DAYS: i64 = 366;
+/// The most changes one calendar update may carry.
+pub const MAX_CHANGES: usize = 100;
 
 /// A night's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +99,12 @@ impl Listings {
         id: Uuid,
         nights: Nights,
     ) -> Result<Calendar, DomainError> {
+        let mut p = Problems::default();
+        let today = now().date_naive();
+        let range = (nights.from, nights.to);
+        self.window()
+            .check_nights(&mut p, range, today, false, ("from", "to"));
+        p.finish()?;
         let listing = self.get(viewer, id).await?;
         let (from, to) = (nights.from, nights.to);
         let mut conn = self.db().acquire().await?;
@@ -111,16 +120,34 @@ impl Listings {
         id: Uuid,
         changes: Vec<CalendarChange>,
     ) -> Result<Calendar, DomainError> {
-        let listing = self.get_managed(who, id).await?;
+        // Bounded before anything is read: at most MAX_CHANGES changes, inside the date window,
+        // all within MAX_RANGE_DAYS of each other (the work and the answer are that span).
+        let mut p = Problems::default();
+        p.check(
+            changes.len() <= MAX_CHANGES,
+            "changes",
+            "at most 100 changes per request",
+        );
+        let today = now().date_naive();
+        for (i, c) in changes.iter().enumerate().take(MAX_CHANGES) {
+            let fields = (format!("changes[{i}].from"), format!("changes[{i}].to"));
+            let range = (c.nights.from, c.nights.to);
+            self.window()
+                .check_nights(&mut p, range, today, true, (&fields.0, &fields.1));
+        }
         let (Some(from), Some(to)) = (
             changes.iter().map(|c| c.nights.from).min(),
             changes.iter().map(|c| c.nights.to).max(),
         ) else {
-            return Err(DomainError::Invalid(vec![crate::model::Invalid::new(
-                "changes",
-                "must not be empty",
-            )]));
+            return Err(vec![Invalid::new("changes", "must not be empty")].into());
         };
+        p.check(
+            (to - from).num_days() <= MAX_RANGE_DAYS,
+            "changes",
+            "must all lie within 366 days of each other",
+        );
+        p.finish()?;
+        let listing = self.get_managed(who, id).await?;
         let mut tx = self.db().begin().await?;
         let existing = store::range(tx.exec(), id, from, to).await?;
         let mut days: std::collections::BTreeMap<NaiveDate, CalendarDay> =

@@ -92,6 +92,20 @@ impl ListingPatch {
     }
 }
 
+/// At most this many photos per listing.
+pub const MAX_PHOTOS: usize = 30;
+/// At most this many bytes per photo URL.
+pub const MAX_PHOTO_URL_BYTES: usize = 1024;
+/// The most text a listing can hold, in bytes: the per-field limits (title 120, description
+/// 5000, address 200 and city 100 characters of up to 4 UTF-8 bytes each, a country code, and
+/// [`MAX_PHOTOS`] URLs of [`MAX_PHOTO_URL_BYTES`]) add up to this, and every page of search
+/// results and every cache entry is bounded by it (checked at compile time below).
+pub const MAX_STORED_TEXT_BYTES: usize =
+    4 * (120 + 5000 + 200 + 100) + 2 + MAX_PHOTOS * MAX_PHOTO_URL_BYTES;
+// With fixed-size fields and each amenity once, a listing's JSON stays well inside the cache's
+// default value budget (256 KiB).
+const _: () = assert!(MAX_STORED_TEXT_BYTES < 64 * 1024);
+
 /// The rule between a listing's stay lengths, recorded against `max_nights`: at least
 /// `min_nights` and at most 365.
 pub fn check_stay_lengths(p: &mut Problems, min_nights: u32, max_nights: u32) {

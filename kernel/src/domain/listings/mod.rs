@@ -13,7 +13,10 @@ mod input;
 mod model;
 mod search;
 
-pub use input::{check_stay_lengths, ListingInput, ListingPatch};
+pub use input::{
+    check_stay_lengths, ListingInput, ListingPatch, MAX_PHOTOS, MAX_PHOTO_URL_BYTES,
+    MAX_STORED_TEXT_BYTES,
+};
 pub(crate) use model::city_key;
 pub use model::Listing;
 pub use search::{ListingQuery, SearchArea, SearchCursor, SearchPage, Sort};
@@ -27,7 +30,7 @@ use crate::cache::{Cache, Namespace};
 use crate::data::listings::{self as store, ListingFilter};
 use crate::data::Database;
 use crate::domain::{now, DomainError, Resource};
-use crate::model::ListingStatus;
+use crate::model::{DateWindow, ListingStatus};
 use events::ListingEvent;
 use input::validate;
 use model::{from_record, to_input, to_record};
@@ -54,16 +57,23 @@ pub struct Listings {
     db: Database,
     cached: Namespace,
     searches: Namespace,
+    window: DateWindow,
 }
 
 impl Listings {
     /// Builds the service.
-    pub fn new(db: Database, cache: &Cache) -> Self {
+    pub fn new(db: Database, cache: &Cache, window: DateWindow) -> Self {
         Self {
             db,
             cached: cache.namespace("listing"),
             searches: cache.namespace("search"),
+            window,
         }
+    }
+
+    /// The dates requests may name.
+    pub(crate) fn window(&self) -> DateWindow {
+        self.window
     }
 
     pub(super) fn db(&self) -> &Database {
@@ -181,6 +191,9 @@ impl Listings {
 
     /// Published listings matching the criteria, one page at a time, in a stable order.
     pub async fn search(&self, query: &ListingQuery) -> Result<SearchPage, DomainError> {
+        if let Some(stay) = &query.stay {
+            self.window.check_stay(stay, now().date_naive())?;
+        }
         let filter = query.filter();
         let (sort, limit) = (query.sort, query.limit);
         let generation = self.searches.count("generation").await;

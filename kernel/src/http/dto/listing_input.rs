@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::domain::listings::{self as domain, check_stay_lengths};
+use crate::domain::listings::{
+    self as domain, check_stay_lengths, MAX_PHOTOS, MAX_PHOTO_URL_BYTES,
+};
 use crate::model::{
     Amenity, CancellationPolicy, Currency, Invalid, ListingStatus, Problems, PropertyType,
 };
@@ -300,8 +302,17 @@ impl ListingPatch {
             );
         }
         if let Some(photo_urls) = &self.photo_urls {
-            p.check(photo_urls.len() <= 30, "photo_urls", "at most 30 photos");
-            for (i, url) in photo_urls.iter().enumerate() {
+            p.check(
+                photo_urls.len() <= MAX_PHOTOS,
+                "photo_urls",
+                "at most 30 photos",
+            );
+            // Bounded before any URL is parsed: at most MAX_PHOTOS are looked at.
+            for (i, url) in photo_urls.iter().take(MAX_PHOTOS).enumerate() {
+                if url.len() > MAX_PHOTO_URL_BYTES {
+                    p.add(&format!("photo_urls[{i}]"), "must be at most 1024 bytes");
+                    continue;
+                }
                 let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
                 if !ok {
                     p.add(&format!("photo_urls[{i}]"), "must be an http(s) URL");
@@ -345,7 +356,12 @@ impl ListingPatch {
             bedrooms: self.bedrooms,
             beds: self.beds,
             bathrooms: self.bathrooms,
-            amenities: self.amenities,
+            // Each amenity once, whatever the body repeated: the list is bounded by the enum.
+            amenities: self.amenities.map(|mut a| {
+                a.sort_unstable();
+                a.dedup();
+                a
+            }),
             photo_urls: self.photo_urls,
             nightly_price_minor: self.nightly_price_minor,
             currency,

@@ -3,7 +3,7 @@
 //! reached through a proxy the test can cut), built by one [`TestAppBuilder`].
 
 use std::net::SocketAddr;
-use std::num::NonZeroU64;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::sync::Arc;
 
 use hearth::config::{CacheBackendKind, Config};
@@ -159,6 +159,12 @@ impl<'a> TestAppBuilder<'a> {
         // Every test's clients share 127.0.0.1: budgets would throttle suites by accident. The
         // hostile suite switches on the budgets it tests.
         config.limits.enabled = false;
+        // The suites pin stays in 2031 (the seasonal plugin prices by month): a window of ten
+        // years keeps them valid; the hostile suite tests the shipped three.
+        config.bookings.max_days_ahead = NonZeroU32::new(3660).expect("not zero");
+        // The suites hold many unconfirmed bookings per guest; the hostile suite tests the caps.
+        config.bookings.max_unconfirmed_per_guest = NonZeroU32::new(1000).expect("not zero");
+        config.bookings.max_unconfirmed_per_listing = NonZeroU32::new(1000).expect("not zero");
         let redis = match &stores.redis_url {
             Some(url) => {
                 let proxy = RedisProxy::start(url).await;

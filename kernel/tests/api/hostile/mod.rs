@@ -3,8 +3,11 @@
 //! can play an attacker and a bystander at different addresses.
 
 mod hashing;
+mod holds;
+mod listings;
 mod login;
 mod rate_limits;
+mod stays;
 
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
