@@ -31,8 +31,9 @@ pub struct QuoteRequest {
 /// A priced stay.
 #[derive(Debug, Clone)]
 pub struct Quote {
-    /// Use it to book at this price before `expires_at`.
-    pub quote_id: Uuid,
+    /// Use it to book at this price before `expires_at`. Only a signed-in caller's quote is
+    /// stored (and so has one): an anonymous quote writes nothing.
+    pub quote_id: Option<Uuid>,
     /// The listing.
     pub listing_id: Uuid,
     /// First night.
@@ -169,8 +170,9 @@ impl Quotes {
             })
             .collect();
         let now = super::now();
-        let quote = Quote {
-            quote_id: Uuid::now_v7(),
+        let expires_at = now + self.ttl;
+        let mut quote = Quote {
+            quote_id: None,
             listing_id: listing.id,
             check_in: stay.check_in(),
             check_out: stay.check_out(),
@@ -179,23 +181,30 @@ impl Quotes {
             currency,
             line_items,
             total_minor: total,
-            expires_at: now + self.ttl,
+            expires_at,
         };
+        // Anonymous callers write nothing: a flood of anonymous quotes costs plugin calls (under
+        // the quote budget), never rows.
+        let Some(viewer) = viewer else {
+            return Ok(quote);
+        };
+        let id = Uuid::now_v7();
         let record = QuoteRecord {
-            id: quote.quote_id,
+            id,
             listing_id: quote.listing_id,
-            account_id: viewer.map(|v| v.account_id.as_uuid()),
+            account_id: Some(viewer.account_id.as_uuid()),
             check_in: quote.check_in,
             check_out: quote.check_out,
-            guests: i32::try_from(guests).unwrap_or(i32::MAX),
+            guests: i32::from(req.guests),
             currency: quote.currency,
             total_minor: quote.total_minor,
             line_items: sqlx::types::Json(quote.line_items.clone()),
             created_at: now,
-            expires_at: quote.expires_at,
+            expires_at,
         };
         let mut conn = self.db.acquire().await?;
         store::insert(conn.exec(), &record).await?;
+        quote.quote_id = Some(id);
         Ok(quote)
     }
 }

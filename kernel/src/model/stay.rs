@@ -174,6 +174,13 @@ impl GuestCount {
     }
 }
 
+impl From<GuestCount> for i32 {
+    /// Infallible: a count is at most [`MAX_GUESTS`].
+    fn from(g: GuestCount) -> i32 {
+        g.0 as i32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,9 +354,11 @@ async fn scheduled_timers_purge_expired_quotes_and_old_history(backend: Backend)
     };
     let host = app.host().await;
     let listing = host.create_listing(json!({})).await;
+    // Signed in: only a signed-in caller's quote is stored.
+    let guest = app.guest().await;
     let res = quote_raw(
         &app,
-        None,
+        Some(&guest.token),
         &id(&listing),
         &[("check_in", "2031-03-02"), ("check_out", "2031-03-05")],
     )
@@ -364,7 +366,7 @@ async fn scheduled_timers_purge_expired_quotes_and_old_history(backend: Backend)
     assert_eq!(res.status(), StatusCode::OK);
     let fresh = quote_raw(
         &app,
-        None,
+        Some(&guest.token),
         &id(&listing),
         &[("check_in", "2031-04-02"), ("check_out", "2031-04-05")],
     )

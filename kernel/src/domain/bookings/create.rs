@@ -107,7 +107,7 @@ impl Bookings {
                     currency: quote.currency,
                     total_minor: quote.total_minor,
                     line_items: quote.line_items,
-                    quote_id: Some(quote.quote_id),
+                    quote_id: quote.quote_id,
                 });
             }
         };

@@ -46,8 +46,9 @@ impl QuoteParams {
 /// A priced stay.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Quote {
-    /// Use it to book at this price before `expires_at`.
-    pub quote_id: Uuid,
+    /// Use it to book at this price before `expires_at`. `null` for an anonymous caller: only a
+    /// signed-in caller's quote is stored and can be booked.
+    pub quote_id: Option<Uuid>,
     /// The listing.
     pub listing_id: Uuid,
     /// First night.

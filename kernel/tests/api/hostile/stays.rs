@@ -1,5 +1,6 @@
 //! Bounded dates: a calendar change set decades wide, a stay in the past and one beyond the
-//! window are refused by field before any work, and nothing is written.
+//! window are refused by field before any work, and nothing is written; an anonymous quote
+//! writes no row.
 
 use std::time::{Duration, Instant};
 
@@ -61,7 +62,7 @@ async fn a_calendar_put_decades_apart_is_refused_fast_and_writes_nothing(backend
     assert_eq!(sql_count(&app, &sql).await, 0, "nothing was written");
 }
 
-async fn stays_in_the_past_or_beyond_the_window_are_refused_by_field(backend: Backend) {
+async fn stays_out_of_the_window_are_refused_and_anonymous_quotes_write_nothing(backend: Backend) {
     let Some(app) = spawn_with_payments(backend, |c| {
         c.bookings.max_days_ahead = std::num::NonZeroU32::new(1096).expect("not zero");
     })
@@ -87,6 +88,21 @@ async fn stays_in_the_past_or_beyond_the_window_are_refused_by_field(backend: Ba
     assert_invalid(res, &["check_out"], "beyond the window").await;
     assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM bookings").await, 0);
     assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM quotes").await, 0);
+    // An anonymous quote is priced and stores nothing; a signed-in one is stored to book from.
+    let ok = [("check_in", day(20)), ("check_out", day(23))];
+    let params: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for _ in 0..5 {
+        let res = quote_raw(&app, None, &listing, &params).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let quote: serde_json::Value = res.json().await.expect("json");
+        assert!(quote["quote_id"].is_null(), "{quote}");
+        assert!(quote["total_minor"].as_i64().unwrap_or_default() > 0);
+    }
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM quotes").await, 0);
+    let res = quote_raw(&app, Some(&guest.token), &listing, &params).await;
+    let quote: serde_json::Value = res.json().await.expect("json");
+    assert!(quote["quote_id"].is_string(), "{quote}");
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM quotes").await, 1);
     // Today is still bookable.
     let res = guest.book_raw(&stay(&listing, 0, 2, CARD_OK), None).await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -94,5 +110,5 @@ async fn stays_in_the_past_or_beyond_the_window_are_refused_by_field(backend: Ba
 
 crate::for_each_backend!(
     a_calendar_put_decades_apart_is_refused_fast_and_writes_nothing,
-    stays_in_the_past_or_beyond_the_window_are_refused_by_field,
+    stays_out_of_the_window_are_refused_and_anonymous_quotes_write_nothing,
 );
