@@ -58,12 +58,16 @@ impl Bookings {
         };
         let mut tx = self.db.begin().await?;
         idempotency::claim(claim, tx.exec()).await?;
-        // Holds are not free: one unconfirmed booking per listing, a few in all (by default),
-        // counted under
-        // the guest's lock so parallel requests cannot both pass.
+        match store::hold_nights(tx.exec(), &record).await {
+            Err(DataError::NightsTaken) => return Err(dates_unavailable()),
+            other => other?,
+        }
+        // Holds are not free: one unconfirmed booking per listing, a few in all (by default).
+        // Counted after the nights are held, so the requests that lose the nights never wait
+        // for the guest's lock; the count includes this booking, and refusing rolls it back.
         let held = store::unconfirmed_of_guest(tx.exec(), record.guest_id).await?;
         let here = held.iter().filter(|l| **l == record.listing_id).count();
-        if here >= self.config.max_unconfirmed_per_listing.get() as usize {
+        if here > self.config.max_unconfirmed_per_listing.get() as usize {
             return Err(DomainError::Conflict {
                 code: "unconfirmed_booking_exists",
                 detail: "You already have a booking of this listing waiting for payment or for \
@@ -72,12 +76,8 @@ impl Bookings {
             });
         }
         let limit = self.config.max_unconfirmed_per_guest.get();
-        if held.len() >= limit as usize {
+        if held.len() > limit as usize {
             return Err(DomainError::TooManyUnconfirmed { limit });
-        }
-        match store::hold_nights(tx.exec(), &record).await {
-            Err(DataError::NightsTaken) => return Err(dates_unavailable()),
-            other => other?,
         }
         let auth = Payments::intend(
             tx.exec(),
