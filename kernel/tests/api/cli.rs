@@ -591,6 +591,10 @@ async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::
         ("HEARTH_PAYMENTS__RECONCILE_AFTER_SECS", "1"),
         ("HEARTH_JOBS__SCHEDULES__RECONCILE_PAYMENTS", "* * * * * *"),
         ("HEARTH_JOBS__POLL_INTERVAL_MS", "50"),
+        // 72 bookings from one address over three restarts: past the shipped bookings budget,
+        // which on Redis outlives a restart, so the last round would be all 429s. This test is
+        // about crashes, not budgets.
+        ("HEARTH_LIMITS__ENABLED", "false"),
         // One guest books many stays of one listing while the server is killed.
         ("HEARTH_BOOKINGS__MAX_UNCONFIRMED_PER_GUEST", "1000"),
         ("HEARTH_BOOKINGS__MAX_UNCONFIRMED_PER_LISTING", "1000"),
