@@ -129,8 +129,6 @@ impl DomainError {
 pub enum Resource {
     /// A listing.
     Listing,
-    /// A quote.
-    Quote,
     /// A booking.
     Booking,
     /// A review.
@@ -146,7 +144,6 @@ impl Resource {
     pub fn name(self) -> &'static str {
         match self {
             Resource::Listing => "listing",
-            Resource::Quote => "quote",
             Resource::Booking => "booking",
             Resource::Review => "review",
             Resource::Notification => "notification",

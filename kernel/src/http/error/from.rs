@@ -81,7 +81,6 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(what) => {
                 let code = match what {
                     Resource::Listing => "listing_not_found",
-                    Resource::Quote => "quote_not_found",
                     Resource::Notification => "notification_not_found",
                     Resource::Booking => "booking_not_found",
                     Resource::Review => "review_not_found",
