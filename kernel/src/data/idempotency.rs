@@ -8,14 +8,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{dispatch, DataError, Exec};
+use crate::model::KeyState;
 
 /// A stored key.
 #[derive(Debug, Clone, sqlx::FromRow)]
 #[allow(missing_docs)]
 pub struct KeyRecord {
     pub fingerprint: String,
-    /// `running` or `done`.
-    pub state: String,
+    pub state: KeyState,
     pub status_code: Option<i32>,
     pub body: Option<String>,
     pub updated_at: DateTime<Utc>,
@@ -47,11 +47,12 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Option<KeyRecord>, DataError> {
     let insert = "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, \
-                  updated_at) VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT DO NOTHING";
+                  updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING";
     let inserted = dispatch!(exec.reborrow(), c => sqlx::query(insert)
         .bind(account)
         .bind(key)
         .bind(fingerprint)
+        .bind(KeyState::Running)
         .bind(now)
         .execute(&mut *c)
         .await
@@ -72,11 +73,12 @@ pub async fn take_over(
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
     let sql = "UPDATE idempotency_keys SET updated_at = $1 WHERE account_id = $2 AND key = $3 \
-               AND state = 'running' AND updated_at < $4";
+               AND state = $4 AND updated_at < $5";
     let n = dispatch!(exec, c => sqlx::query(sql)
         .bind(now)
         .bind(account)
         .bind(key)
+        .bind(KeyState::Running)
         .bind(stale_before)
         .execute(&mut *c)
         .await
@@ -95,15 +97,17 @@ pub async fn finish(
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DataError> {
-    let sql = "UPDATE idempotency_keys SET state = 'done', status_code = $1, body = $2, \
-               updated_at = $3 WHERE account_id = $4 AND key = $5 AND state = 'running' \
-               AND updated_at = $6";
+    let sql = "UPDATE idempotency_keys SET state = $1, status_code = $2, body = $3, \
+               updated_at = $4 WHERE account_id = $5 AND key = $6 AND state = $7 \
+               AND updated_at = $8";
     let n = dispatch!(exec, c => sqlx::query(sql)
+        .bind(KeyState::Done)
         .bind(status_code)
         .bind(body)
         .bind(now)
         .bind(account)
         .bind(key)
+        .bind(KeyState::Running)
         .bind(claimed_at)
         .execute(&mut *c)
         .await
@@ -120,10 +124,11 @@ pub async fn release(
     claimed_at: DateTime<Utc>,
 ) -> Result<bool, DataError> {
     let sql = "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 \
-               AND state = 'running' AND updated_at = $3";
+               AND state = $3 AND updated_at = $4";
     let n = dispatch!(exec, c => sqlx::query(sql)
         .bind(account)
         .bind(key)
+        .bind(KeyState::Running)
         .bind(claimed_at)
         .execute(&mut *c)
         .await

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::{now, DomainError};
 use crate::data::idempotency::{self as store, KeyRecord};
 use crate::data::{Database, Exec};
+use crate::model::KeyState;
 
 /// A first request still `running` after this long is taken to have died with its process.
 const ABANDONED_AFTER_SECS: i64 = 60;
@@ -97,7 +98,7 @@ fn judge(record: &KeyRecord, fingerprint: &str) -> Result<Option<SavedResponse>,
     if record.fingerprint != fingerprint {
         return Err(DomainError::IdempotencyKeyReused);
     }
-    if record.state == "done" {
+    if record.state == KeyState::Done {
         let status = record
             .status_code
             .and_then(|s| u16::try_from(s).ok())

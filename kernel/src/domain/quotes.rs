@@ -43,7 +43,7 @@ pub struct Quote {
     /// Nights.
     pub nights: u32,
     /// Guests.
-    pub guests: u32,
+    pub guests: GuestCount,
     /// Currency of every amount.
     pub currency: Currency,
     /// The lines, in chain order.
@@ -177,7 +177,7 @@ impl Quotes {
             check_in: stay.check_in(),
             check_out: stay.check_out(),
             nights: stay.nights(),
-            guests,
+            guests: req.guests,
             currency,
             line_items,
             total_minor: total,

@@ -107,7 +107,7 @@ pub use line::QuoteLine;
 pub use money::{Currency, Money, MoneyError};
 pub use problems::{Invalid, Problems};
 pub use status::{
-    Amenity, AuthorRole, BookingStatus, CancellationPolicy, ListingStatus, PaymentOperation,
-    PaymentState, PropertyType, ReviewStatus,
+    Amenity, AuthorRole, BookingStatus, CancellationPolicy, KeyState, ListingStatus,
+    PaymentOperation, PaymentState, PropertyType, ReviewStatus,
 };
 pub use stay::{DateWindow, GuestCount, StayRange};

@@ -189,3 +189,13 @@ string_enum!(
         Host = "host",
     }
 );
+
+string_enum!(
+    /// Where an `Idempotency-Key`'s first request is.
+    KeyState {
+        /// Claimed by a request whose effect has not finished.
+        Running = "running",
+        /// Finished; its response is stored.
+        Done = "done",
+    }
+);

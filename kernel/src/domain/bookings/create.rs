@@ -12,7 +12,7 @@ use crate::data::DataError;
 use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::{now, DomainError, Invalid};
-use crate::model::{BookingStatus, PaymentOperation};
+use crate::model::{BookingStatus, GuestCount, PaymentOperation};
 
 impl Bookings {
     /// Books a stay for the caller: holds the nights, authorizes the payment, and moves to
@@ -39,7 +39,7 @@ impl Bookings {
             host_id: listing.host_id,
             check_in: priced.check_in,
             check_out: priced.check_out,
-            guests: i32::try_from(priced.guests).unwrap_or(i32::MAX),
+            guests: i32::from(priced.guests),
             status: BookingStatus::PendingPayment,
             currency: priced.currency,
             total_minor: priced.total_minor,
@@ -132,7 +132,9 @@ impl Bookings {
             check_in: quote.check_in,
             check_out: quote.check_out,
             guests: u32::try_from(quote.guests)
-                .map_err(|_| DataError::Corrupt(format!("quote {}: guests", quote.id)))?,
+                .ok()
+                .and_then(|g| GuestCount::new(g).ok())
+                .ok_or_else(|| DataError::Corrupt(format!("quote {}: guests", quote.id)))?,
             currency: quote.currency,
             total_minor: quote.total_minor,
             line_items: quote.line_items.0,

@@ -39,7 +39,9 @@ use crate::config::BookingsConfig;
 use crate::data::bookings::{self as store, BookingRecord, Changes, Party};
 use crate::data::payments as ledger;
 use crate::data::{DataError, Database};
-use crate::model::{BookingStatus, CancellationPolicy, Currency, ListingId, QuoteId, QuoteLine};
+use crate::model::{
+    BookingStatus, CancellationPolicy, Currency, GuestCount, ListingId, QuoteId, QuoteLine,
+};
 
 /// A booking.
 #[derive(Debug, Clone)]
@@ -166,7 +168,7 @@ struct Priced {
     listing_id: Uuid,
     check_in: NaiveDate,
     check_out: NaiveDate,
-    guests: u32,
+    guests: GuestCount,
     currency: Currency,
     total_minor: i64,
     line_items: Vec<QuoteLine>,

@@ -77,7 +77,7 @@ impl From<domain::Quote> for Quote {
             check_in: q.check_in,
             check_out: q.check_out,
             nights: q.nights,
-            guests: q.guests,
+            guests: q.guests.get(),
             currency: q.currency,
             line_items: q.line_items,
             total_minor: q.total_minor,
