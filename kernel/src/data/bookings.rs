@@ -76,10 +76,23 @@ pub async fn hold_nights(mut exec: Exec<'_>, b: &BookingRecord) -> Result<(), Da
     }
 }
 
-/// The listings of a guest's unconfirmed bookings (`pending_payment` and `requested`), one entry
-/// per booking. On PostgreSQL the guest's account row is locked first, so two bookings of the
-/// same guest are counted one after the other (SQLite's write lock does the same).
-pub async fn unconfirmed_of_guest(mut exec: Exec<'_>, guest: Uuid) -> Result<Vec<Uuid>, DataError> {
+/// How many unconfirmed bookings (`pending_payment` and `requested`) a guest has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Unconfirmed {
+    /// In all.
+    pub total: i64,
+    /// Of the listing asked about.
+    pub of_listing: i64,
+}
+
+/// The guest's unconfirmed bookings, in all and of `listing` (one index range on
+/// `bookings_guest_status_idx`). On PostgreSQL the guest's account row is locked first, so two
+/// bookings of the same guest are counted one after the other (SQLite's write lock does the same).
+pub async fn unconfirmed_of_guest(
+    mut exec: Exec<'_>,
+    guest: Uuid,
+    listing: Uuid,
+) -> Result<Unconfirmed, DataError> {
     if let Exec::Postgres(c) = exec.reborrow() {
         sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
             .bind(guest)
@@ -88,10 +101,15 @@ pub async fn unconfirmed_of_guest(mut exec: Exec<'_>, guest: Uuid) -> Result<Vec
     }
     let unconfirmed = [BookingStatus::PendingPayment, BookingStatus::Requested];
     Ok(dispatch!(exec, c => {
-        let mut qb = QueryBuilder::new("SELECT listing_id FROM bookings WHERE guest_id = ");
-        qb.push_bind(guest).push(" AND status IN ");
+        let mut qb = QueryBuilder::new(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN listing_id = ",
+        );
+        qb.push_bind(listing)
+            .push(" THEN 1 ELSE 0 END), 0) AS of_listing FROM bookings WHERE guest_id = ")
+            .push_bind(guest)
+            .push(" AND status IN ");
         push_in(&mut qb, &unconfirmed);
-        qb.build_query_scalar::<Uuid>().fetch_all(&mut *c).await
+        qb.build_query_as::<Unconfirmed>().fetch_one(&mut *c).await
     })?)
 }
 

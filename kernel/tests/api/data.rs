@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use hearth::data::bookings::{self, BookingRecord};
 use hearth::data::idempotency as keys;
 use hearth::data::{DataError, Exec};
-use hearth::model::{BookingStatus, CancellationPolicy, Currency, QuoteLine};
+use hearth::model::{BookingStatus, CancellationPolicy, Currency, KeyState, QuoteLine};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -31,6 +31,7 @@ crate::on_both_backends!(
     a_held_night_cannot_be_held_again,
     a_blocked_night_cannot_be_held,
     an_ended_booking_frees_its_nights,
+    unconfirmed_bookings_are_counted_in_all_and_per_listing,
     an_idempotency_claim_commits_or_rolls_back_with_its_transaction,
     an_idempotency_claim_is_finished_or_released_only_by_its_owner,
 );
@@ -231,6 +232,35 @@ async fn an_ended_booking_frees_its_nights(app: TestApp) {
     }
 }
 
+async fn unconfirmed_bookings_are_counted_in_all_and_per_listing(app: TestApp) {
+    let (listing, guest) = listing(&app).await;
+    let stays = [
+        (BookingStatus::PendingPayment, "2027-03-01", "2027-03-03"),
+        (BookingStatus::Requested, "2027-03-05", "2027-03-07"),
+        (BookingStatus::Confirmed, "2027-03-09", "2027-03-11"),
+        (BookingStatus::Cancelled, "2027-03-13", "2027-03-15"),
+    ];
+    for (status, check_in, check_out) in stays {
+        let mut b = booking(listing, guest, check_in, check_out);
+        b.status = status;
+        hold(&app, &b).await.expect("free nights are held");
+    }
+    let count = |guest: Uuid, listing: Uuid| {
+        let app = &app;
+        async move {
+            let mut tx = app.kernel.db.begin().await.expect("begin");
+            let counted = bookings::unconfirmed_of_guest(tx.exec(), guest, listing)
+                .await
+                .expect("counted");
+            tx.commit().await.expect("commit");
+            (counted.total, counted.of_listing)
+        }
+    };
+    assert_eq!(count(guest, listing).await, (2, 2), "pending_payment and requested");
+    assert_eq!(count(guest, Uuid::now_v7()).await, (2, 0), "none of another listing");
+    assert_eq!(count(Uuid::now_v7(), listing).await, (0, 0), "none of another guest");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_active_set_is_the_one_the_exclusion_constraint_names() {
     let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
@@ -340,7 +370,7 @@ async fn an_idempotency_claim_is_finished_or_released_only_by_its_owner(app: Tes
         .await
         .expect("find")
         .expect("kept");
-    assert_eq!(done.state, "done");
+    assert_eq!(done.state, KeyState::Done);
     assert_eq!(done.status_code, Some(201));
     assert_eq!(done.body.as_deref(), Some(r#"{"id":1}"#));
     assert!(

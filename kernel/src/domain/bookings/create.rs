@@ -65,9 +65,8 @@ impl Bookings {
         // Holds are not free: one unconfirmed booking per listing, a few in all (by default).
         // Counted after the nights are held, so the requests that lose the nights never wait
         // for the guest's lock; the count includes this booking, and refusing rolls it back.
-        let held = store::unconfirmed_of_guest(tx.exec(), record.guest_id).await?;
-        let here = held.iter().filter(|l| **l == record.listing_id).count();
-        if here > self.config.max_unconfirmed_per_listing.get() as usize {
+        let held = store::unconfirmed_of_guest(tx.exec(), record.guest_id, record.listing_id).await?;
+        if held.of_listing > i64::from(self.config.max_unconfirmed_per_listing.get()) {
             return Err(DomainError::Conflict {
                 code: "unconfirmed_booking_exists",
                 detail: "You already have a booking of this listing waiting for payment or for \
@@ -76,7 +75,7 @@ impl Bookings {
             });
         }
         let limit = self.config.max_unconfirmed_per_guest.get();
-        if held.len() > limit as usize {
+        if held.total > i64::from(limit) {
             return Err(DomainError::TooManyUnconfirmed { limit });
         }
         let auth = Payments::intend(
