@@ -189,6 +189,32 @@ impl Namespace {
         }
     }
 
+    /// Reads and decodes many JSON values at once (one round trip on Redis), in the keys' order;
+    /// each `None` as for [`Namespace::get`].
+    pub async fn get_many<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
+        let decode = |bytes: Option<Vec<u8>>| bytes.and_then(|b| serde_json::from_slice(&b).ok());
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        match &self.cache.inner.backend {
+            Backend::Memory(m) => {
+                let mut values = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    values.push(decode(m.get(key).await));
+                }
+                values
+            }
+            Backend::Redis(r) => match r.get_many(&keys).await {
+                Ok(found) => found.into_iter().map(decode).collect(),
+                Err(e) => {
+                    self.cache.record("get", &e);
+                    keys.iter().map(|_| None).collect()
+                }
+            },
+        }
+    }
+
     /// Stores a JSON value for `ttl`.
     pub async fn set<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) {
         if let Ok(bytes) = serde_json::to_vec(value) {

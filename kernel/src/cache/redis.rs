@@ -116,6 +116,15 @@ impl RedisCache {
         self.run(redis::cmd("GET").arg(self.key(key))).await
     }
 
+    /// One round trip for many keys (`MGET`), in the keys' order.
+    pub(super) async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(self.key(key));
+        }
+        self.run(&mut cmd).await
+    }
+
     pub(super) async fn set(
         &self,
         key: &str,

@@ -20,6 +20,12 @@ pub struct ServerConfig {
     pub request_timeout_secs: NonZeroU64,
     /// `body_limit_bytes = 1048576`: larger request bodies are refused with 413.
     pub body_limit_bytes: NonZeroUsize,
+    /// `max_uri_bytes = 8192`: a longer request target (path and query string) is refused with
+    /// 414, before any other work.
+    pub max_uri_bytes: NonZeroUsize,
+    /// `max_header_bytes = 16384`: request headers larger than this in all (names and values)
+    /// are refused with 431, before any other work.
+    pub max_header_bytes: NonZeroUsize,
     /// `shutdown_grace_secs = 30`: on SIGINT/SIGTERM, requests in flight get this long to finish
     /// (0: stop at once).
     pub shutdown_grace_secs: u64,
@@ -40,6 +46,8 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             request_timeout_secs: NonZeroU64::new(30).expect("30 is not zero"),
             body_limit_bytes: NonZeroUsize::new(1024 * 1024).expect("1 MiB is not zero"),
+            max_uri_bytes: NonZeroUsize::new(8 * 1024).expect("8 KiB is not zero"),
+            max_header_bytes: NonZeroUsize::new(16 * 1024).expect("16 KiB is not zero"),
             shutdown_grace_secs: 30,
             trusted_proxies: TrustedProxies::None,
             cors_allowed_origins: Vec::new(),

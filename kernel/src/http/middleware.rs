@@ -1,6 +1,6 @@
 //! The middleware stack, in one place, outermost first: hide sensitive headers → request id →
-//! trace → compression → CORS → problem bodies for bare errors → rate limits → catch panic →
-//! body limit → timeout. Rate limits sit outside the timeout and body limit, so a refused request
+//! trace → compression → CORS → problem bodies for bare errors → request-head bounds (URI and
+//! header sizes) → rate limits → catch panic → body limit → timeout. Rate limits sit outside the timeout and body limit, so a refused request
 //! costs no body read, and inside CORS, so a browser can read its 429. Compression sits outside the problem rewrite so a rewritten body is never mislabelled
 //! as compressed.
 
@@ -43,6 +43,11 @@ pub(super) fn stack(router: Router, config: &ServerConfig, limits: LimitState) -
             .layer(DefaultBodyLimit::max(config.body_limit_bytes.get())),
     );
     let router = router.layer(middleware::from_fn_with_state(limits, super::limits::limit));
+    let head = HeadBounds {
+        uri_bytes: config.max_uri_bytes.get(),
+        header_bytes: config.max_header_bytes.get(),
+    };
+    let router = router.layer(middleware::from_fn_with_state(head, bound_head));
     let router = router.layer(middleware::from_fn(problem_for_bare_errors));
     // Outermost group, outermost first.
     router.layer(
@@ -125,6 +130,47 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
         parts.headers.insert(name, value.clone());
     }
     Response::from_parts(parts, Body::new(body))
+}
+
+/// `server.max_uri_bytes` and `server.max_header_bytes`.
+#[derive(Debug, Clone, Copy)]
+struct HeadBounds {
+    uri_bytes: usize,
+    header_bytes: usize,
+}
+
+/// Refuses a request whose target or headers are larger than configured (414, 431), before the
+/// rate limits, extractors or handlers look at them. hyper's own bounds (its read buffer and
+/// header count) still cap what a connection may send at all; these keep what reaches the
+/// application small.
+async fn bound_head(
+    axum::extract::State(bounds): axum::extract::State<HeadBounds>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > bounds.uri_bytes {
+        return ApiError::for_status(StatusCode::URI_TOO_LONG)
+            .detail(format!(
+                "the path and query string are {target} bytes; at most {} are accepted",
+                bounds.uri_bytes
+            ))
+            .into_response();
+    }
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers > bounds.header_bytes {
+        return ApiError::for_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            .detail(format!(
+                "the request headers are {headers} bytes; at most {} are accepted",
+                bounds.header_bytes
+            ))
+            .into_response();
+    }
+    next.run(req).await
 }
 
 fn panic_problem(_: Box<dyn Any + Send + 'static>) -> Response {

@@ -54,6 +54,8 @@ impl Deref for AppState {
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
+        responses::UriTooLong,
+        responses::HeadersTooLarge,
         responses::TooManyRequests,
         responses::ServiceUnavailable,
     )),
@@ -102,14 +104,13 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(routes::meta::routes())
 }
 
-/// Every operation but the health checks spends from the `general` budget, so each may answer
-/// 429: say so once here rather than in every route.
-fn document_rate_limits(openapi: &mut utoipa::openapi::OpenApi) {
+/// Responses every operation shares, said once here rather than in every route: 414 and 431
+/// from the request-head bounds, and (for all but the health checks, which spend from no
+/// budget) 429 from the `general` budget.
+fn document_shared_responses(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{Ref, RefOr};
     for (path, item) in openapi.paths.paths.iter_mut() {
-        if limits::EXEMPT.contains(&path.as_str()) {
-            continue;
-        }
+        let limited = !limits::EXEMPT.contains(&path.as_str());
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -118,11 +119,19 @@ fn document_rate_limits(openapi: &mut utoipa::openapi::OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
-            operation
-                .responses
-                .responses
-                .entry("429".to_owned())
-                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("TooManyRequests")));
+            let responses = &mut operation.responses.responses;
+            let shared = [
+                ("414", "UriTooLong", true),
+                ("431", "HeadersTooLarge", true),
+                ("429", "TooManyRequests", limited),
+            ];
+            for (status, name, applies) in shared {
+                if applies {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
         }
     }
 }
@@ -130,7 +139,7 @@ fn document_rate_limits(openapi: &mut utoipa::openapi::OpenApi) {
 /// The whole HTTP application: routes, OpenAPI, middleware.
 pub fn app(state: AppState) -> Router {
     let (router, mut openapi) = api().split_for_parts();
-    document_rate_limits(&mut openapi);
+    document_shared_responses(&mut openapi);
     let spec = ApiSpec {
         json: Arc::new(openapi.to_json().unwrap_or_default()),
         docs_html: Arc::new(Scalar::new(openapi).to_html()),

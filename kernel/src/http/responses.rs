@@ -5,9 +5,10 @@
 //! content_type = PROBLEM_JSON` instead.
 //!
 //! Which operation can answer what follows from its extractors and the layers around it:
-//! - every operation: 503 from the timeout layer (and from a failing dependency); every one
-//!   but `/healthz` and `/readyz`: 429 from the `general` budget (added to each operation in
-//!   `http::document_rate_limits`, not written per route);
+//! - every operation: 503 from the timeout layer (and from a failing dependency), 414 and 431
+//!   from the request-head bounds (`server.max_uri_bytes`, `server.max_header_bytes`); every one
+//!   but `/healthz` and `/readyz`: 429 from the `general` budget (414, 431 and 429 are added to
+//!   each operation in `http::document_shared_responses`, not written per route);
 //! - an `AuthUser`/`AdminUser`/`MaybeAuthUser` (with a token sent): 401; `AdminUser`: 403;
 //! - an `ApiJson` body: 400 (not JSON), 413 (over `server.body_limit_bytes`), 415 (not sent as
 //!   JSON) and 422 (a field of the wrong type, missing or unknown);
@@ -88,6 +89,22 @@ pub struct UnsupportedMediaType(pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct Unprocessable(pub Problem);
+
+/// 414: the path and query string are longer than `server.max_uri_bytes` (every operation).
+#[derive(ToResponse)]
+#[response(
+    description = "URI too long: the path and query string exceed `server.max_uri_bytes`",
+    content_type = "application/problem+json"
+)]
+pub struct UriTooLong(pub Problem);
+
+/// 431: the request headers are larger than `server.max_header_bytes` (every operation).
+#[derive(ToResponse)]
+#[response(
+    description = "Request headers too large: they exceed `server.max_header_bytes` in all",
+    content_type = "application/problem+json"
+)]
+pub struct HeadersTooLarge(pub Problem);
 
 /// 429: over a `[limits]` budget (every operation but the health checks) or the login
 /// throttle; `Retry-After` says when to try again.

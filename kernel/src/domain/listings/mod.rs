@@ -20,6 +20,7 @@ pub use input::{
 pub(crate) use model::city_key;
 pub use model::Listing;
 pub use search::{ListingQuery, SearchArea, SearchCursor, SearchPage, Sort};
+use search::PageIds;
 
 use std::time::Duration;
 
@@ -189,48 +190,73 @@ impl Listings {
         Ok(())
     }
 
-    /// Published listings matching the criteria, one page at a time, in a stable order.
+    /// Published listings matching the criteria, one page at a time, in a stable order. A
+    /// cached page holds the listings' ids only; their bodies come from the listing cache (one
+    /// `MGET` on Redis), so a listing is cached once however many pages show it.
     pub async fn search(&self, query: &ListingQuery) -> Result<SearchPage, DomainError> {
         if let Some(stay) = &query.stay {
             self.window.check_stay(stay, now().date_naive())?;
         }
         let filter = query.filter();
-        let (sort, limit) = (query.sort, query.limit);
         let generation = self.searches.count("generation").await;
         let key = format!("{generation}:{}", cache_key(&filter));
-        if let Some(page) = self.searches.get::<SearchPage>(&key).await {
-            return Ok(page);
+        if let Some(ids) = self.searches.get::<PageIds>(&key).await {
+            return self.page_of(ids).await;
         }
         let mut conn = self.db.acquire().await?;
         let mut records = store::search(conn.exec(), &filter).await?;
         drop(conn);
-        let more = records.len() > limit as usize;
-        records.truncate(limit as usize);
+        let limit = query.limit as usize;
+        let more = records.len() > limit;
+        records.truncate(limit);
         let listings = records
             .into_iter()
             .map(from_record)
             .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = match (more, listings.last()) {
-            (true, Some(last)) => Some(
-                SearchCursor {
-                    s: sort,
-                    k: match sort {
-                        Sort::Price | Sort::PriceDesc => Some(last.nightly_price_minor as f64),
-                        Sort::Rating => last.rating_avg,
-                        Sort::Newest => None,
-                    },
-                    id: last.id,
-                }
-                .encode(),
-            ),
+            (true, Some(last)) => Some(SearchCursor::after(query.sort, last).encode()),
             _ => None,
         };
-        let page = SearchPage {
+        for listing in &listings {
+            self.cached
+                .set(&listing.id.to_string(), listing, CACHE_TTL)
+                .await;
+        }
+        let ids = PageIds {
+            ids: listings.iter().map(|l| l.id).collect(),
+            next_cursor: next_cursor.clone(),
+        };
+        self.searches.set(&key, &ids, CACHE_TTL).await;
+        Ok(SearchPage {
             listings,
             next_cursor,
-        };
-        self.searches.set(&key, &page, CACHE_TTL).await;
-        Ok(page)
+        })
+    }
+
+    /// A cached page's listings, from the listing cache or, for the few it no longer holds,
+    /// the database. One removed or unpublished since (the page outlived an invalidation while
+    /// the cache was unreachable) is left out.
+    async fn page_of(&self, page: PageIds) -> Result<SearchPage, DomainError> {
+        let keys: Vec<String> = page.ids.iter().map(Uuid::to_string).collect();
+        let cached = self.cached.get_many::<Listing>(&keys).await;
+        let mut listings = Vec::with_capacity(page.ids.len());
+        for (id, cached) in page.ids.into_iter().zip(cached) {
+            let listing = match cached {
+                Some(listing) => listing,
+                None => match self.load(id).await {
+                    Ok(listing) => listing,
+                    Err(DomainError::NotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            if listing.status == ListingStatus::Published {
+                listings.push(listing);
+            }
+        }
+        Ok(SearchPage {
+            listings,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Drops the cached listing and every cached search page (by moving to a new generation).

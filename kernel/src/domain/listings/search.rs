@@ -63,13 +63,20 @@ pub struct ListingQuery {
     pub after: Option<SearchCursor>,
 }
 
-/// One page of search results (serde only for the cache).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One page of search results.
+#[derive(Debug, Clone)]
 pub struct SearchPage {
     /// The listings, in the requested order.
     pub listings: Vec<Listing>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A search page as cached: the listings' ids, in order, and the cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PageIds {
+    pub(super) ids: Vec<Uuid>,
+    pub(super) next_cursor: Option<String>,
 }
 
 /// The order of search results.
@@ -95,6 +102,19 @@ pub struct SearchCursor {
 }
 
 impl SearchCursor {
+    /// The cursor after `last`, the last listing of a page in the order `sort`.
+    pub(super) fn after(sort: Sort, last: &Listing) -> Self {
+        Self {
+            s: sort,
+            k: match sort {
+                Sort::Price | Sort::PriceDesc => Some(last.nightly_price_minor as f64),
+                Sort::Rating => last.rating_avg,
+                Sort::Newest => None,
+            },
+            id: last.id,
+        }
+    }
+
     pub(super) fn encode(&self) -> String {
         cursor::encode(self)
     }

@@ -10,6 +10,9 @@ use crate::domain::listings::{
 };
 use crate::model::{Amenity, Currency, Invalid, Problems, StayRange};
 
+/// The longest `amenities` list accepted: room for every known amenity, once each, and spaces.
+const MAX_AMENITIES_BYTES: usize = 1024;
+
 /// The search criteria, parsed from query parameters.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,7 +42,9 @@ pub struct SearchParams {
     /// Guests who must fit.
     #[param(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub guests: Option<u32>,
-    /// Comma-separated amenities; listings must have all of them.
+    /// Comma-separated amenities; listings must have all of them (a name given twice counts
+    /// once).
+    #[param(max_length = 1024)]
     pub amenities: Option<String>,
     /// With `check_out`: only listings free for every night of the stay.
     #[param(format = Date)]
@@ -112,11 +117,21 @@ impl SearchParams {
             p.check(lo <= hi, "max_price", "must be at least min_price");
         }
         if let Some(list) = &self.amenities {
-            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                match Amenity::parse(name) {
-                    Some(a) => query.amenities.push(a),
-                    None => p.add("amenities", format!("unknown amenity `{name}`")),
+            if list.len() > MAX_AMENITIES_BYTES {
+                p.add(
+                    "amenities",
+                    format!("must be at most {MAX_AMENITIES_BYTES} bytes"),
+                );
+            } else {
+                for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    match Amenity::parse(name) {
+                        Some(a) => query.amenities.push(a),
+                        None => p.add("amenities", format!("unknown amenity `{name}`")),
+                    }
                 }
+                // Each amenity is one more condition in the query: at most one per kind.
+                query.amenities.sort_unstable();
+                query.amenities.dedup();
             }
         }
         if self.check_in.is_some() || self.check_out.is_some() {
@@ -167,5 +182,16 @@ impl From<domain::SearchPage> for SearchPage {
             listings: p.listings.into_iter().map(Listing::from).collect(),
             next_cursor: p.next_cursor,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_amenity_fits_in_one_list() {
+        let all: Vec<&str> = Amenity::ALL.iter().map(|a| a.as_str()).collect();
+        assert!(all.join(", ").len() <= MAX_AMENITIES_BYTES);
     }
 }

@@ -179,6 +179,10 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
             StatusCode::REQUEST_TIMEOUT => ("request_timeout", "Request timeout"),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Payload too large"),
+            StatusCode::URI_TOO_LONG => ("uri_too_long", "URI too long"),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                ("headers_too_large", "Request headers too large")
+            }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 ("unsupported_media_type", "Unsupported media type")
             }

@@ -7,6 +7,7 @@ mod holds;
 mod listings;
 mod login;
 mod rate_limits;
+mod requests;
 mod stays;
 
 use reqwest::{Method, Response};
