@@ -137,10 +137,12 @@ async fn attacker(
             "login" => client
                 .post(format!("{base}/v1/auth/login"))
                 .json(&json!({ "email": &*victim, "password": format!("wrong guess {i}") })),
+            // Three nights: every seeded listing takes them (`min_nights` is 1 to 3), so a
+            // quote that is not refused by a budget is priced, not refused by the listing.
             "quote" => client.get(format!(
                 "{base}/v1/listings/{listing}/quote?check_in={}&check_out={}&guests=1",
                 day,
-                day + chrono::Duration::days(2)
+                day + chrono::Duration::days(3)
             )),
             _ => client.get(format!("{base}/v1/listings?guests={}&limit=20", 1 + i % 4)),
         };

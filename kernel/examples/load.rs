@@ -5,7 +5,7 @@
 //! `scripts/load`.
 //!
 //! ```text
-//! cargo run --release -p hearth --example load -- --base http://127.0.0.1:8080 --seconds 10 --clients 16
+//! cargo run --release -p hearth --example load -- --base http://127.0.0.1:8080 --seconds 10 --clients 16 [--only bookings]
 //! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +19,8 @@ struct Args {
     base: String,
     seconds: u64,
     clients: usize,
+    /// Only the scenarios whose name contains this.
+    only: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -26,6 +28,7 @@ fn args() -> anyhow::Result<Args> {
         base: "http://127.0.0.1:8080".into(),
         seconds: 10,
         clients: 16,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -34,6 +37,7 @@ fn args() -> anyhow::Result<Args> {
             "--base" => args.base = value,
             "--seconds" => args.seconds = value.parse()?,
             "--clients" => args.clients = value.parse()?,
+            "--only" => args.only = Some(value),
             other => bail!("unknown flag {other}"),
         }
     }
@@ -218,7 +222,8 @@ async fn main() -> anyhow::Result<()> {
         "{:<42} {:>10} {:>9} {:>9} {:>8}",
         "scenario", "req/s", "p50 ms", "p99 ms", "errors"
     );
-    for (name, make) in scenarios {
+    let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    for (name, make) in scenarios.into_iter().filter(|(name, _)| chosen(name)) {
         let started = Instant::now();
         let (count, errors, latencies) = run(&client, &args, make).await;
         let rate = count as f64 / started.elapsed().as_secs_f64();
