@@ -276,6 +276,8 @@ mod tests {
         assert!(Timezone::parse("").is_err());
         assert!(Timezone::names().all(|n| Timezone::parse(n).is_ok()));
         assert!(Timezone::names().any(|n| n == "Pacific/Kiritimati"));
+        // `domain::listings::MAX_STORED_TEXT_BYTES` counts a zone name as at most 32 bytes.
+        assert!(Timezone::names().all(|n| n.len() <= 32));
     }
 
     #[test]

@@ -189,12 +189,16 @@ impl Listings {
         Ok(())
     }
 
-    /// Published listings matching the criteria, one page at a time, in a stable order.
+    /// Published listings matching the criteria, one page at a time, in a stable order. With a
+    /// stay, only listings that take it now: the data layer drops most others by safe bounds,
+    /// and the exact rule ([`Listing::stay_rules`]) drops the rest from the page, so a page may
+    /// hold fewer than `limit` listings and still have a `next_cursor`.
     pub async fn search(&self, query: &ListingQuery) -> Result<SearchPage, DomainError> {
+        let now = now();
         if let Some(stay) = &query.stay {
-            self.window.check_stay(stay, now().date_naive())?;
+            self.window.check_stay(stay, now.date_naive())?;
         }
-        let filter = query.filter();
+        let filter = query.filter(now);
         let (sort, limit) = (query.sort, query.limit);
         let generation = self.searches.count("generation").await;
         let key = format!("{generation}:{}", cache_key(&filter));
@@ -206,11 +210,8 @@ impl Listings {
         drop(conn);
         let more = records.len() > limit as usize;
         records.truncate(limit as usize);
-        let listings = records
-            .into_iter()
-            .map(from_record)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = match (more, listings.last()) {
+        // The cursor is the last row read, whether or not the exact rule keeps it.
+        let next_cursor = match (more, records.last()) {
             (true, Some(last)) => Some(
                 SearchCursor {
                     s: sort,
@@ -225,6 +226,13 @@ impl Listings {
             ),
             _ => None,
         };
+        let mut listings = records
+            .into_iter()
+            .map(from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(stay) = &query.stay {
+            listings.retain(|l| l.stay_rules().check(stay, now).is_ok());
+        }
         let page = SearchPage {
             listings,
             next_cursor,
