@@ -14,25 +14,49 @@ use crate::data::accounts::{self, AccountRecord};
 use crate::data::calendar::{self, CalendarDay};
 use crate::data::listings::{self, ListingRecord};
 use crate::data::Database;
-use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use crate::model::{
+    Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType, TimeOfDay, Timezone,
+};
 use sqlx::types::Json;
 
 /// The password of every seeded host (`host-<n>@seed.hearth.test`).
 pub const SEED_PASSWORD: &str = "hearth-demo-password";
 
-const CITIES: &[(&str, &str, f64, f64, &str)] = &[
-    ("Paris", "FR", 48.8566, 2.3522, "EUR"),
-    ("Lyon", "FR", 45.7640, 4.8357, "EUR"),
-    ("Lisbon", "PT", 38.7223, -9.1393, "EUR"),
-    ("Porto", "PT", 41.1579, -8.6291, "EUR"),
-    ("Barcelona", "ES", 41.3874, 2.1686, "EUR"),
-    ("Rome", "IT", 41.9028, 12.4964, "EUR"),
-    ("Berlin", "DE", 52.5200, 13.4050, "EUR"),
-    ("Amsterdam", "NL", 52.3676, 4.9041, "EUR"),
-    ("London", "GB", 51.5072, -0.1276, "GBP"),
-    ("New York", "US", 40.7128, -74.0060, "USD"),
-    ("Austin", "US", 30.2672, -97.7431, "USD"),
-    ("Mexico City", "MX", 19.4326, -99.1332, "MXN"),
+/// (city, country, latitude, longitude, currency, time zone)
+const CITIES: &[(&str, &str, f64, f64, &str, &str)] = &[
+    ("Paris", "FR", 48.8566, 2.3522, "EUR", "Europe/Paris"),
+    ("Lyon", "FR", 45.7640, 4.8357, "EUR", "Europe/Paris"),
+    ("Lisbon", "PT", 38.7223, -9.1393, "EUR", "Europe/Lisbon"),
+    ("Porto", "PT", 41.1579, -8.6291, "EUR", "Europe/Lisbon"),
+    ("Barcelona", "ES", 41.3874, 2.1686, "EUR", "Europe/Madrid"),
+    ("Rome", "IT", 41.9028, 12.4964, "EUR", "Europe/Rome"),
+    ("Berlin", "DE", 52.5200, 13.4050, "EUR", "Europe/Berlin"),
+    (
+        "Amsterdam",
+        "NL",
+        52.3676,
+        4.9041,
+        "EUR",
+        "Europe/Amsterdam",
+    ),
+    ("London", "GB", 51.5072, -0.1276, "GBP", "Europe/London"),
+    (
+        "New York",
+        "US",
+        40.7128,
+        -74.0060,
+        "USD",
+        "America/New_York",
+    ),
+    ("Austin", "US", 30.2672, -97.7431, "USD", "America/Chicago"),
+    (
+        "Mexico City",
+        "MX",
+        19.4326,
+        -99.1332,
+        "MXN",
+        "America/Mexico_City",
+    ),
 ];
 
 /// What was created.
@@ -79,7 +103,8 @@ pub async fn seed(db: &Database, count: usize, hosts: usize, seed: u64) -> anyho
     for chunk_start in (0..count).step_by(500) {
         let mut tx = db.begin().await?;
         for n in chunk_start..(chunk_start + 500).min(count) {
-            let (city, country, lat, lng, currency) = CITIES[rng.gen_range(0..CITIES.len())];
+            let (city, country, lat, lng, currency, timezone) =
+                CITIES[rng.gen_range(0..CITIES.len())];
             let property = PropertyType::ALL[rng.gen_range(0..PropertyType::ALL.len())];
             let amenities: Vec<Amenity> = Amenity::ALL
                 .iter()
@@ -121,6 +146,13 @@ pub async fn seed(db: &Database, count: usize, hosts: usize, seed: u64) -> anyho
                 created_at: now,
                 updated_at: now,
                 deleted_at: None,
+                timezone: Timezone::parse(timezone)
+                    .map_err(|e| anyhow::anyhow!("{timezone}: {e}"))?,
+                check_in_time: TimeOfDay::DEFAULT_CHECK_IN,
+                check_out_time: TimeOfDay::DEFAULT_CHECK_OUT,
+                advance_notice_hours: 0,
+                availability_window_days: None,
+                preparation_nights: 0,
             };
             listings::insert(tx.exec(), &record, &amenities).await?;
             if rng.gen_bool(0.3) {

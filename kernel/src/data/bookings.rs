@@ -36,25 +36,35 @@ pub struct BookingRecord {
     pub refund_minor: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When check-in opens (the listing's local check-in time on `check_in`), fixed at booking.
+    pub check_in_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, listing_id, guest_id, host_id, check_in, check_out, guests, status, \
     currency, total_minor, line_items, quote_id, cancellation_policy, instant_book, provider, \
-    expires_at, end_reason, refund_minor, created_at, updated_at";
+    expires_at, end_reason, refund_minor, created_at, updated_at, check_in_at";
 
 /// Inserts a new booking if every night of its stay is free: none blocked by the host, none held
-/// by an active booking; [`DataError::NightsTaken`] otherwise. Run it in the transaction that
-/// also records the booking's payment intent.
+/// by an active booking, and none of the `preparation_nights` the listing keeps free before and
+/// after each booking touching one (the stay widened to `[check_in - n, check_out + n)` must not
+/// overlap an active booking); [`DataError::NightsTaken`] otherwise. Run it in the transaction
+/// that also records the booking's payment intent.
 ///
 /// The backends differ here, and only here: PostgreSQL locks the listing's row first (two
 /// transactions inserting overlapping bookings would otherwise each wait on the other's row in
 /// the exclusion constraint's check and one would die in a deadlock, a 500 instead of a 409; with
 /// the lock the second waits, then sees the first's booking) and lets the exclusion constraint
-/// `bookings_no_overlap` refuse an overlap. SQLite has no exclusion constraints; its
-/// transactions hold the database's write lock (`BEGIN IMMEDIATE`), so checking for an overlap
-/// and inserting cannot be raced.
+/// `bookings_no_overlap` refuse an overlap of the nights themselves; the constraint knows nothing
+/// of preparation nights, so with any those are checked here, under the same lock, which every
+/// hold of the listing takes first. SQLite has no exclusion constraints; its transactions hold
+/// the database's write lock (`BEGIN IMMEDIATE`), so checking for an overlap and inserting
+/// cannot be raced. The widened range is computed here and bound, the same SQL on both.
 #[tracing::instrument(skip_all, fields(booking.id = %b.id, listing.id = %b.listing_id))]
-pub async fn hold_nights(mut exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
+pub async fn hold_nights(
+    mut exec: Exec<'_>,
+    b: &BookingRecord,
+    preparation_nights: u32,
+) -> Result<(), DataError> {
     if let Exec::Postgres(c) = exec.reborrow() {
         sqlx::query("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE")
             .bind(b.listing_id)
@@ -65,8 +75,15 @@ pub async fn hold_nights(mut exec: Exec<'_>, b: &BookingRecord) -> Result<(), Da
     if days.iter().any(|d| d.blocked) {
         return Err(DataError::NightsTaken);
     }
-    if matches!(exec, Exec::Sqlite(_))
-        && overlaps(exec.reborrow(), b.listing_id, b.check_in, b.check_out).await?
+    let margin = chrono::Duration::days(i64::from(preparation_nights));
+    if (preparation_nights > 0 || matches!(exec, Exec::Sqlite(_)))
+        && overlaps(
+            exec.reborrow(),
+            b.listing_id,
+            b.check_in - margin,
+            b.check_out + margin,
+        )
+        .await?
     {
         return Err(DataError::NightsTaken);
     }
@@ -116,7 +133,7 @@ pub async fn unconfirmed_of_guest(
 async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO bookings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     );
     dispatch!(exec, c => sqlx::query(&sql)
         .bind(b.id)
@@ -139,6 +156,7 @@ async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
         .bind(b.refund_minor)
         .bind(b.created_at)
         .bind(b.updated_at)
+        .bind(b.check_in_at)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;

@@ -86,13 +86,18 @@ impl Quotes {
         listing_id: ListingId,
         req: &QuoteRequest,
     ) -> Result<Quote, DomainError> {
-        // Dates first: nothing is read for a stay outside the window.
+        // Dates first: nothing is read for a stay outside the platform's window.
         let today = super::now().date_naive();
         self.listings.window().check_stay(&req.stay, today)?;
         let listing = self.listings.get(viewer, listing_id.as_uuid()).await?;
         let stay = req.stay;
         let guests = req.guests.get();
         let mut p = Problems::default();
+        // The listing's own rules in time: not in the past where it is, not inside its notice,
+        // not beyond its window.
+        if let Err(problems) = listing.stay_rules().check(&stay, super::now()) {
+            p.extend(problems);
+        }
         if guests > listing.max_guests {
             p.add(
                 "guests",

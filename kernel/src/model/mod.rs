@@ -1,14 +1,16 @@
-//! Model: the kernel's shared vocabulary. Money and currencies, stays and guest counts, typed ids,
+//! Model: the kernel's shared vocabulary. Money and currencies, stays and guest counts, a
+//! listing's time zone and local times (and the rules in time a stay obeys), typed ids,
 //! every status enum, and the collector of per-field input problems. Values here are parsed, not
 //! validated later: a `Money`, a `StayRange` or a `BookingStatus` that exists is a valid one.
 //!
 //! This module imports nothing else of the kernel, so `data`, `domain`, `plugins` and `http` can
 //! all speak it. Each status enum is stored as TEXT on both backends (see the `string_enum!` macro).
 
-/// `sqlx` `Type`/`Encode`/`Decode` as TEXT on every backend for a type with `as_str`, decoding
-/// through `$parse` (`|text| -> Result<Self, BoxDynError>`).
+/// `sqlx` `Type`/`Encode`/`Decode` as TEXT on every backend for a type with `as_str` (or, with
+/// `owned`, one whose `Display` is its stored form), decoding through `$parse`
+/// (`|text| -> Result<Self, BoxDynError>`).
 macro_rules! text_column {
-    ($name:ty, |$text:ident| $parse:expr) => {
+    (@type $name:ty) => {
         impl<DB: sqlx::Database> sqlx::Type<DB> for $name
         where
             str: sqlx::Type<DB>,
@@ -21,6 +23,39 @@ macro_rules! text_column {
                 <str as sqlx::Type<DB>>::compatible(ty)
             }
         }
+    };
+    (@decode $name:ty, |$text:ident| $parse:expr) => {
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let $text = <&str as sqlx::Decode<'r, DB>>::decode(value)?;
+                $parse
+            }
+        }
+    };
+    ($name:ty, owned, |$text:ident| $parse:expr) => {
+        text_column!(@type $name);
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
+        where
+            String: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <String as sqlx::Encode<'q, DB>>::encode(self.to_string(), buf)
+            }
+        }
+
+        text_column!(@decode $name, |$text| $parse);
+    };
+    ($name:ty, |$text:ident| $parse:expr) => {
+        text_column!(@type $name);
 
         impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
         where
@@ -34,17 +69,7 @@ macro_rules! text_column {
             }
         }
 
-        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
-        where
-            &'r str: sqlx::Decode<'r, DB>,
-        {
-            fn decode(
-                value: <DB as sqlx::Database>::ValueRef<'r>,
-            ) -> Result<Self, sqlx::error::BoxDynError> {
-                let $text = <&str as sqlx::Decode<'r, DB>>::decode(value)?;
-                $parse
-            }
-        }
+        text_column!(@decode $name, |$text| $parse);
     };
 }
 
@@ -100,6 +125,7 @@ pub mod money;
 pub mod problems;
 pub mod status;
 pub mod stay;
+pub mod time;
 
 pub use client::ClientKey;
 pub use ids::{AccountId, BookingId, ListingId, PaymentId, QuoteId, ReviewId};
@@ -111,3 +137,4 @@ pub use status::{
     PaymentOperation, PaymentState, PropertyType, ReviewStatus,
 };
 pub use stay::{DateWindow, GuestCount, StayRange};
+pub use time::{StayRules, TimeOfDay, Timezone};

@@ -82,8 +82,8 @@ impl StayRange {
     }
 }
 
-/// The dates the API accepts, relative to today (UTC): a stay starts today or later and ends at
-/// most `ahead_days` from now; a calendar is read at most `back_days` into the past and written
+/// The dates the API accepts, relative to today (UTC): a stay starts no earlier than today
+/// anywhere on Earth and ends at most `ahead_days` from now; a calendar is read at most `back_days` into the past and written
 /// at most `ahead_days` into the future. Keeps every request's dates, and so its work, bounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateWindow {
@@ -98,11 +98,14 @@ impl DateWindow {
         today + chrono::Duration::days(i64::from(self.ahead_days))
     }
 
-    /// A stay a guest may ask for: it does not start in the past and ends inside the window.
+    /// A stay a guest may ask for anywhere: it does not start before the earliest date that is
+    /// still today somewhere (yesterday in UTC, today at UTC-12) and ends inside the window.
+    /// Whether it starts in the past where the listing is, is the listing's rule
+    /// ([`super::StayRules::check`]).
     pub fn check_stay(&self, stay: &StayRange, today: NaiveDate) -> Result<(), Vec<Invalid>> {
         let mut p = Problems::default();
         p.check(
-            stay.check_in >= today,
+            stay.check_in >= today - chrono::Duration::days(1),
             "check_in",
             "must not be in the past",
         );
@@ -196,6 +199,10 @@ mod tests {
         let stay = |a, b| StayRange::new(d(a), d(b)).expect("range");
         assert!(WINDOW
             .check_stay(&stay("2026-12-01", "2026-12-03"), today)
+            .is_ok());
+        // Still today at UTC-12; the listing's zone decides.
+        assert!(WINDOW
+            .check_stay(&stay("2026-11-30", "2026-12-03"), today)
             .is_ok());
         let past = WINDOW
             .check_stay(&stay("2026-11-15", "2026-11-18"), today)

@@ -29,6 +29,7 @@ crate::on_both_backends!(
     statuses_currencies_and_json_round_trip,
     a_stored_name_outside_an_enum_is_an_error_naming_it,
     a_held_night_cannot_be_held_again,
+    preparation_nights_keep_nights_free_around_a_booking,
     a_blocked_night_cannot_be_held,
     an_ended_booking_frees_its_nights,
     unconfirmed_bookings_are_counted_in_all_and_per_listing,
@@ -172,12 +173,21 @@ fn booking(listing: Uuid, guest: Uuid, check_in: &str, check_out: &str) -> Booki
         refund_minor: None,
         created_at: now,
         updated_at: now,
+        check_in_at: now,
     }
 }
 
 async fn hold(app: &TestApp, b: &BookingRecord) -> Result<(), DataError> {
+    hold_with(app, b, 0).await
+}
+
+async fn hold_with(
+    app: &TestApp,
+    b: &BookingRecord,
+    preparation_nights: u32,
+) -> Result<(), DataError> {
     let mut tx = app.kernel.db.begin().await.expect("begin");
-    bookings::hold_nights(tx.exec(), b).await?;
+    bookings::hold_nights(tx.exec(), b, preparation_nights).await?;
     tx.commit().await.expect("commit");
     Ok(())
 }
@@ -197,6 +207,36 @@ async fn a_held_night_cannot_be_held_again(app: TestApp) {
         .await
         .expect("check-out day is free");
     assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM bookings").await, 2);
+}
+
+async fn preparation_nights_keep_nights_free_around_a_booking(app: TestApp) {
+    let (listing, guest) = listing(&app).await;
+    hold(&app, &booking(listing, guest, "2027-03-10", "2027-03-13"))
+        .await
+        .expect("free nights are held");
+    // Two nights kept free on each side: [03-08, 03-15) is off limits to a new stay.
+    for (check_in, check_out) in [("2027-03-13", "2027-03-15"), ("2027-03-05", "2027-03-09")] {
+        let held = hold_with(&app, &booking(listing, guest, check_in, check_out), 2).await;
+        assert!(
+            matches!(held, Err(DataError::NightsTaken)),
+            "{check_in}..{check_out}: {held:?}"
+        );
+    }
+    hold_with(
+        &app,
+        &booking(listing, guest, "2027-03-15", "2027-03-17"),
+        2,
+    )
+    .await
+    .expect("two nights after check-out is free");
+    hold_with(
+        &app,
+        &booking(listing, guest, "2027-03-05", "2027-03-08"),
+        2,
+    )
+    .await
+    .expect("checking out two nights before check-in is free");
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM bookings").await, 3);
 }
 
 async fn a_blocked_night_cannot_be_held(app: TestApp) {

@@ -9,7 +9,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{dispatch, DataError, Exec};
-use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use crate::model::{
+    Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType, TimeOfDay, Timezone,
+};
 
 /// A listing row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,12 +47,20 @@ pub struct ListingRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub timezone: Timezone,
+    pub check_in_time: TimeOfDay,
+    pub check_out_time: TimeOfDay,
+    pub advance_notice_hours: i32,
+    /// `None`: as far ahead as the platform allows.
+    pub availability_window_days: Option<i32>,
+    pub preparation_nights: i32,
 }
 
 const COLUMNS: &str = "id, host_id, title, description, property_type, address, city, city_key, \
     country, latitude, longitude, max_guests, bedrooms, beds, bathrooms, amenities, photo_urls, \
     nightly_price_minor, currency, min_nights, max_nights, instant_book, cancellation_policy, \
-    status, rating_avg, rating_count, created_at, updated_at, deleted_at";
+    status, rating_avg, rating_count, created_at, updated_at, deleted_at, timezone, check_in_time, \
+    check_out_time, advance_notice_hours, availability_window_days, preparation_nights";
 
 /// Binds every column of a listing, in `COLUMNS` order.
 macro_rules! bind_listing {
@@ -84,6 +94,12 @@ macro_rules! bind_listing {
             .bind($l.created_at)
             .bind($l.updated_at)
             .bind($l.deleted_at)
+            .bind($l.timezone)
+            .bind($l.check_in_time)
+            .bind($l.check_out_time)
+            .bind($l.advance_notice_hours)
+            .bind($l.availability_window_days)
+            .bind($l.preparation_nights)
     };
 }
 
@@ -96,7 +112,8 @@ pub async fn insert(
 ) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO listings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
+         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, \
+         $30, $31, $32, $33, $34, $35)"
     );
     dispatch!(&mut exec, c => bind_listing!(sqlx::query(&sql), listing).execute(&mut **c).await.map(|_| ()))?;
     replace_amenities(exec, listing.id, amenities).await
@@ -114,7 +131,9 @@ pub async fn update(
         city = $6, country = $7, latitude = $8, longitude = $9, max_guests = $10, bedrooms = $11, \
         beds = $12, bathrooms = $13, amenities = $14, photo_urls = $15, nightly_price_minor = $16, \
         currency = $17, min_nights = $18, max_nights = $19, instant_book = $20, \
-        cancellation_policy = $21, status = $22, updated_at = $23, city_key = $24 \
+        cancellation_policy = $21, status = $22, updated_at = $23, city_key = $24, \
+        timezone = $25, check_in_time = $26, check_out_time = $27, advance_notice_hours = $28, \
+        availability_window_days = $29, preparation_nights = $30 \
         WHERE id = $1 AND deleted_at IS NULL";
     let l = listing;
     dispatch!(&mut exec, c => sqlx::query(sql)
@@ -142,6 +161,12 @@ pub async fn update(
         .bind(l.status)
         .bind(l.updated_at)
         .bind(&l.city_key)
+        .bind(l.timezone)
+        .bind(l.check_in_time)
+        .bind(l.check_out_time)
+        .bind(l.advance_notice_hours)
+        .bind(l.availability_window_days)
+        .bind(l.preparation_nights)
         .execute(&mut **c)
         .await
         .map(|_| ()))?;

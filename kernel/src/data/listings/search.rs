@@ -1,6 +1,14 @@
 //! The listing search. It reads only published, undeleted rows (matching the partial indexes'
 //! predicate exactly), filters with indexed columns, and pages by keyset (sort key, id) so pages
 //! never repeat or skip rows.
+//!
+//! With a stay, a listing must also be free around it: no active booking overlaps the stay
+//! widened by the listing's own `preparation_nights` (exact: one bound pair of dates per possible
+//! count, chosen per row by `CASE`, the same as `data::bookings::hold_nights` checks). Its advance
+//! notice and availability window are compared with bounds the domain computes
+//! ([`ListingFilter::notice_at_most`], [`ListingFilter::window_at_least`]), which are safe for
+//! every time zone: they never drop a listing that takes the stay, and the domain applies the
+//! exact rule to the rows returned.
 
 use chrono::NaiveDate;
 use sqlx::QueryBuilder;
@@ -8,6 +16,7 @@ use uuid::Uuid;
 
 use super::{ListingRecord, COLUMNS};
 use crate::data::{dispatch, push_in, DataError, Exec};
+use crate::model::time::MAX_PREPARATION_NIGHTS;
 use crate::model::BookingStatus;
 
 /// A search area.
@@ -64,6 +73,10 @@ pub struct ListingFilter {
     pub amenities: Vec<String>,
     /// (check_in, check_out, nights)
     pub stay: Option<(NaiveDate, NaiveDate, u32)>,
+    /// With a stay: only listings whose `advance_notice_hours` is at most this.
+    pub notice_at_most: Option<i64>,
+    /// With a stay: only listings with no window of their own or one of at least this many days.
+    pub window_at_least: Option<i64>,
     pub sort: SortKey,
     /// Keyset: the last row's sort key and id.
     pub after: Option<(Option<f64>, Uuid)>,
@@ -166,15 +179,33 @@ where
             .push(" AND c.day < ")
             .push_bind(check_out)
             .push(")");
+        // Free around the stay: no active booking overlaps [check_in - n, check_out + n) for
+        // the row's n, each widened date bound from here (no date arithmetic in SQL).
         qb.push(
             " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id AND b.status IN ",
         );
         push_in(qb, BookingStatus::ACTIVE);
-        qb.push(" AND b.check_in < ")
-            .push_bind(check_out)
-            .push(" AND b.check_out > ")
-            .push_bind(check_in)
-            .push(")");
+        let margin = |n: u32| chrono::Duration::days(i64::from(n));
+        qb.push(" AND b.check_in < CASE l.preparation_nights");
+        for n in 1..=MAX_PREPARATION_NIGHTS {
+            qb.push(format!(" WHEN {n} THEN "))
+                .push_bind(check_out + margin(n));
+        }
+        qb.push(" ELSE ").push_bind(check_out).push(" END");
+        qb.push(" AND b.check_out > CASE l.preparation_nights");
+        for n in 1..=MAX_PREPARATION_NIGHTS {
+            qb.push(format!(" WHEN {n} THEN "))
+                .push_bind(check_in - margin(n));
+        }
+        qb.push(" ELSE ").push_bind(check_in).push(" END)");
+        if let Some(hours) = f.notice_at_most {
+            qb.push(" AND l.advance_notice_hours <= ").push_bind(hours);
+        }
+        if let Some(days) = f.window_at_least {
+            qb.push(" AND (l.availability_window_days IS NULL OR l.availability_window_days >= ")
+                .push_bind(days)
+                .push(")");
+        }
     }
     let (order, key) = match f.sort {
         SortKey::PriceAsc => (

@@ -84,7 +84,7 @@ impl Bookings {
                 booking.cancellation_policy,
                 by,
                 b.total_minor,
-                b.check_in,
+                b.check_in_at,
                 b.created_at,
                 now(),
             ),

@@ -12,7 +12,7 @@ use crate::data::DataError;
 use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::{now, DomainError, Invalid};
-use crate::model::{BookingStatus, GuestCount, PaymentOperation};
+use crate::model::{BookingStatus, GuestCount, PaymentOperation, StayRange};
 
 impl Bookings {
     /// Books a stay for the caller: holds the nights, authorizes the payment, and moves to
@@ -30,8 +30,13 @@ impl Bookings {
         if listing.host_id == who.account_id.as_uuid() {
             return Err(DomainError::OwnListing);
         }
-        let provider = self.payments.provider_for(priced.currency)?;
         let now = now();
+        // Time has passed since a stored quote was priced: its stay is checked again.
+        let stay = StayRange::new(priced.check_in, priced.check_out)
+            .map_err(|message| DomainError::Invalid(vec![Invalid::new("check_out", message)]))?;
+        let rules = listing.stay_rules();
+        rules.check(&stay, now)?;
+        let provider = self.payments.provider_for(priced.currency)?;
         let record = BookingRecord {
             id: Uuid::now_v7(),
             listing_id: listing.id,
@@ -55,10 +60,11 @@ impl Bookings {
             refund_minor: None,
             created_at: now,
             updated_at: now,
+            check_in_at: rules.arrival(priced.check_in),
         };
         let mut tx = self.db.begin().await?;
         idempotency::claim(claim, tx.exec()).await?;
-        match store::hold_nights(tx.exec(), &record).await {
+        match store::hold_nights(tx.exec(), &record, listing.preparation_nights).await {
             Err(DataError::NightsTaken) => return Err(dates_unavailable()),
             other => other?,
         }

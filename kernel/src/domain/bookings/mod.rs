@@ -58,6 +58,9 @@ pub struct Booking {
     pub check_in: NaiveDate,
     /// Departure day.
     pub check_out: NaiveDate,
+    /// When check-in opens: the listing's local check-in time on `check_in` when it was booked.
+    /// Cancellation deadlines count back from it.
+    pub check_in_at: DateTime<Utc>,
     /// Guests.
     pub guests: u32,
     /// Status.
@@ -97,6 +100,7 @@ fn to_booking(r: BookingRecord) -> Result<Booking, DomainError> {
         host_id: r.host_id,
         check_in: r.check_in,
         check_out: r.check_out,
+        check_in_at: r.check_in_at,
         guests: u32::try_from(r.guests).map_err(|_| corrupt("guests"))?,
         status: r.status,
         currency: r.currency,

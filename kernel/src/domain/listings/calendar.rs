@@ -1,6 +1,6 @@
-//! Availability calendars: per-night status (available / blocked / booked) and price. Hosts
-//! block and unblock nights and set per-night price overrides; everyone who can see a listing
-//! can read its calendar.
+//! Availability calendars: per-night status (available / blocked / booked / preparation) and
+//! price. Hosts block and unblock nights and set per-night price overrides; everyone who can see
+//! a listing can read its calendar.
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -26,6 +26,8 @@ pub enum DayStatus {
     Blocked,
     /// Taken by a booking.
     Booked,
+    /// Kept free before or after a booking (the listing's `preparation_nights`).
+    Preparation,
 }
 
 /// One night of the calendar.
@@ -109,7 +111,7 @@ impl Listings {
         let (from, to) = (nights.from, nights.to);
         let mut conn = self.db().acquire().await?;
         let days = store::range(conn.exec(), id, from, to).await?;
-        let booked = bookings::booked_ranges(conn.exec(), id, from, to).await?;
+        let booked = booked_around(conn.exec(), &listing, from, to).await?;
         Ok(render(&listing, from, to, &days, &booked))
     }
 
@@ -174,15 +176,28 @@ impl Listings {
         }
         let days: Vec<CalendarDay> = days.into_values().collect();
         store::upsert(tx.exec(), id, &days).await?;
-        let booked = bookings::booked_ranges(tx.exec(), id, from, to).await?;
+        let booked = booked_around(tx.exec(), &listing, from, to).await?;
         tx.commit().await?;
         self.invalidate(id).await;
         Ok(render(&listing, from, to, &days, &booked))
     }
 }
 
+/// The active bookings whose nights, or the preparation nights around them, touch `[from, to)`.
+async fn booked_around(
+    exec: crate::data::Exec<'_>,
+    listing: &Listing,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, NaiveDate)>, DomainError> {
+    let margin = chrono::Duration::days(i64::from(listing.preparation_nights));
+    Ok(bookings::booked_ranges(exec, listing.id, from - margin, to + margin).await?)
+}
+
 /// Every night of `[from, to)` with its status and price. A booked night is `booked` even if
-/// the host also blocked it.
+/// the host also blocked it; a night within the listing's preparation nights of a booking is
+/// `preparation` (so a stay overlaps none of them exactly when `data::bookings::hold_nights`
+/// would take it).
 fn render(
     listing: &Listing,
     from: NaiveDate,
@@ -192,6 +207,7 @@ fn render(
 ) -> Calendar {
     let changed: std::collections::HashMap<NaiveDate, &CalendarDay> =
         days.iter().map(|d| (d.day, d)).collect();
+    let margin = chrono::Duration::days(i64::from(listing.preparation_nights));
     let nights = from
         .iter_days()
         .take_while(|d| *d < to)
@@ -201,6 +217,11 @@ fn render(
                 date,
                 status: if booked.iter().any(|(i, o)| *i <= date && date < *o) {
                     DayStatus::Booked
+                } else if booked
+                    .iter()
+                    .any(|(i, o)| *i - margin <= date && date < *o + margin)
+                {
+                    DayStatus::Preparation
                 } else if day.is_some_and(|d| d.blocked) {
                     DayStatus::Blocked
                 } else {
@@ -228,6 +249,6 @@ pub(crate) async fn nights_of(
 ) -> Result<Vec<CalendarNight>, DomainError> {
     let mut conn = listings.db().acquire().await?;
     let days = store::range(conn.exec(), listing.id, from, to).await?;
-    let booked = bookings::booked_ranges(conn.exec(), listing.id, from, to).await?;
+    let booked = booked_around(conn.exec(), listing, from, to).await?;
     Ok(render(listing, from, to, &days, &booked).nights)
 }

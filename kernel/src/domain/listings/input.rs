@@ -4,7 +4,9 @@
 //! `min_nights`) is checked here, after a patch is applied.
 
 use crate::domain::{DomainError, Problems};
-use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use crate::model::{
+    Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType, TimeOfDay, Timezone,
+};
 
 /// The writable fields of a listing, each already valid on its own (trimmed, in range, the
 /// country upper-case).
@@ -32,6 +34,12 @@ pub struct ListingInput {
     pub instant_book: bool,
     pub cancellation_policy: CancellationPolicy,
     pub status: ListingStatus,
+    pub timezone: Timezone,
+    pub check_in_time: TimeOfDay,
+    pub check_out_time: TimeOfDay,
+    pub advance_notice_hours: u32,
+    pub availability_window_days: Option<u32>,
+    pub preparation_nights: u32,
 }
 
 /// Changes to a listing, each already valid on its own; `None` leaves a field as it is.
@@ -59,6 +67,13 @@ pub struct ListingPatch {
     pub instant_book: Option<bool>,
     pub cancellation_policy: Option<CancellationPolicy>,
     pub status: Option<ListingStatus>,
+    pub timezone: Option<Timezone>,
+    pub check_in_time: Option<TimeOfDay>,
+    pub check_out_time: Option<TimeOfDay>,
+    pub advance_notice_hours: Option<u32>,
+    /// `Some(None)` removes the listing's own window.
+    pub availability_window_days: Option<Option<u32>>,
+    pub preparation_nights: Option<u32>,
 }
 
 impl ListingPatch {
@@ -87,7 +102,13 @@ impl ListingPatch {
             max_nights,
             instant_book,
             cancellation_policy,
-            status
+            status,
+            timezone,
+            check_in_time,
+            check_out_time,
+            advance_notice_hours,
+            availability_window_days,
+            preparation_nights
         );
     }
 }
@@ -97,11 +118,12 @@ pub const MAX_PHOTOS: usize = 30;
 /// At most this many bytes per photo URL.
 pub const MAX_PHOTO_URL_BYTES: usize = 1024;
 /// The most text a listing can hold, in bytes: the per-field limits (title 120, description
-/// 5000, address 200 and city 100 characters of up to 4 UTF-8 bytes each, a country code, and
-/// [`MAX_PHOTOS`] URLs of [`MAX_PHOTO_URL_BYTES`]) add up to this, and every page of search
-/// results and every cache entry is bounded by it (checked at compile time below).
+/// 5000, address 200 and city 100 characters of up to 4 UTF-8 bytes each, a country code,
+/// [`MAX_PHOTOS`] URLs of [`MAX_PHOTO_URL_BYTES`], a time zone name of at most 32 bytes and two
+/// `HH:MM` times) add up to this, and every page of search results and every cache entry is
+/// bounded by it (checked at compile time below).
 pub const MAX_STORED_TEXT_BYTES: usize =
-    4 * (120 + 5000 + 200 + 100) + 2 + MAX_PHOTOS * MAX_PHOTO_URL_BYTES;
+    4 * (120 + 5000 + 200 + 100) + 2 + MAX_PHOTOS * MAX_PHOTO_URL_BYTES + 32 + 2 * 5;
 // With fixed-size fields and each amenity once, a listing's JSON stays well inside the cache's
 // default value budget (256 KiB).
 const _: () = assert!(MAX_STORED_TEXT_BYTES < 64 * 1024);

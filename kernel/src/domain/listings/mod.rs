@@ -190,21 +190,41 @@ impl Listings {
         Ok(())
     }
 
-    /// Published listings matching the criteria, one page at a time, in a stable order. A
-    /// cached page holds the listings' ids only; their bodies come from the listing cache (one
-    /// `MGET` on Redis), so a listing is cached once however many pages show it.
+    /// Published listings matching the criteria, one page at a time, in a stable order. With a
+    /// stay, only listings that take it now: the data layer drops most others by safe bounds,
+    /// and the exact rule ([`Listing::stay_rules`]) drops the rest from the page, so a page may
+    /// hold fewer than `limit` listings and still have a `next_cursor`. A cached page holds the
+    /// ids of the rows read (the exact rule runs on every answer, as time moves on); their
+    /// bodies come from the listing cache (one `MGET` on Redis), so a listing is cached once
+    /// however many pages show it.
     pub async fn search(&self, query: &ListingQuery) -> Result<SearchPage, DomainError> {
+        let now = now();
         if let Some(stay) = &query.stay {
-            self.window.check_stay(stay, now().date_naive())?;
+            self.window.check_stay(stay, now.date_naive())?;
         }
-        let filter = query.filter();
+        let filter = query.filter(now);
         let generation = self.searches.count("generation").await;
         let key = format!("{generation}:{}", cache_key(&filter));
-        if let Some(ids) = self.searches.get::<PageIds>(&key).await {
-            return self.page_of(ids).await;
+        let mut page = match self.searches.get::<PageIds>(&key).await {
+            Some(ids) => self.page_of(ids).await?,
+            None => self.read_page(query, &filter, &key).await?,
+        };
+        if let Some(stay) = &query.stay {
+            page.listings
+                .retain(|l| l.stay_rules().check(stay, now).is_ok());
         }
+        Ok(page)
+    }
+
+    /// Reads a page from the database and caches it (its ids, and each listing on its own).
+    async fn read_page(
+        &self,
+        query: &ListingQuery,
+        filter: &ListingFilter,
+        key: &str,
+    ) -> Result<SearchPage, DomainError> {
         let mut conn = self.db.acquire().await?;
-        let mut records = store::search(conn.exec(), &filter).await?;
+        let mut records = store::search(conn.exec(), filter).await?;
         drop(conn);
         let limit = query.limit as usize;
         let more = records.len() > limit;
@@ -213,6 +233,7 @@ impl Listings {
             .into_iter()
             .map(from_record)
             .collect::<Result<Vec<_>, _>>()?;
+        // The cursor is the last row read, whether or not the exact rule keeps it.
         let next_cursor = match (more, listings.last()) {
             (true, Some(last)) => Some(SearchCursor::after(query.sort, last).encode()),
             _ => None,
@@ -226,7 +247,7 @@ impl Listings {
             ids: listings.iter().map(|l| l.id).collect(),
             next_cursor: next_cursor.clone(),
         };
-        self.searches.set(&key, &ids, CACHE_TTL).await;
+        self.searches.set(key, &ids, CACHE_TTL).await;
         Ok(SearchPage {
             listings,
             next_cursor,

@@ -9,7 +9,10 @@ use super::ListingInput;
 use crate::auth::AccountId;
 use crate::data::listings::ListingRecord;
 use crate::domain::DomainError;
-use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use crate::model::{
+    Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType, StayRules, TimeOfDay,
+    Timezone,
+};
 
 /// A listing (serde only for the cache).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +71,30 @@ pub struct Listing {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// IANA time zone: stays are dates here, and the times below are local to it.
+    pub timezone: Timezone,
+    /// When check-in opens on the first day, local time.
+    pub check_in_time: TimeOfDay,
+    /// When the guest leaves on the last day, local time.
+    pub check_out_time: TimeOfDay,
+    /// Hours a booking must be made before check-in opens (0: a stay may start today).
+    pub advance_notice_hours: u32,
+    /// How many days ahead a stay may end; `None`: as far as the platform allows.
+    pub availability_window_days: Option<u32>,
+    /// Nights kept free before and after each booking.
+    pub preparation_nights: u32,
+}
+
+impl Listing {
+    /// The rules in time a stay here obeys.
+    pub fn stay_rules(&self) -> StayRules {
+        StayRules {
+            timezone: self.timezone,
+            check_in_time: self.check_in_time,
+            advance_notice_hours: self.advance_notice_hours,
+            availability_window_days: self.availability_window_days,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,6 +137,12 @@ pub(super) fn to_record(
         created_at,
         updated_at,
         deleted_at: None,
+        timezone: input.timezone,
+        check_in_time: input.check_in_time,
+        check_out_time: input.check_out_time,
+        advance_notice_hours: small(input.advance_notice_hours),
+        availability_window_days: input.availability_window_days.map(small),
+        preparation_nights: small(input.preparation_nights),
     }
 }
 
@@ -136,7 +169,18 @@ pub(super) fn to_input(l: &Listing) -> ListingInput {
         instant_book: l.instant_book,
         cancellation_policy: l.cancellation_policy,
         status: l.status,
+        timezone: l.timezone,
+        check_in_time: l.check_in_time,
+        check_out_time: l.check_out_time,
+        advance_notice_hours: l.advance_notice_hours,
+        availability_window_days: l.availability_window_days,
+        preparation_nights: l.preparation_nights,
     }
+}
+
+/// A bounded count as its column (every count a listing has was checked far below `i32::MAX`).
+fn small(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 pub(super) fn from_record(r: ListingRecord) -> Result<Listing, DomainError> {
@@ -157,6 +201,12 @@ pub(super) fn from_record(r: ListingRecord) -> Result<Listing, DomainError> {
         min_nights: count(r.min_nights)?,
         max_nights: count(r.max_nights)?,
         rating_count: count(r.rating_count)?,
+        advance_notice_hours: count(r.advance_notice_hours)?,
+        availability_window_days: r.availability_window_days.map(count).transpose()?,
+        preparation_nights: count(r.preparation_nights)?,
+        timezone: r.timezone,
+        check_in_time: r.check_in_time,
+        check_out_time: r.check_out_time,
         title: r.title,
         description: r.description,
         address: r.address,

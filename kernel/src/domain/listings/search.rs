@@ -1,6 +1,7 @@
 //! A parsed search turned into a `data::listings::ListingFilter`, with keyset cursors over
 //! (sort key, id) so pages never repeat or skip.
 
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -53,7 +54,9 @@ pub struct ListingQuery {
     pub guests: Option<u32>,
     /// Amenities the listings must all have.
     pub amenities: Vec<Amenity>,
-    /// Only listings free for every night of this stay.
+    /// Only listings free for every night of this stay (and the preparation nights around it)
+    /// that take it now: not in the past where they are, not inside their notice, not beyond
+    /// their window.
     pub stay: Option<StayRange>,
     /// The order.
     pub sort: Sort,
@@ -126,8 +129,22 @@ impl SearchCursor {
 }
 
 impl ListingQuery {
-    /// The data layer's filter for this search.
-    pub(super) fn filter(&self) -> ListingFilter {
+    /// The data layer's filter for this search at `now`. A listing's notice and window are
+    /// rules in its own time zone, which SQL here does not know; the bounds below hold in every
+    /// zone (UTC-12 to UTC+14), so they drop only listings that cannot take the stay, and the
+    /// service applies the exact rule to what comes back.
+    pub(super) fn filter(&self, now: DateTime<Utc>) -> ListingFilter {
+        // Check-in opens at the latest at 23:59 local at UTC-12: within 36 hours of the check-in
+        // day's start in UTC. A notice longer than the time until then cannot be met.
+        let notice_at_most = self.stay.map(|stay| {
+            let latest = stay.check_in().and_time(NaiveTime::MIN).and_utc() + Duration::hours(36);
+            (latest - now).num_hours().max(0)
+        });
+        // Today is at the latest tomorrow in UTC (at UTC+14): a window shorter than from then to
+        // check-out cannot reach it.
+        let window_at_least = self
+            .stay
+            .map(|stay| (stay.check_out() - (now.date_naive() + Duration::days(1))).num_days());
         ListingFilter {
             city: self.city.as_ref().map(|c| city_key(c)),
             country: self.country.as_ref().map(|c| c.trim().to_ascii_uppercase()),
@@ -157,6 +174,8 @@ impl ListingQuery {
             stay: self
                 .stay
                 .map(|stay| (stay.check_in(), stay.check_out(), stay.nights())),
+            notice_at_most,
+            window_at_least,
             sort: match self.sort {
                 Sort::Price => SortKey::PriceAsc,
                 Sort::PriceDesc => SortKey::PriceDesc,

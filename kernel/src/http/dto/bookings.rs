@@ -30,6 +30,9 @@ pub struct Booking {
     pub check_in: NaiveDate,
     /// Departure day.
     pub check_out: NaiveDate,
+    /// When check-in opens (UTC): the listing's local check-in time on `check_in`, as it was
+    /// when the stay was booked. Cancellation deadlines count back from it.
+    pub check_in_at: DateTime<Utc>,
     /// Guests.
     pub guests: u32,
     /// Status.
@@ -69,6 +72,7 @@ impl From<domain::Booking> for Booking {
             host_id: b.host_id,
             check_in: b.check_in,
             check_out: b.check_out,
+            check_in_at: b.check_in_at,
             guests: b.guests,
             status: b.status,
             currency: b.currency,

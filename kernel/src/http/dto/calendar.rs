@@ -36,6 +36,8 @@ pub enum DayStatus {
     Blocked,
     /// Taken by a booking.
     Booked,
+    /// Kept free before or after a booking (the listing's `preparation_nights`).
+    Preparation,
 }
 
 /// One night of the calendar.
@@ -132,6 +134,7 @@ impl From<domain::DayStatus> for DayStatus {
             domain::DayStatus::Available => DayStatus::Available,
             domain::DayStatus::Blocked => DayStatus::Blocked,
             domain::DayStatus::Booked => DayStatus::Booked,
+            domain::DayStatus::Preparation => DayStatus::Preparation,
         }
     }
 }

@@ -1,14 +1,18 @@
 //! What hosts send: the creation and patch bodies of a listing, each field checked and
 //! normalised here into the domain's command.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use crate::domain::listings::{
     self as domain, check_stay_lengths, MAX_PHOTOS, MAX_PHOTO_URL_BYTES,
 };
+use crate::model::time::{
+    MAX_ADVANCE_NOTICE_HOURS, MAX_AVAILABILITY_WINDOW_DAYS, MAX_PREPARATION_NIGHTS,
+};
 use crate::model::{
     Amenity, CancellationPolicy, Currency, Invalid, ListingStatus, Problems, PropertyType,
+    TimeOfDay, Timezone,
 };
 
 /// The writable fields of a listing (creation body). Unknown and read-only fields (`id`,
@@ -85,6 +89,43 @@ pub struct ListingInput {
     /// Default `draft`.
     #[serde(default = "draft")]
     pub status: ListingStatus,
+    /// IANA time zone (default `UTC`): stays are dates here, and the times below are local.
+    #[serde(default = "utc")]
+    #[schema(value_type = Timezone)]
+    pub timezone: String,
+    /// When check-in opens on the first day, local `HH:MM` (default `15:00`).
+    #[serde(default = "check_in_time")]
+    #[schema(value_type = TimeOfDay)]
+    pub check_in_time: String,
+    /// When the guest leaves on the last day, local `HH:MM` (default `11:00`).
+    #[serde(default = "check_out_time")]
+    #[schema(value_type = TimeOfDay)]
+    pub check_out_time: String,
+    /// Hours a stay must be booked before check-in opens, 0-168 (default 0: a stay may start
+    /// today, local time).
+    #[serde(default)]
+    #[schema(maximum = 168)]
+    pub advance_notice_hours: u32,
+    /// How many days ahead a stay may end, 1-1096; default `null`: as far as the platform allows.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1096)]
+    pub availability_window_days: Option<u32>,
+    /// Nights kept free before and after each booking, 0-7 (default 0).
+    #[serde(default)]
+    #[schema(maximum = 7)]
+    pub preparation_nights: u32,
+}
+
+fn utc() -> String {
+    Timezone::UTC.as_str().to_owned()
+}
+
+fn check_in_time() -> String {
+    TimeOfDay::DEFAULT_CHECK_IN.to_string()
+}
+
+fn check_out_time() -> String {
+    TimeOfDay::DEFAULT_CHECK_OUT.to_string()
 }
 
 fn one() -> u32 {
@@ -145,6 +186,25 @@ pub struct ListingPatch {
     pub instant_book: Option<bool>,
     pub cancellation_policy: Option<CancellationPolicy>,
     pub status: Option<ListingStatus>,
+    #[schema(value_type = Option<Timezone>)]
+    pub timezone: Option<String>,
+    #[schema(value_type = Option<TimeOfDay>)]
+    pub check_in_time: Option<String>,
+    #[schema(value_type = Option<TimeOfDay>)]
+    pub check_out_time: Option<String>,
+    #[schema(maximum = 168)]
+    pub advance_notice_hours: Option<u32>,
+    /// 1-1096 days; `null` removes the listing's own window (as far as the platform allows).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1096)]
+    pub availability_window_days: Option<Option<u32>>,
+    #[schema(maximum = 7)]
+    pub preparation_nights: Option<u32>,
+}
+
+/// Tells "absent" (None) from "null" (Some(None)).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
 }
 
 impl ListingInput {
@@ -188,6 +248,12 @@ fn whole(p: domain::ListingPatch) -> Option<domain::ListingInput> {
         instant_book: p.instant_book?,
         cancellation_policy: p.cancellation_policy?,
         status: p.status?,
+        timezone: p.timezone?,
+        check_in_time: p.check_in_time?,
+        check_out_time: p.check_out_time?,
+        advance_notice_hours: p.advance_notice_hours?,
+        availability_window_days: p.availability_window_days?,
+        preparation_nights: p.preparation_nights?,
     })
 }
 
@@ -215,6 +281,12 @@ impl From<ListingInput> for ListingPatch {
             instant_book: Some(i.instant_book),
             cancellation_policy: Some(i.cancellation_policy),
             status: Some(i.status),
+            timezone: Some(i.timezone),
+            check_in_time: Some(i.check_in_time),
+            check_out_time: Some(i.check_out_time),
+            advance_notice_hours: Some(i.advance_notice_hours),
+            availability_window_days: Some(i.availability_window_days),
+            preparation_nights: Some(i.preparation_nights),
         }
     }
 }
@@ -343,6 +415,36 @@ impl ListingPatch {
                 "must be at least min_nights and at most 365",
             );
         }
+        let timezone = self
+            .timezone
+            .and_then(|t| p.parsed("timezone", Timezone::parse(&t)));
+        let check_in_time = self
+            .check_in_time
+            .and_then(|t| p.parsed("check_in_time", TimeOfDay::parse(&t)));
+        let check_out_time = self
+            .check_out_time
+            .and_then(|t| p.parsed("check_out_time", TimeOfDay::parse(&t)));
+        if let Some(hours) = self.advance_notice_hours {
+            p.check(
+                hours <= MAX_ADVANCE_NOTICE_HOURS,
+                "advance_notice_hours",
+                "must be 0-168 hours",
+            );
+        }
+        if let Some(Some(days)) = self.availability_window_days {
+            p.check(
+                (1..=MAX_AVAILABILITY_WINDOW_DAYS).contains(&days),
+                "availability_window_days",
+                "must be 1-1096 days, or null for as far as the platform allows",
+            );
+        }
+        if let Some(nights) = self.preparation_nights {
+            p.check(
+                nights <= MAX_PREPARATION_NIGHTS,
+                "preparation_nights",
+                "must be 0-7 nights",
+            );
+        }
         domain::ListingPatch {
             title,
             description: self.description,
@@ -370,6 +472,12 @@ impl ListingPatch {
             instant_book: self.instant_book,
             cancellation_policy: self.cancellation_policy,
             status: self.status,
+            timezone,
+            check_in_time,
+            check_out_time,
+            advance_notice_hours: self.advance_notice_hours,
+            availability_window_days: self.availability_window_days,
+            preparation_nights: self.preparation_nights,
         }
     }
 }

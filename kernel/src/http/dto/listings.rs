@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::listings as domain;
-use crate::model::{Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType};
+use crate::model::{
+    Amenity, CancellationPolicy, Currency, ListingStatus, PropertyType, TimeOfDay, Timezone,
+};
 
 /// A listing.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -66,6 +68,21 @@ pub struct Listing {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// IANA time zone: stays are dates here, and the times below are local.
+    pub timezone: Timezone,
+    /// When check-in opens on the first day, local `HH:MM`.
+    pub check_in_time: TimeOfDay,
+    /// When the guest leaves on the last day, local `HH:MM`.
+    pub check_out_time: TimeOfDay,
+    /// Hours a stay must be booked before check-in opens (0: a stay may start today).
+    #[schema(maximum = 168)]
+    pub advance_notice_hours: u32,
+    /// How many days ahead a stay may end; `null`: as far as the platform allows.
+    #[schema(minimum = 1, maximum = 1096)]
+    pub availability_window_days: Option<u32>,
+    /// Nights kept free before and after each booking.
+    #[schema(maximum = 7)]
+    pub preparation_nights: u32,
 }
 
 impl From<domain::Listing> for Listing {
@@ -98,6 +115,12 @@ impl From<domain::Listing> for Listing {
             rating_count: l.rating_count,
             created_at: l.created_at,
             updated_at: l.updated_at,
+            timezone: l.timezone,
+            check_in_time: l.check_in_time,
+            check_out_time: l.check_out_time,
+            advance_notice_hours: l.advance_notice_hours,
+            availability_window_days: l.availability_window_days,
+            preparation_nights: l.preparation_nights,
         }
     }
 }
