@@ -322,6 +322,41 @@ async fn the_active_set_is_the_one_the_exclusion_constraint_names() {
     }
 }
 
+/// The active set's SQL list is spelled as `bookings_active_idx`'s predicate, so SQLite (which
+/// matches a partial index's terms as written) serves the overlap check from that index instead
+/// of reading every booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overlap_check_is_served_by_the_active_index() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    let mut conn = app.kernel.db.acquire().await.expect("connection");
+    let Exec::Sqlite(c) = conn.exec() else {
+        panic!("a SQLite app");
+    };
+    let index: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'bookings_active_idx'")
+            .fetch_one(&mut *c)
+            .await
+            .expect("the index exists");
+    let predicate = format!("status IN {}", bookings::ACTIVE_STATUSES);
+    assert!(index.contains(&predicate), "{predicate} in {index}");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM bookings WHERE listing_id = $1 AND {predicate} \
+         AND check_in < $2 AND check_out > $3"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(day("2027-03-04"))
+    .bind(day("2027-03-01"))
+    .fetch_all(&mut *c)
+    .await
+    .expect("a plan");
+    assert!(
+        plan.iter().any(|(.., detail)| detail.contains("bookings_active_idx")),
+        "{plan:?}"
+    );
+}
+
 fn micros_now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)

@@ -15,9 +15,9 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::{ListingRecord, COLUMNS};
-use crate::data::{dispatch, push_in, DataError, Exec};
+use crate::data::bookings::ACTIVE_STATUSES;
+use crate::data::{dispatch, DataError, Exec};
 use crate::model::time::MAX_PREPARATION_NIGHTS;
-use crate::model::BookingStatus;
 
 /// A search area.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,11 +101,11 @@ fn push_search<'a, DB>(qb: &mut QueryBuilder<'a, DB>, f: &'a ListingFilter)
 where
     DB: sqlx::Database,
     f64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i32: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     NaiveDate: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    BookingStatus: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     // The status stays literal SQL: the partial indexes are declared `WHERE status =
     // 'published' AND deleted_at IS NULL`, and PostgreSQL uses a partial index for a generic
@@ -181,20 +181,25 @@ where
             .push(")");
         // Free around the stay: no active booking overlaps [check_in - n, check_out + n) for
         // the row's n, each widened date bound from here (no date arithmetic in SQL).
+        // The active set spelled as `bookings_active_idx`'s predicate, so the index serves it.
         qb.push(
             " AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.listing_id = l.id AND b.status IN ",
-        );
-        push_in(qb, BookingStatus::ACTIVE);
+        )
+        .push(ACTIVE_STATUSES);
         let margin = |n: u32| chrono::Duration::days(i64::from(n));
         qb.push(" AND b.check_in < CASE l.preparation_nights");
         for n in 1..=MAX_PREPARATION_NIGHTS {
-            qb.push(format!(" WHEN {n} THEN "))
+            qb.push(" WHEN ")
+                .push_bind(n as i32)
+                .push(" THEN ")
                 .push_bind(check_out + margin(n));
         }
         qb.push(" ELSE ").push_bind(check_out).push(" END");
         qb.push(" AND b.check_out > CASE l.preparation_nights");
         for n in 1..=MAX_PREPARATION_NIGHTS {
-            qb.push(format!(" WHEN {n} THEN "))
+            qb.push(" WHEN ")
+                .push_bind(n as i32)
+                .push(" THEN ")
                 .push_bind(check_in - margin(n));
         }
         qb.push(" ELSE ").push_bind(check_in).push(" END)");
