@@ -32,18 +32,16 @@ impl Bookings {
         }
         let now = now();
         // Time has passed since a stored quote was priced: its stay is checked again.
-        let stay = StayRange::new(priced.check_in, priced.check_out)
-            .map_err(|message| DomainError::Invalid(vec![Invalid::new("check_out", message)]))?;
         let rules = listing.stay_rules();
-        rules.check(&stay, now)?;
+        rules.check(&priced.stay, now)?;
         let provider = self.payments.provider_for(priced.currency)?;
         let record = BookingRecord {
             id: Uuid::now_v7(),
             listing_id: listing.id,
             guest_id: who.account_id.as_uuid(),
             host_id: listing.host_id,
-            check_in: priced.check_in,
-            check_out: priced.check_out,
+            check_in: priced.stay.check_in(),
+            check_out: priced.stay.check_out(),
             guests: i32::from(priced.guests),
             status: BookingStatus::PendingPayment,
             currency: priced.currency,
@@ -60,7 +58,7 @@ impl Bookings {
             refund_minor: None,
             created_at: now,
             updated_at: now,
-            check_in_at: rules.arrival(priced.check_in),
+            check_in_at: rules.arrival(priced.stay.check_in()),
         };
         let mut tx = self.db.begin().await?;
         idempotency::claim(claim, tx.exec()).await?;
@@ -106,8 +104,7 @@ impl Bookings {
                 let quote = self.quotes.quote(Some(who), *listing_id, stay).await?;
                 return Ok(Priced {
                     listing_id: quote.listing_id,
-                    check_in: quote.check_in,
-                    check_out: quote.check_out,
+                    stay: stay.stay,
                     guests: quote.guests,
                     currency: quote.currency,
                     total_minor: quote.total_minor,
@@ -132,14 +129,14 @@ impl Bookings {
                 "has expired; ask for a new quote",
             )]));
         }
+        let corrupt = |what: &str| DataError::Corrupt(format!("quote {}: {what}", quote.id));
         Ok(Priced {
             listing_id: quote.listing_id,
-            check_in: quote.check_in,
-            check_out: quote.check_out,
+            stay: StayRange::new(quote.check_in, quote.check_out).map_err(|_| corrupt("stay"))?,
             guests: u32::try_from(quote.guests)
                 .ok()
                 .and_then(|g| GuestCount::new(g).ok())
-                .ok_or_else(|| DataError::Corrupt(format!("quote {}: guests", quote.id)))?,
+                .ok_or_else(|| corrupt("guests"))?,
             currency: quote.currency,
             total_minor: quote.total_minor,
             line_items: quote.line_items.0,

@@ -41,6 +41,7 @@ use crate::data::payments as ledger;
 use crate::data::{DataError, Database};
 use crate::model::{
     BookingStatus, CancellationPolicy, Currency, GuestCount, ListingId, QuoteId, QuoteLine,
+    StayRange,
 };
 
 /// A booking.
@@ -170,8 +171,7 @@ pub struct CancellationPreview {
 /// A stay with its price, from a quote or priced fresh.
 struct Priced {
     listing_id: Uuid,
-    check_in: NaiveDate,
-    check_out: NaiveDate,
+    stay: StayRange,
     guests: GuestCount,
     currency: Currency,
     total_minor: i64,
