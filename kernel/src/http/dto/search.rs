@@ -42,8 +42,7 @@ pub struct SearchParams {
     /// Guests who must fit.
     #[param(format = Int64, minimum = 0, maximum = 4_294_967_295_u64)]
     pub guests: Option<u32>,
-    /// Comma-separated amenities; listings must have all of them (a name given twice counts
-    /// once).
+    /// Comma-separated amenities; listings must have all of them (each counts once).
     #[param(max_length = 1024)]
     pub amenities: Option<String>,
     /// With `check_out`: only listings free for every night of the stay.
