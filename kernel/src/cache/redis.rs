@@ -117,7 +117,10 @@ impl RedisCache {
     }
 
     /// One round trip for many keys (`MGET`), in the keys' order.
-    pub(super) async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+    pub(super) async fn get_many(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         let mut cmd = redis::cmd("MGET");
         for key in keys {
             cmd.arg(self.key(key));

@@ -296,9 +296,21 @@ async fn unconfirmed_bookings_are_counted_in_all_and_per_listing(app: TestApp) {
             (counted.total, counted.of_listing)
         }
     };
-    assert_eq!(count(guest, listing).await, (2, 2), "pending_payment and requested");
-    assert_eq!(count(guest, Uuid::now_v7()).await, (2, 0), "none of another listing");
-    assert_eq!(count(Uuid::now_v7(), listing).await, (0, 0), "none of another guest");
+    assert_eq!(
+        count(guest, listing).await,
+        (2, 2),
+        "pending_payment and requested"
+    );
+    assert_eq!(
+        count(guest, Uuid::now_v7()).await,
+        (2, 0),
+        "none of another listing"
+    );
+    assert_eq!(
+        count(Uuid::now_v7(), listing).await,
+        (0, 0),
+        "none of another guest"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,7 +364,8 @@ async fn the_overlap_check_is_served_by_the_active_index() {
     .await
     .expect("a plan");
     assert!(
-        plan.iter().any(|(.., detail)| detail.contains("bookings_active_idx")),
+        plan.iter()
+            .any(|(.., detail)| detail.contains("bookings_active_idx")),
         "{plan:?}"
     );
 }

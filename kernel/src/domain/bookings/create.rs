@@ -69,7 +69,8 @@ impl Bookings {
         // Holds are not free: one unconfirmed booking per listing, a few in all (by default).
         // Counted after the nights are held, so the requests that lose the nights never wait
         // for the guest's lock; the count includes this booking, and refusing rolls it back.
-        let held = store::unconfirmed_of_guest(tx.exec(), record.guest_id, record.listing_id).await?;
+        let held =
+            store::unconfirmed_of_guest(tx.exec(), record.guest_id, record.listing_id).await?;
         if held.of_listing > i64::from(self.config.max_unconfirmed_per_listing.get()) {
             return Err(DomainError::Conflict {
                 code: "unconfirmed_booking_exists",

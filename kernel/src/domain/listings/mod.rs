@@ -19,8 +19,8 @@ pub use input::{
 };
 pub(crate) use model::city_key;
 pub use model::Listing;
-pub use search::{ListingQuery, SearchArea, SearchCursor, SearchPage, Sort};
 use search::PageIds;
+pub use search::{ListingQuery, SearchArea, SearchCursor, SearchPage, Sort};
 
 use std::time::Duration;
 

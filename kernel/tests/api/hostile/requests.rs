@@ -10,9 +10,7 @@ use crate::helpers::{assert_problem, TestApp};
 
 async fn oversized_request_heads_are_refused(app: TestApp) {
     let long = "x".repeat(9_000);
-    let res = app
-        .get(&format!("/v1/listings?city={long}"), None)
-        .await;
+    let res = app.get(&format!("/v1/listings?city={long}"), None).await;
     assert_problem(res, StatusCode::URI_TOO_LONG, "uri_too_long").await;
     let res = app
         .request(Method::GET, "/healthz")
@@ -20,9 +18,16 @@ async fn oversized_request_heads_are_refused(app: TestApp) {
         .send()
         .await
         .expect("request sent");
-    assert_problem(res, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large").await;
+    assert_problem(
+        res,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    )
+    .await;
     // Under the bounds, the same requests are answered.
-    let res = app.get(&format!("/v1/listings?city={}", &long[..7_000]), None).await;
+    let res = app
+        .get(&format!("/v1/listings?city={}", &long[..7_000]), None)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app
         .request(Method::GET, "/healthz")
@@ -36,7 +41,8 @@ async fn oversized_request_heads_are_refused(app: TestApp) {
 async fn a_repeated_amenity_counts_once_and_a_long_list_is_refused(app: TestApp) {
     let host = app.host().await;
     host.create_listing(json!({ "amenities": ["wifi"] })).await;
-    host.create_listing(json!({ "amenities": ["kitchen"] })).await;
+    host.create_listing(json!({ "amenities": ["kitchen"] }))
+        .await;
     let once = search(&app, &[("amenities", "wifi")]).await;
     assert_eq!(once["listings"].as_array().map(Vec::len), Some(1));
     // 150 times the same name: still one condition, the same answer.
