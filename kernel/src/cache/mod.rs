@@ -23,6 +23,9 @@ use crate::metrics::{CacheFailureLabels, Metrics};
 use self::memory::MemoryCache;
 use self::redis::RedisCache;
 
+/// Locks that order counter updates on Redis: enough that unrelated keys rarely wait.
+const COUNTER_STRIPES: usize = 64;
+
 /// Why a backend call failed. Callers of [`Namespace`] never see it: the cache degrades to a miss.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -73,6 +76,9 @@ struct Inner {
     backend: Backend,
     /// Counters are kept here too, so a node never counts fewer than its own increments.
     local_counters: MemoryCache,
+    /// Striped by key: a counter's in-process and Redis steps happen under its stripe, so both
+    /// copies see one node's increments in the same order (see [`Namespace::incr`]).
+    counter_stripes: Box<[tokio::sync::Mutex<()>]>,
     /// Larger values are not stored (`cache.max_value_bytes`).
     max_value_bytes: u64,
     metrics: Metrics,
@@ -103,10 +109,22 @@ impl Cache {
             inner: Arc::new(Inner {
                 backend,
                 local_counters: MemoryCache::new(100_000, 16 << 20),
+                counter_stripes: (0..COUNTER_STRIPES)
+                    .map(|_| tokio::sync::Mutex::new(()))
+                    .collect(),
                 max_value_bytes: config.max_value_bytes.get(),
                 metrics,
             }),
         })
+    }
+
+    /// The lock that orders one counter's two copies on this node.
+    fn counter_stripe(&self, key: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        let stripes = &self.inner.counter_stripes;
+        // Truncating the hash on 32-bit targets only changes which stripe a key gets.
+        &stripes[hash as usize % stripes.len()]
     }
 
     /// A view of the cache whose keys all start with `name:`.
@@ -267,6 +285,10 @@ impl Namespace {
         match &self.cache.inner.backend {
             Backend::Memory(m) => m.incr(key, ttl).await,
             Backend::Redis(r) => {
+                // Without the stripe, two parallel increments could reach the two copies in
+                // opposite orders and both be told the larger count: neither count is then
+                // anyone's own, and a limit of N lets fewer than N through.
+                let _stripe = self.cache.counter_stripe(&key).lock().await;
                 let local = self.cache.inner.local_counters.incr(key.clone(), ttl).await;
                 match r.incr(&key, ttl).await {
                     Ok(n) => n.max(local),
@@ -286,12 +308,13 @@ impl Namespace {
         match &self.cache.inner.backend {
             Backend::Memory(m) => m.decr(&key).await,
             Backend::Redis(r) => {
+                let _stripe = self.cache.counter_stripe(&key).lock().await;
                 if let Err(e) = r.decr(&key).await {
                     self.cache.record("decr", &e);
                 }
+                self.cache.inner.local_counters.decr(&key).await;
             }
         }
-        self.cache.inner.local_counters.decr(&key).await;
     }
 
     /// One rate decision on the shared backend, by GCRA: `burst` requests at once, refilled one

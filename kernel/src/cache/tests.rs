@@ -51,13 +51,19 @@ async fn round_trip(cache: Cache) {
     ns.decr("missing").await;
     assert_eq!(ns.count("missing").await, 0);
 
-    // Parallel increments each see their own count: a reservation cannot be raced.
-    let seen =
-        futures_util::future::join_all((0..20).map(|_| ns.incr("race", Duration::from_secs(60))))
-            .await;
-    let mut seen = seen;
+    // Parallel increments on several threads each see their own count: a reservation cannot
+    // be raced, and a limit of N lets exactly N through.
+    let tasks = (0..200).map(|_| {
+        let ns = ns.clone();
+        tokio::spawn(async move { ns.incr("race", Duration::from_secs(60)).await })
+    });
+    let mut seen: Vec<u64> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("the task ran"))
+        .collect();
     seen.sort_unstable();
-    assert_eq!(seen, (1..=20).collect::<Vec<u64>>());
+    assert_eq!(seen, (1..=200).collect::<Vec<u64>>());
 }
 
 async fn entries_expire(cache: Cache) {
@@ -116,7 +122,7 @@ async fn redis_backend_refuses_oversized_values() {
     oversized_values_are_not_cached(cache, &metrics).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_backend_round_trips_values_and_counters() {
     round_trip(memory()).await;
 }
@@ -126,7 +132,7 @@ async fn memory_backend_entries_expire_after_their_ttl() {
     entries_expire(memory()).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_backend_round_trips_values_and_counters() {
     let Some(url) = test_redis() else { return };
     let (cache, metrics) = redis_at(&url);
