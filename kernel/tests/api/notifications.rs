@@ -300,7 +300,7 @@ async fn a_receiver_that_is_down_gets_retries_with_backoff(backend: Backend) {
     }
     assert!(started.elapsed() >= Duration::from_millis(700));
     assert!(
-        wait_until(Duration::from_secs(5), || async {
+        wait_until(Duration::from_secs(15), || async {
             sql_count(
                 &app,
                 "SELECT COUNT(*) FROM deliveries WHERE channel = 'webhook' AND state = 'delivered' AND attempts = 4",
@@ -353,13 +353,17 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
         .await,
         "the delivery is given up after 3 attempts"
     );
-    let res = app.get("/v1/admin/jobs", Some(&admin.token)).await;
-    let body: Value = res.json().await.expect("json");
-    let dead = body["dead"]
-        .as_array()
-        .and_then(|d| d.iter().find(|j| j["kind"] == "deliver"))
-        .expect("the dead deliver job is listed")
-        .clone();
+    // The delivery is marked failed by the job; the runner dead-letters the job just after.
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            dead_deliver_job(&app, &admin.token).await.is_some()
+        })
+        .await,
+        "the dead deliver job is listed"
+    );
+    let dead = dead_deliver_job(&app, &admin.token)
+        .await
+        .expect("a dead job stays dead");
     assert_eq!(dead["attempts"], 3);
     assert!(
         dead["last_error"]
@@ -368,7 +372,23 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
         "{dead}"
     );
     // The other channels were not held back by the failing one.
-    assert!(sink.messages().iter().any(|m| m.to == ["dave@example.com"]));
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sink.messages().iter().any(|m| m.to == ["dave@example.com"])
+        })
+        .await,
+        "the email was delivered"
+    );
+}
+
+/// The dead-lettered `deliver` job in the admin's jobs overview, if there is one yet.
+async fn dead_deliver_job(app: &TestApp, token: &str) -> Option<Value> {
+    let res = app.get("/v1/admin/jobs", Some(token)).await;
+    let body: Value = res.json().await.expect("json");
+    body["dead"]
+        .as_array()
+        .and_then(|d| d.iter().find(|j| j["kind"] == "deliver"))
+        .cloned()
 }
 
 crate::for_each_backend!(

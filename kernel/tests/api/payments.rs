@@ -374,7 +374,7 @@ async fn a_trapping_provider_leaves_no_booking_without_payment_or_payment_withou
         0
     );
     assert!(
-        wait_until(Duration::from_secs(5), || async {
+        wait_until(Duration::from_secs(15), || async {
             sql_count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'reconcile_payments' AND state = 'succeeded'").await >= 1
         })
         .await
