@@ -2,15 +2,23 @@
 //! nothing), WASI with nothing granted and stdout/stderr captured to the log, the plugin's memory
 //! cap, fuel, wall-clock timeout and output cap, and the outcome classified into a typed error
 //! for that call only and counted.
+//!
+//! Time and chance inside a call are the kernel's ([`CallEnv`]): WASI's clocks read the call's
+//! instant (a fixed one unless `clock` is granted) and its random bytes come from a per-call seed,
+//! so the same input with the same instant and seed gives the same output.
 
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use rand_wasi::rngs::ChaCha12Rng;
+use rand_wasi::SeedableRng;
 use wasmtime::Store;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, ResourceTable, WasiCtx, WasiCtxView, WasiView,
+};
 
 use super::{Plugin, PluginCallError, PluginFailure};
 use crate::cache::Namespace;
@@ -38,9 +46,114 @@ pub(crate) struct PluginContext {
 #[error("capability `{0}` is not granted to this plugin")]
 pub(crate) struct CapabilityDenied(pub(crate) &'static str);
 
+/// The instant a plugin without the `clock` grant sees: the Unix epoch.
+pub const FIXED_INSTANT_MS: u64 = 0;
+
+/// What a call's guest sees of time and chance, chosen by the kernel for each call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallEnv {
+    /// The call's instant in milliseconds since the Unix epoch, read by the `clock` import and by
+    /// `wasi:clocks/wall-clock` alike. It does not advance during the call (the monotonic clock
+    /// stands still too), so a call's output cannot depend on how fast it ran.
+    pub now_ms: u64,
+    /// Seeds every random byte of the call (`wasi:random`, secure and insecure).
+    pub seed: u64,
+}
+
+/// The kernel's clock and seed for calls made inside [`with_kernel_clock_and_seed`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EnvOverride {
+    /// The kernel's clock, in ms since the epoch, instead of the system clock. A plugin without
+    /// `clock` still sees [`FIXED_INSTANT_MS`].
+    pub now_ms: Option<u64>,
+    /// The seed instead of a fresh random one.
+    pub seed: Option<u64>,
+}
+
+tokio::task_local! {
+    static ENV_OVERRIDE: EnvOverride;
+}
+
+/// Runs `work` with every plugin call inside it given `over`'s clock and seed (the plugin
+/// runner's `--now-ms` / `--seed`; replaying a recorded call).
+pub async fn with_kernel_clock_and_seed<F: Future>(over: EnvOverride, work: F) -> F::Output {
+    ENV_OVERRIDE.scope(over, work).await
+}
+
+impl CallEnv {
+    /// The environment of a new call of a plugin with `grants`.
+    fn choose(grants: &BTreeSet<Capability>) -> Self {
+        let over = ENV_OVERRIDE.try_with(|o| *o).unwrap_or_default();
+        let kernel_now = || {
+            over.now_ms.unwrap_or_else(|| {
+                u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+            })
+        };
+        Self {
+            now_ms: if grants.contains(&Capability::Clock) {
+                kernel_now()
+            } else {
+                FIXED_INSTANT_MS
+            },
+            seed: over.seed.unwrap_or_else(rand::random),
+        }
+    }
+
+    /// A WASI context with nothing granted, this environment's clocks and randomness, and the
+    /// given output pipes.
+    fn wasi(self, stdout: MemoryOutputPipe, stderr: MemoryOutputPipe) -> WasiCtx {
+        let mut secure = ChaCha12Rng::seed_from_u64(self.seed);
+        // The insecure generator and seed are derived from the same seed, but are not the
+        // secure stream itself.
+        let insecure_seed = u128::from(rand_wasi::Rng::next_u64(&mut secure)) << 64
+            | u128::from(rand_wasi::Rng::next_u64(&mut secure));
+        let insecure = ChaCha12Rng::seed_from_u64(rand_wasi::Rng::next_u64(&mut secure));
+        WasiCtx::builder()
+            .stdout(stdout)
+            .stderr(stderr)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .wall_clock(FrozenWallClock(Duration::from_millis(self.now_ms)))
+            .monotonic_clock(FrozenMonotonicClock)
+            .secure_random(secure)
+            .insecure_random(insecure)
+            .insecure_random_seed(insecure_seed)
+            .build()
+    }
+}
+
+/// `wasi:clocks/wall-clock` reading the call's instant.
+struct FrozenWallClock(Duration);
+
+impl HostWallClock for FrozenWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0
+    }
+}
+
+/// `wasi:clocks/monotonic-clock`, standing still for the call.
+struct FrozenMonotonicClock;
+
+impl HostMonotonicClock for FrozenMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1_000_000
+    }
+
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
 /// The data of a call's store.
 pub(crate) struct CallState {
     wasi: WasiCtx,
+    /// The call's instant and seed.
+    pub(crate) env: CallEnv,
     table: ResourceTable,
     memory_cap: usize,
     memory_hit: bool,
@@ -120,15 +233,12 @@ where
     let limits = plugin.info.limits;
     let stdout = MemoryOutputPipe::new(OUTPUT_PIPE_CAPACITY);
     let stderr = MemoryOutputPipe::new(OUTPUT_PIPE_CAPACITY);
-    let wasi = WasiCtx::builder()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false)
-        .build();
+    let env = CallEnv::choose(&plugin.context.grants);
+    let id = &plugin.info.id;
+    tracing::debug!(plugin.id = %id, call.now_ms = env.now_ms, call.seed = env.seed, "plugin call");
     let state = CallState {
-        wasi,
+        wasi: env.wasi(stdout.clone(), stderr.clone()),
+        env,
         table: ResourceTable::new(),
         memory_cap: usize::try_from(limits.memory_mib.get() * 1024 * 1024).unwrap_or(usize::MAX),
         memory_hit: false,
@@ -140,7 +250,6 @@ where
     let setup = store
         .set_fuel(limits.fuel.get())
         .and_then(|()| store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL)));
-    let id = &plugin.info.id;
     let outcome = match setup {
         Err(e) => Ok(Err(e)),
         Ok(()) => {

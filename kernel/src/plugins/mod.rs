@@ -34,7 +34,9 @@ use arc_swap::ArcSwap;
 use wasmtime::component::Linker;
 use wasmtime::Engine;
 
-pub use self::call::CallCost;
+pub use self::call::{
+    with_kernel_clock_and_seed, CallCost, CallEnv, EnvOverride, FIXED_INSTANT_MS,
+};
 use self::call::{CallState, PluginContext};
 pub use self::error::{
     LoadErrors, LoadProblem, PluginCallError, PluginFailure, PluginHostError, OUTCOMES,

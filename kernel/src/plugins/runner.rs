@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context};
 use serde::Deserialize;
 
 use super::kinds::{notifier, payments, pricing, review_policy};
-use super::{Plugin, PluginHost};
+use super::{with_kernel_clock_and_seed, EnvOverride, Plugin, PluginHost};
 use crate::cache::Cache;
 use crate::config::{
     CacheConfig, Capability, OnError, PluginConfig, PluginHostConfig, PluginId, PluginKind,
@@ -42,6 +42,14 @@ pub struct RunArgs {
     /// Memory cap in MiB.
     #[arg(long, default_value_t = PluginLimits::default().memory_mib)]
     memory_mib: std::num::NonZeroU64,
+    /// The seed of the call's random bytes (printed when not given): the same input, seed and
+    /// clock give the same output.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The kernel's clock for the call, in ms since the Unix epoch (default: now). Only a plugin
+    /// granted `clock` sees it; others see the epoch.
+    #[arg(long)]
+    now_ms: Option<u64>,
 }
 
 fn parse_kind(s: &str) -> Result<PluginKind, String> {
@@ -154,10 +162,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .load_unpinned(&entry, &std::env::current_dir()?)
         .await
         .map_err(|e| anyhow!("{}: {e}", args.file.display()))?;
-    let output = call(&plugin, args.kind, &input).await?;
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let env = EnvOverride {
+        now_ms: args.now_ms,
+        seed: Some(seed),
+    };
+    let output = with_kernel_clock_and_seed(env, call(&plugin, args.kind, &input)).await?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     let stats = plugin.stats();
-    eprintln!("fuel used: {}  time: {:.3} ms", stats.fuel, stats.mean_ms);
+    eprintln!(
+        "fuel used: {}  time: {:.3} ms  seed: {seed}",
+        stats.fuel, stats.mean_ms
+    );
     Ok(())
 }
 

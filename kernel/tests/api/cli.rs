@@ -411,6 +411,44 @@ fn plugin_run_prints_the_output_fuel_and_time() {
     );
 }
 
+#[test]
+fn plugin_run_takes_the_seed_and_clock_of_the_call() {
+    let dir = tempfile::tempdir().expect("dir");
+    let input = dir.path().join("input.json");
+    std::fs::write(
+        &input,
+        r#"{"stay": {"listing_id": "l1", "check_in": "2031-07-01", "check_out": "2031-07-04", "guests": 2, "country": "FR", "city": "Paris", "currency": "EUR"}}"#,
+    )
+    .expect("write");
+    let wasm = crate::helpers::dist_dir().join("hearth_test_guest_wasi_probe.wasm");
+    let run = |seed: &str| {
+        let out = hearth()
+            .args(["plugin", "run"])
+            .arg(&wasm)
+            .args([
+                "--kind",
+                "pricing",
+                "--capability",
+                "clock",
+                "--now-ms",
+                "86400000",
+            ])
+            .args(["--seed", seed, "--input"])
+            .arg(&input)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(&format!("seed: {seed}")), "{stderr}");
+        let items: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+        items[0]["description"].as_str().expect("text").to_owned()
+    };
+    let first = run("7");
+    assert!(first.starts_with("wall=86400000 random="), "{first}");
+    assert_eq!(run("7"), first, "same input, seed and clock: same output");
+    assert_ne!(run("8"), first);
+}
+
 /// Two `hearth serve` processes against one PostgreSQL and one Redis (Redis Streams consumer
 /// groups): 1,000 events committed to the outbox are each handled exactly once by the
 /// `notifications` group, the work is shared by both processes, and each event becomes exactly

@@ -489,6 +489,91 @@ async fn granted_capabilities_reach_the_kernel() {
     );
 }
 
+/// One call of a wasi-probe guest: the `wall=<ms> random=<hex>` it reported.
+async fn wasi_probe(plugin: &hearth::plugins::Plugin) -> (u64, String) {
+    let items = pricing::price(plugin, &stay(1), &[]).await.expect("priced");
+    let description = &items[0].description;
+    let (wall, random) = description
+        .strip_prefix("wall=")
+        .and_then(|rest| rest.split_once(" random="))
+        .unwrap_or_else(|| panic!("not a wasi-probe answer: {description}"));
+    (wall.parse().expect("ms"), random.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasi_time_and_randomness_are_the_kernels() {
+    // The same guest twice: once without grants, once with `clock`. It reads the time with
+    // `std::time::SystemTime` and random bytes with `getrandom`, through plain WASI.
+    let plugins = plugin(
+        "fixed",
+        "pricing",
+        "hearth_test_guest_wasi_probe",
+        "order = 1",
+        "",
+    ) + &plugin(
+        "timed",
+        "pricing",
+        "hearth_test_guest_wasi_probe",
+        "order = 2\ncapabilities = [\"clock\"]",
+        "",
+    );
+    let Some(app) = TestApp::builder()
+        .plugins(&plugins)
+        .spawn(Backend::Sqlite)
+        .await
+    else {
+        return;
+    };
+    let set = app.kernel.plugins.current();
+    let fixed = set.get("fixed").expect("loaded");
+    let timed = set.get("timed").expect("loaded");
+    let before = u64::try_from(chrono::Utc::now().timestamp_millis()).expect("after 1970");
+    let (wall, first_random) = wasi_probe(fixed).await;
+    assert_eq!(
+        wall,
+        hearth::plugins::FIXED_INSTANT_MS,
+        "no clock grant: a fixed instant"
+    );
+    let (timed_wall, _) = wasi_probe(timed).await;
+    let after = u64::try_from(chrono::Utc::now().timestamp_millis()).expect("after 1970");
+    assert!(
+        (before..=after).contains(&timed_wall),
+        "with `clock`, the kernel's time: {before} <= {timed_wall} <= {after}"
+    );
+    // Each call gets its own seed...
+    let (_, second_random) = wasi_probe(fixed).await;
+    assert_ne!(first_random, second_random, "a fresh seed per call");
+    // ...and the kernel's seed and clock decide the answer: the same ones give the same bytes.
+    let env = hearth::plugins::EnvOverride {
+        now_ms: Some(1_234_567),
+        seed: Some(42),
+    };
+    let twice = hearth::plugins::with_kernel_clock_and_seed(env, async {
+        (
+            wasi_probe(timed).await,
+            wasi_probe(timed).await,
+            wasi_probe(fixed).await,
+        )
+    })
+    .await;
+    assert_eq!(twice.0, (1_234_567, twice.0 .1.clone()));
+    assert_eq!(twice.0, twice.1, "same input, seed and clock: same output");
+    assert_eq!(
+        twice.2 .1, twice.0 .1,
+        "the seed, not the grant, decides the bytes"
+    );
+    assert_eq!(twice.2 .0, hearth::plugins::FIXED_INSTANT_MS);
+    let other = hearth::plugins::with_kernel_clock_and_seed(
+        hearth::plugins::EnvOverride {
+            seed: Some(43),
+            ..env
+        },
+        wasi_probe(timed),
+    )
+    .await;
+    assert_ne!(other.1, twice.0 .1, "another seed, other bytes");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbound_http_reaches_only_allowed_hosts() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,4 +1,5 @@
-//! `clock`: wall-clock time in milliseconds since the Unix epoch.
+//! `clock`: the call's instant in milliseconds since the Unix epoch, the same one
+//! `wasi:clocks/wall-clock` reads (see [`crate::plugins::call::CallEnv`]).
 
 use crate::config::Capability;
 use crate::plugins::bindings::common::hearth::plugins::clock::Host;
@@ -7,6 +8,6 @@ use crate::plugins::call::CallState;
 impl Host for CallState {
     async fn now_ms(&mut self) -> wasmtime::Result<u64> {
         self.require(Capability::Clock)?;
-        Ok(u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0))
+        Ok(self.env.now_ms)
     }
 }
