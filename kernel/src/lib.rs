@@ -2,7 +2,8 @@
 //!
 //! Code tour: `model` is the shared vocabulary (money, stays, ids, statuses); `config` loads `hearth.toml`; `startup` builds the [`startup::Kernel`] and serves
 //! it; `http` is the REST surface; `auth`, `data`, `cache`, `bus` (events), `jobs`, `mail` and
-//! `plugins` are the primitives `domain` stands on; `cli` is the `hearth` command.
+//! `plugins` are the primitives `domain` stands on (`outbound` is the one HTTP client that
+//! connects out for plugins and webhooks); `cli` is the `hearth` command.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +19,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod model;
+pub mod outbound;
 pub mod plugins;
 pub mod seed;
 pub mod startup;

@@ -128,6 +128,7 @@ impl Kernel {
             metrics.clone(),
         )?;
         plugins.attach_jobs(jobs.clone());
+        plugins.attach_outbound(&config.outbound)?;
         let set = plugins
             .load_set(&config.plugins, &config.base_dir())
             .await
@@ -158,6 +159,7 @@ impl Kernel {
             plugins.clone(),
             mailer.clone(),
             &config.notifications,
+            &config.outbound,
         )
         .context("cannot set up notifications ([notifications])")?;
         let bus = Bus::new(

@@ -18,6 +18,7 @@ mod jobs;
 mod limits;
 mod mail;
 mod notifications;
+mod outbound;
 mod payments;
 mod plugin_host;
 mod plugins;
@@ -35,6 +36,7 @@ pub use jobs::{CronSchedule, JobsConfig, DEFAULT_SCHEDULES};
 pub use limits::{Budget, LimitsConfig};
 pub use mail::{MailConfig, MailTransportKind, SmtpTls};
 pub use notifications::NotificationsConfig;
+pub use outbound::OutboundConfig;
 pub use payments::PaymentsConfig;
 pub use plugin_host::PluginHostConfig;
 pub use plugins::{
@@ -96,6 +98,9 @@ pub struct Config {
     /// `[notifications]`: delivery of notifier plugins' messages.
     #[serde(default)]
     pub notifications: NotificationsConfig,
+    /// `[outbound]`: where plugins' HTTP and webhook deliveries may connect.
+    #[serde(default)]
+    pub outbound: OutboundConfig,
     /// `[bookings]`: booking timers.
     #[serde(default)]
     pub bookings: BookingsConfig,

@@ -91,6 +91,7 @@ refused!(
     zero_auth_login_max_failures_per_address,
     zero_auth_login_max_failures_per_account_and_address,
     bad_trusted_proxy,
+    bad_outbound_network,
     zero_limits_login_requests,
     unknown_limits_budget_key,
     limits_window_over_a_day,

@@ -53,12 +53,19 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 /// Kernel services host imports reach, shared by every plugin.
 #[derive(Debug, Clone)]
 pub(crate) struct HostServices {
-    pub(crate) http: reqwest::Client,
+    /// Where `http.send` goes out: `[outbound]`'s rules once the kernel attaches them, the
+    /// default ones (nothing private) before.
+    pub(crate) http: crate::outbound::Outbound,
     /// The kernel's job queue (and through it the database): where `mail.send` queues
     /// messages and `events.publish` writes to the outbox. Offline commands have none, and
     /// those capabilities answer with an error.
     pub(crate) jobs: Option<crate::jobs::Jobs>,
 }
+
+/// The longest a plugin's HTTP request may take; its call's own timeout is usually shorter.
+const PLUGIN_HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How plugins' requests introduce themselves.
+const PLUGIN_USER_AGENT: &str = concat!("Hearth-Plugins/", env!("CARGO_PKG_VERSION"));
 
 /// A complete, validated set of plugins, ordered by kind, then `order`, then id.
 #[derive(Debug, Default)]
@@ -123,11 +130,12 @@ impl PluginHost {
     ) -> Result<Self, PluginHostError> {
         let engine = engine::engine(config, cache_dir)?;
         let linker = engine::linker(&engine)?;
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| PluginHostError::Engine(format!("http client: {e}")))?;
+        let http = crate::outbound::Outbound::new(
+            &crate::config::OutboundConfig::default(),
+            PLUGIN_HTTP_TIMEOUT,
+            PLUGIN_USER_AGENT,
+        )
+        .map_err(|e| PluginHostError::Engine(e.to_string()))?;
         Ok(Self {
             engine,
             linker,
@@ -137,6 +145,18 @@ impl PluginHost {
             metrics,
             reloading: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Applies the operator's `[outbound]` rules to the `http` capability (for plugins loaded
+    /// after).
+    pub fn attach_outbound(
+        &mut self,
+        config: &crate::config::OutboundConfig,
+    ) -> Result<(), PluginHostError> {
+        self.services.http =
+            crate::outbound::Outbound::new(config, PLUGIN_HTTP_TIMEOUT, PLUGIN_USER_AGENT)
+                .map_err(|e| PluginHostError::Engine(e.to_string()))?;
+        Ok(())
     }
 
     /// Connects plugins granted `mail` and `events` to the kernel's job queue and outbox (applies

@@ -381,6 +381,58 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
     );
 }
 
+async fn a_webhook_to_the_kernels_own_network_is_refused_at_once(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(&[]).await;
+    // A name that resolves to loopback, under the shipped rule (nothing private).
+    let url = receiver.url.replace("127.0.0.1", "localhost");
+    let port = sink.port;
+    let Some(app) = TestApp::builder()
+        .plugins(&notifiers(&url))
+        .config(move |c| {
+            c.mail.transport = hearth::config::MailTransportKind::Smtp;
+            c.mail.smtp_port = port;
+            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
+            c.outbound.allow_private = Vec::new();
+        })
+        .spawn(backend)
+        .await
+    else {
+        return;
+    };
+    let res = app
+        .register("erin@example.com", "correct horse battery")
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin = app.admin().await;
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            dead_deliver_job(&app, &admin.token).await.is_some()
+        })
+        .await,
+        "the delivery is dead-lettered"
+    );
+    let dead = dead_deliver_job(&app, &admin.token)
+        .await
+        .expect("a dead job stays dead");
+    assert_eq!(dead["attempts"], 1, "a refusal is not retried: {dead}");
+    let error = dead["last_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("`localhost` is ") && error.contains("a loopback address"),
+        "{dead}"
+    );
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM deliveries WHERE channel = 'webhook' AND state = 'failed' \
+             AND attempts = 1 AND body LIKE '%erin@example.com%'"
+        )
+        .await,
+        1
+    );
+    assert!(receiver.hooks().is_empty(), "nothing reached the receiver");
+}
+
 /// The dead-lettered `deliver` job in the admin's jobs overview, if there is one yet.
 async fn dead_deliver_job(app: &TestApp, token: &str) -> Option<Value> {
     let res = app.get("/v1/admin/jobs", Some(token)).await;
@@ -396,4 +448,5 @@ crate::for_each_backend!(
     only_the_recipient_sees_and_reads_their_notifications,
     a_receiver_that_is_down_gets_retries_with_backoff,
     a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error,
+    a_webhook_to_the_kernels_own_network_is_refused_at_once,
 );

@@ -631,6 +631,139 @@ async fn outbound_http_reaches_only_allowed_hosts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_http_never_reaches_the_kernels_own_networks_or_follows_redirects() {
+    // An upstream on 127.0.0.1 that would answer, and one public-looking path that redirects
+    // back to it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        let app = axum::Router::new()
+            .route(
+                "/secret",
+                axum::routing::get(move || {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async { "internal" }
+                }),
+            )
+            .route(
+                "/moved",
+                axum::routing::get(|| async {
+                    axum::response::Redirect::temporary("http://169.254.169.254/latest/meta-data/")
+                }),
+            );
+        let _ = axum::serve(listener, app).await;
+    });
+    let probe = |id: &str, order: usize, host: &str, url: &str| {
+        plugin(
+            id,
+            "pricing",
+            "hearth_test_guest_http_probe",
+            &format!("order = {order}\ncapabilities = [\"http\"]\nhttp_allow = [\"{host}\"]"),
+            &format!("url = \"{url}\""),
+        )
+    };
+    let plugins = [
+        probe(
+            "loopback",
+            1,
+            "127.0.0.1",
+            &format!("http://127.0.0.1:{port}/secret"),
+        ),
+        probe(
+            "by-name",
+            2,
+            "localhost",
+            &format!("http://localhost:{port}/secret"),
+        ),
+        probe("private", 3, "10.0.0.1", "http://10.0.0.1/"),
+        probe(
+            "metadata",
+            4,
+            "169.254.169.254",
+            "http://169.254.169.254/latest/meta-data/",
+        ),
+        probe(
+            "mapped",
+            5,
+            "[::ffff:7f00:1]",
+            &format!("http://[::ffff:127.0.0.1]:{port}/secret"),
+        ),
+    ]
+    .concat();
+    // The shipped rule: nothing private is allowed.
+    let Some(app) = TestApp::builder()
+        .plugins(&plugins)
+        .config(|c| c.outbound.allow_private = Vec::new())
+        .spawn(Backend::Sqlite)
+        .await
+    else {
+        return;
+    };
+    let priced = chain(&app, &stay(1), vec![]).await.expect("priced");
+    let said: Vec<&str> = priced
+        .items
+        .iter()
+        .map(|i| i.description.as_str())
+        .collect();
+    assert_eq!(said.len(), 5, "{said:?}");
+    for (answer, class) in said.iter().zip([
+        "loopback",
+        "loopback",
+        "private",
+        "cloud metadata",
+        "loopback",
+    ]) {
+        assert!(
+            answer.starts_with("error: ") && answer.contains(&format!("a {class} address")),
+            "{answer}"
+        );
+    }
+    assert!(said[1].contains("`localhost` is "), "{}", said[1]);
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing reached it"
+    );
+    drop(app);
+
+    // An operator may allow loopback; a redirect is then handed to the plugin, not followed.
+    let plugins = [
+        probe(
+            "allowed",
+            1,
+            "127.0.0.1",
+            &format!("http://127.0.0.1:{port}/secret"),
+        ),
+        probe(
+            "redirect",
+            2,
+            "127.0.0.1",
+            &format!("http://127.0.0.1:{port}/moved"),
+        ),
+    ]
+    .concat();
+    let Some(app) = TestApp::builder()
+        .plugins(&plugins)
+        .config(|c| c.outbound.allow_private = vec!["127.0.0.0/8".parse().expect("a CIDR")])
+        .spawn(Backend::Sqlite)
+        .await
+    else {
+        return;
+    };
+    let priced = chain(&app, &stay(1), vec![]).await.expect("priced");
+    assert_eq!(priced.items[0].description, "200 internal");
+    assert_eq!(
+        priced.items[1].description, "307 ",
+        "the redirect is not followed"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_third_party_example_loads_and_prices() {
     let plugins = plugin(
         "early-bird",

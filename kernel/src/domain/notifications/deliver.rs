@@ -12,6 +12,7 @@ use crate::data::notifications::{self as store, DeliveryRecord};
 use crate::data::now;
 use crate::jobs::{JobError, JobHandler, JobRun};
 use crate::mail::Mail;
+use crate::outbound::Outbound;
 
 impl Notifications {
     /// Step 3: sends one email or webhook and records the attempt.
@@ -56,19 +57,18 @@ impl Notifications {
     }
 
     async fn post_webhook(&self, d: &DeliveryRecord, url: &str) -> Result<(), JobError> {
-        let parsed = url::Url::parse(url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| JobError::Permanent(format!("`{url}` is not an http(s) URL")))?;
         let secret = self.inner.webhook_secret.as_ref().ok_or_else(|| {
             JobError::Failed("notifications.webhook_secret is not configured".into())
         })?;
-        let timestamp = Utc::now().timestamp();
-        let signature = sign(secret.expose_secret().as_bytes(), timestamp, &d.body);
-        let response = self
+        // A URL the kernel may never reach fails for good: no retry can change that.
+        let request = self
             .inner
             .http
-            .post(parsed)
+            .request(reqwest::Method::POST, url)
+            .map_err(|refused| JobError::Permanent(refused.to_string()))?;
+        let timestamp = Utc::now().timestamp();
+        let signature = sign(secret.expose_secret().as_bytes(), timestamp, &d.body);
+        let response = request
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("hearth-event-id", d.event_id.to_string())
             .header("hearth-delivery-id", d.id.to_string())
@@ -76,7 +76,14 @@ impl Notifications {
             .body(d.body.clone())
             .send()
             .await
-            .map_err(|e| JobError::Failed(format!("cannot reach the receiver: {e}")))?;
+            .map_err(|e| {
+                let why = Outbound::describe(&e);
+                if Outbound::is_refusal(&e) {
+                    JobError::Permanent(why)
+                } else {
+                    JobError::Failed(format!("cannot reach the receiver: {why}"))
+                }
+            })?;
         let status = response.status();
         if status.is_success() {
             Ok(())

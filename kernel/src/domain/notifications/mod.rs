@@ -30,11 +30,12 @@ use uuid::Uuid;
 use super::{cursor, DomainError, PageRequest, Resource};
 use crate::auth::Principal;
 use crate::bus::{Event, Subscriber};
-use crate::config::NotificationsConfig;
+use crate::config::{NotificationsConfig, OutboundConfig};
 use crate::data::notifications::{self as store, DeliveryRecord, InboxRecord};
 use crate::data::{now, Database};
 use crate::jobs::{JobHandler, Jobs};
 use crate::mail::Mailer;
+use crate::outbound::{self, Outbound};
 use crate::plugins::PluginHost;
 use deliver::Deliver;
 use render::{FanOut, Render};
@@ -58,7 +59,7 @@ struct Inner {
     jobs: Jobs,
     plugins: Arc<PluginHost>,
     mailer: Mailer,
-    http: reqwest::Client,
+    http: Outbound,
     webhook_secret: Option<SecretString>,
 }
 
@@ -129,12 +130,13 @@ impl Notifications {
         plugins: Arc<PluginHost>,
         mailer: Mailer,
         config: &NotificationsConfig,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.webhook_timeout_ms.get()))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Hearth-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        outbound: &OutboundConfig,
+    ) -> Result<Self, outbound::BuildError> {
+        let http = Outbound::new(
+            outbound,
+            Duration::from_millis(config.webhook_timeout_ms.get()),
+            concat!("Hearth-Webhooks/", env!("CARGO_PKG_VERSION")),
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 db,

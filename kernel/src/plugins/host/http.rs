@@ -1,7 +1,9 @@
-//! `http`: outbound requests, only to the hosts in the plugin's `http_allow` list. Bodies are
+//! `http`: outbound requests, only to the hosts in the plugin's `http_allow` list and, through
+//! [`Outbound`], never to the kernel's own networks unless `[outbound]` allows them. Bodies are
 //! capped both ways; the call's own timeout bounds the wait.
 
 use crate::config::Capability;
+use crate::outbound::Outbound;
 use crate::plugins::bindings::common::hearth::plugins::http::{Header, Host, Request, Response};
 use crate::plugins::call::CallState;
 
@@ -24,13 +26,16 @@ impl Host for CallState {
         let Ok(method) = reqwest::Method::from_bytes(request.method.as_bytes()) else {
             return Ok(Err(format!("`{}` is not an HTTP method", request.method)));
         };
-        let mut builder = self.plugin.services.http.request(method, url);
+        let mut builder = match self.plugin.services.http.request(method, url.as_str()) {
+            Ok(b) => b,
+            Err(refused) => return Ok(Err(refused.to_string())),
+        };
         for Header { name, value } in request.headers {
             builder = builder.header(name, value);
         }
         let mut response = match builder.body(request.body).send().await {
             Ok(r) => r,
-            Err(e) => return Ok(Err(format!("request failed: {e}"))),
+            Err(e) => return Ok(Err(format!("request failed: {}", Outbound::describe(&e)))),
         };
         let status = response.status().as_u16();
         let headers = response

@@ -165,6 +165,9 @@ impl<'a> TestAppBuilder<'a> {
         // The suites hold many unconfirmed bookings per guest; the hostile suite tests the caps.
         config.bookings.max_unconfirmed_per_guest = NonZeroU32::new(1000).expect("not zero");
         config.bookings.max_unconfirmed_per_listing = NonZeroU32::new(1000).expect("not zero");
+        // The suites' webhook receivers and upstreams listen on 127.0.0.1; the hostile suite
+        // tests the shipped rule (nothing private).
+        config.outbound.allow_private = vec!["127.0.0.1/32".parse().expect("a CIDR")];
         let redis = match &stores.redis_url {
             Some(url) => {
                 let proxy = RedisProxy::start(url).await;
