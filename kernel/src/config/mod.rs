@@ -40,7 +40,7 @@ pub use outbound::OutboundConfig;
 pub use payments::PaymentsConfig;
 pub use plugin_host::PluginHostConfig;
 pub use plugins::{
-    Capability, OnError, PluginConfig, PluginId, PluginKind, PluginLimits, Sha256Pin,
+    Capability, HttpOrigin, OnError, PluginConfig, PluginId, PluginKind, PluginLimits, Sha256Pin,
     MAX_PLUGIN_MEMORY_MIB,
 };
 pub use quotes::QuotesConfig;

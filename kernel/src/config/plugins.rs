@@ -42,9 +42,10 @@ pub struct PluginConfig {
     /// `capabilities = ["log", "clock"]`: host imports this plugin may use.
     #[serde(default)]
     pub capabilities: Vec<Capability>,
-    /// `http_allow = ["api.example.com"]`: hosts the `http` capability may reach.
+    /// `http_allow = ["https://api.example.com"]`: origins (scheme, host and port; the port
+    /// defaults to the scheme's) the `http` capability, and a notifier's webhooks, may reach.
     #[serde(default)]
-    pub http_allow: Vec<String>,
+    pub http_allow: Vec<HttpOrigin>,
     /// `[plugins.limits]`
     #[serde(default)]
     pub limits: PluginLimits,
@@ -185,6 +186,72 @@ impl Sha256Pin {
 impl<'de> Deserialize<'de> for Sha256Pin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Sha256Pin::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One `http_allow` entry: a scheme, a host and a port, written as an origin
+/// (`https://api.example.com`, `http://10.1.2.3:8080`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOrigin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl HttpOrigin {
+    /// Parses an `http://` or `https://` origin: no path, query, fragment or credentials.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let expected = || {
+            format!(
+                "`{s}` is not an origin like \"https://api.example.com\" (a scheme, a host \
+                 and an optional port; nothing else)"
+            )
+        };
+        let url = url::Url::parse(s).map_err(|_| expected())?;
+        let plain = matches!(url.scheme(), "http" | "https")
+            && url.path() == "/"
+            && !s.ends_with('/')
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty()
+            && url.password().is_none();
+        match (plain, url.host_str(), url.port_or_known_default()) {
+            (true, Some(host), Some(port)) => Ok(Self {
+                scheme: url.scheme().to_owned(),
+                host: host.to_owned(),
+                port,
+            }),
+            _ => Err(expected()),
+        }
+    }
+
+    /// Whether `url` is on this origin (same scheme, host and port).
+    pub fn matches(&self, url: &url::Url) -> bool {
+        url.scheme() == self.scheme
+            && url.host_str() == Some(self.host.as_str())
+            && url.port_or_known_default() == Some(self.port)
+    }
+
+    /// The origin of `url`, written as an entry would be (`https://host:443`).
+    pub fn describe(url: &url::Url) -> String {
+        format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        )
+    }
+}
+
+impl fmt::Display for HttpOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpOrigin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        HttpOrigin::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 

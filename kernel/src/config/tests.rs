@@ -128,6 +128,7 @@ refused!(
     plugin_with_two_pins,
     plugin_config_not_a_table,
     http_allow_without_http,
+    bad_http_allow_origin,
 );
 
 #[test]

@@ -34,7 +34,7 @@ const OUTPUT_PIPE_CAPACITY: usize = 64 * 1024;
 pub(crate) struct PluginContext {
     pub(crate) id: PluginId,
     pub(crate) grants: BTreeSet<Capability>,
-    pub(crate) http_allow: Vec<String>,
+    pub(crate) http_allow: Vec<crate::config::HttpOrigin>,
     pub(crate) cache: Namespace,
     pub(crate) services: super::HostServices,
 }

@@ -18,6 +18,38 @@ const SECRET: &str = "whsec_test_0123456789";
 /// The three bundled notifiers: inbox for registrations and published listings, email and
 /// webhook for registrations.
 fn notifiers(webhook_url: &str) -> String {
+    notifiers_granted(
+        webhook_url,
+        "[\"mail\"]",
+        "[\"http\"]",
+        &origin(webhook_url),
+    )
+}
+
+/// The origin (`scheme://host:port`) of `url`, as an `http_allow` entry names it.
+fn origin(url: &str) -> String {
+    let parsed = url::Url::parse(url).expect("a URL");
+    format!(
+        "{}://{}:{}",
+        parsed.scheme(),
+        parsed.host_str().expect("a host"),
+        parsed.port_or_known_default().expect("a port")
+    )
+}
+
+/// The three bundled notifiers, the email one granted `email_grants` and the webhook one
+/// `webhook_grants` with `allow` as its only `http_allow` origin (none when empty).
+fn notifiers_granted(
+    webhook_url: &str,
+    email_grants: &str,
+    webhook_grants: &str,
+    allow: &str,
+) -> String {
+    let allow = if allow.is_empty() {
+        String::new()
+    } else {
+        format!("\nhttp_allow = [\"{allow}\"]")
+    };
     [
         plugin(
             "notify-inbox",
@@ -30,14 +62,14 @@ fn notifiers(webhook_url: &str) -> String {
             "notify-email",
             "notifier",
             "hearth_plugin_notify_email",
-            "",
+            &format!("capabilities = {email_grants}"),
             r#"kinds = ["user_registered"]"#,
         ),
         plugin(
             "notify-webhook",
             "notifier",
             "hearth_plugin_notify_webhook",
-            "",
+            &format!("capabilities = {webhook_grants}{allow}"),
             &format!("url = \"{webhook_url}\"\nkinds = [\"user_registered\"]"),
         ),
     ]
@@ -433,6 +465,86 @@ async fn a_webhook_to_the_kernels_own_network_is_refused_at_once(backend: Backen
     assert!(receiver.hooks().is_empty(), "nothing reached the receiver");
 }
 
+async fn notifiers_without_grants_deliver_nothing_but_the_inbox(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(&[]).await;
+    let port = sink.port;
+    // The email notifier lacks `mail`, the webhook one `http`; a second webhook notifier has
+    // `http` but its allowlist names another port of the same host.
+    let other_port = "http://127.0.0.1:1";
+    let plugins = notifiers_granted(&receiver.url, "[]", "[]", "")
+        + &plugin(
+            "notify-webhook-elsewhere",
+            "notifier",
+            "hearth_plugin_notify_webhook",
+            &format!("capabilities = [\"http\"]\nhttp_allow = [\"{other_port}\"]"),
+            &format!("url = \"{}\"\nkinds = [\"user_registered\"]", receiver.url),
+        );
+    let Some(app) = TestApp::builder()
+        .plugins(&plugins)
+        .config(move |c| {
+            c.mail.transport = hearth::config::MailTransportKind::Smtp;
+            c.mail.smtp_port = port;
+            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
+        })
+        .spawn(backend)
+        .await
+    else {
+        return;
+    };
+    let res = app
+        .register("fred@example.com", "correct horse battery")
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let fred = "body LIKE '%fred@example.com%' OR target = 'fred@example.com'";
+    let failed = |channel: &str, error: &str| {
+        format!(
+            "SELECT COUNT(*) FROM deliveries WHERE channel = '{channel}' AND state = 'failed' \
+             AND attempts = 0 AND last_error LIKE '{error}%' AND ({fred})"
+        )
+    };
+    let (email, webhook, elsewhere) = (
+        failed(
+            "email",
+            "capability_not_granted: notifier `notify-email` needs the `mail`",
+        ),
+        failed(
+            "webhook",
+            "capability_not_granted: notifier `notify-webhook` needs the `http`",
+        ),
+        failed("webhook", "target_not_allowed: `http://127.0.0.1:"),
+    );
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sql_count(&app, &email).await == 1
+                && sql_count(&app, &webhook).await == 1
+                && sql_count(&app, &elsewhere).await == 1
+        })
+        .await,
+        "each refused delivery is recorded with its reason"
+    );
+    // The inbox needs no grant and still works.
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sql_count(
+                &app,
+                "SELECT COUNT(*) FROM deliveries WHERE channel = 'inbox' AND state = 'delivered'",
+            )
+            .await
+                >= 1
+        })
+        .await
+    );
+    // Nothing was sent, and no job will send it later.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sink.messages().is_empty(), "no email");
+    assert!(receiver.hooks().is_empty(), "no webhook");
+    assert_eq!(
+        sql_count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver'").await,
+        0
+    );
+}
+
 /// The dead-lettered `deliver` job in the admin's jobs overview, if there is one yet.
 async fn dead_deliver_job(app: &TestApp, token: &str) -> Option<Value> {
     let res = app.get("/v1/admin/jobs", Some(token)).await;
@@ -449,4 +561,5 @@ crate::for_each_backend!(
     a_receiver_that_is_down_gets_retries_with_backoff,
     a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error,
     a_webhook_to_the_kernels_own_network_is_refused_at_once,
+    notifiers_without_grants_deliver_nothing_but_the_inbox,
 );

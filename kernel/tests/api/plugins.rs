@@ -597,19 +597,37 @@ async fn outbound_http_reaches_only_allowed_hosts() {
         "allowed",
         "pricing",
         "hearth_test_guest_http_probe",
-        "order = 1\ncapabilities = [\"http\"]\nhttp_allow = [\"127.0.0.1\"]",
+        &format!(
+            "order = 1\ncapabilities = [\"http\"]\nhttp_allow = [\"http://127.0.0.1:{port}\"]"
+        ),
         &url,
     ) + &plugin(
         "elsewhere",
         "pricing",
         "hearth_test_guest_http_probe",
-        "order = 2\ncapabilities = [\"http\"]\nhttp_allow = [\"api.example.com\"]",
+        "order = 2\ncapabilities = [\"http\"]\nhttp_allow = [\"https://api.example.com\"]",
+        &url,
+    ) + &plugin(
+        "other-port",
+        "pricing",
+        "hearth_test_guest_http_probe",
+        "order = 3\ncapabilities = [\"http\"]\nhttp_allow = [\"http://127.0.0.1:1\"]",
+        &url,
+    ) + &plugin(
+        "other-scheme",
+        "pricing",
+        "hearth_test_guest_http_probe",
+        &format!(
+            "order = 4\ncapabilities = [\"http\"]\nhttp_allow = [\"https://127.0.0.1:{port}\"]"
+        ),
         &url,
     ) + &plugin(
         "oversized",
         "pricing",
         "hearth_test_guest_http_probe",
-        "order = 3\ncapabilities = [\"http\"]\nhttp_allow = [\"127.0.0.1\"]",
+        &format!(
+            "order = 5\ncapabilities = [\"http\"]\nhttp_allow = [\"http://127.0.0.1:{port}\"]"
+        ),
         &format!("url = \"http://127.0.0.1:{port}/big\""),
     );
     let Some(app) = TestApp::spawn_with_plugins(Backend::Sqlite, &plugins).await else {
@@ -624,8 +642,22 @@ async fn outbound_http_reaches_only_allowed_hosts() {
         "{}",
         priced.items[1].description
     );
+    for refused in &priced.items[1..4] {
+        assert!(
+            refused
+                .description
+                .contains("is not in this plugin's http_allow list"),
+            "scheme, host and port must all match: {}",
+            refused.description
+        );
+    }
+    assert!(
+        priced.items[2].description.contains("`http://127.0.0.1:"),
+        "the refusal names the origin: {}",
+        priced.items[2].description
+    );
     assert_eq!(
-        priced.items[2].description,
+        priced.items[4].description,
         "error: response body is over the 1 MiB cap"
     );
 }
@@ -657,12 +689,12 @@ async fn outbound_http_never_reaches_the_kernels_own_networks_or_follows_redirec
             );
         let _ = axum::serve(listener, app).await;
     });
-    let probe = |id: &str, order: usize, host: &str, url: &str| {
+    let probe = |id: &str, order: usize, allow: &str, url: &str| {
         plugin(
             id,
             "pricing",
             "hearth_test_guest_http_probe",
-            &format!("order = {order}\ncapabilities = [\"http\"]\nhttp_allow = [\"{host}\"]"),
+            &format!("order = {order}\ncapabilities = [\"http\"]\nhttp_allow = [\"{allow}\"]"),
             &format!("url = \"{url}\""),
         )
     };
@@ -670,26 +702,26 @@ async fn outbound_http_never_reaches_the_kernels_own_networks_or_follows_redirec
         probe(
             "loopback",
             1,
-            "127.0.0.1",
+            &format!("http://127.0.0.1:{port}"),
             &format!("http://127.0.0.1:{port}/secret"),
         ),
         probe(
             "by-name",
             2,
-            "localhost",
+            &format!("http://localhost:{port}"),
             &format!("http://localhost:{port}/secret"),
         ),
-        probe("private", 3, "10.0.0.1", "http://10.0.0.1/"),
+        probe("private", 3, "http://10.0.0.1", "http://10.0.0.1/"),
         probe(
             "metadata",
             4,
-            "169.254.169.254",
+            "http://169.254.169.254",
             "http://169.254.169.254/latest/meta-data/",
         ),
         probe(
             "mapped",
             5,
-            "[::ffff:7f00:1]",
+            &format!("http://[::ffff:7f00:1]:{port}"),
             &format!("http://[::ffff:127.0.0.1]:{port}/secret"),
         ),
     ]
@@ -735,13 +767,13 @@ async fn outbound_http_never_reaches_the_kernels_own_networks_or_follows_redirec
         probe(
             "allowed",
             1,
-            "127.0.0.1",
+            &format!("http://127.0.0.1:{port}"),
             &format!("http://127.0.0.1:{port}/secret"),
         ),
         probe(
             "redirect",
             2,
-            "127.0.0.1",
+            &format!("http://127.0.0.1:{port}"),
             &format!("http://127.0.0.1:{port}/moved"),
         ),
     ]

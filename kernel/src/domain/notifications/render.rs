@@ -10,7 +10,7 @@ use crate::config::PluginKind;
 use crate::data::notifications::{self as store, DeliveryRecord, InboxRecord};
 use crate::data::{accounts, now, Tx};
 use crate::jobs::{Enqueue, JobError, JobHandler, JobRun};
-use crate::plugins::kinds::notifier::{self, Channel};
+use crate::plugins::kinds::notifier::{self, Channel, DeliveryRefused};
 
 impl Notifications {
     /// Step 2: renders `event` through `plugin_id` and records what it chose.
@@ -39,7 +39,9 @@ impl Notifications {
             .map_err(|e| JobError::Failed(format!("notifier `{}`: {e}", job.plugin)))?;
         let mut tx = run.begin().await?;
         for (position, d) in chosen.into_iter().enumerate() {
-            self.record_delivery(&mut tx, &job, position, d).await?;
+            let permitted = d.permitted(plugin);
+            self.record_delivery(&mut tx, &job, position, d, permitted)
+                .await?;
         }
         run.commit_with(tx).await
     }
@@ -50,6 +52,7 @@ impl Notifications {
         job: &NotifyJob,
         position: usize,
         d: notifier::Delivery,
+        permitted: Result<(), DeliveryRefused>,
     ) -> Result<(), JobError> {
         let now = now();
         let recipient = d.recipient.as_deref().and_then(|r| r.parse::<Uuid>().ok());
@@ -74,6 +77,14 @@ impl Notifications {
             created_at: now,
             delivered_at: None,
         };
+        if let Err(refused) = permitted {
+            // Recorded so the operator sees what the plugin tried; nothing is sent.
+            tracing::warn!(plugin.id = %job.plugin, error = %refused, "delivery refused");
+            record.state = "failed".into();
+            record.last_error = Some(refused.to_string());
+            store::insert_delivery(tx.exec(), &record).await?;
+            return Ok(());
+        }
         if d.channel == Channel::Inbox {
             let account = match recipient {
                 Some(id) => accounts::find_by_id(tx.exec(), id).await?,

@@ -1,8 +1,8 @@
-//! `http`: outbound requests, only to the hosts in the plugin's `http_allow` list and, through
+//! `http`: outbound requests, only to the origins in the plugin's `http_allow` list and, through
 //! [`Outbound`], never to the kernel's own networks unless `[outbound]` allows them. Bodies are
 //! capped both ways; the call's own timeout bounds the wait.
 
-use crate::config::Capability;
+use crate::config::{Capability, HttpOrigin};
 use crate::outbound::Outbound;
 use crate::plugins::bindings::common::hearth::plugins::http::{Header, Host, Request, Response};
 use crate::plugins::call::CallState;
@@ -17,10 +17,15 @@ impl Host for CallState {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             _ => return Ok(Err(format!("`{}` is not an http(s) URL", request.url))),
         };
-        let host = url.host_str().unwrap_or_default();
-        if !self.plugin.http_allow.iter().any(|allowed| allowed == host) {
+        if !self
+            .plugin
+            .http_allow
+            .iter()
+            .any(|allowed| allowed.matches(&url))
+        {
             return Ok(Err(format!(
-                "host `{host}` is not in this plugin's http_allow list"
+                "`{}` is not in this plugin's http_allow list",
+                HttpOrigin::describe(&url)
             )));
         }
         let Ok(method) = reqwest::Method::from_bytes(request.method.as_bytes()) else {

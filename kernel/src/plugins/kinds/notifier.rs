@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{invoke, wrong_kind};
+use crate::config::{Capability, HttpOrigin};
 use crate::plugins::bindings::notifier::exports::hearth::plugins::notifier_plugin as wit;
 use crate::plugins::{KindPre, Plugin, PluginCallError, PluginFailure};
 
@@ -45,6 +46,64 @@ pub struct Delivery {
     pub subject: String,
     /// Body.
     pub body: String,
+}
+
+/// A delivery the plugin chose but may not make: it is recorded as failed with this reason and
+/// never sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryRefused {
+    /// The channel needs a capability the operator did not grant.
+    #[error("capability_not_granted: notifier `{plugin}` needs the `{capability}` capability for {channel} deliveries")]
+    NotGranted {
+        /// The notifier.
+        plugin: String,
+        /// What is missing.
+        capability: &'static str,
+        /// `email` or `webhook`.
+        channel: &'static str,
+    },
+    /// The webhook's URL is not on one of the plugin's `http_allow` origins.
+    #[error("target_not_allowed: `{target}` is not on an origin in notifier `{plugin}`'s http_allow list")]
+    NotAllowed {
+        /// The notifier.
+        plugin: String,
+        /// The URL's origin, or the URL when it is not one.
+        target: String,
+    },
+}
+
+impl Delivery {
+    /// Whether `plugin` may make this delivery: email needs `mail`; a webhook needs `http` and a
+    /// URL on one of the plugin's `http_allow` origins; the inbox needs nothing.
+    pub fn permitted(&self, plugin: &Plugin) -> Result<(), DeliveryRefused> {
+        let context = &plugin.context;
+        let needs = |capability: Capability, channel: &'static str| {
+            if context.grants.contains(&capability) {
+                Ok(())
+            } else {
+                Err(DeliveryRefused::NotGranted {
+                    plugin: context.id.to_string(),
+                    capability: capability.as_str(),
+                    channel,
+                })
+            }
+        };
+        match &self.channel {
+            Channel::Inbox => Ok(()),
+            Channel::Email(_) => needs(Capability::Mail, "email"),
+            Channel::Webhook(target) => {
+                needs(Capability::Http, "webhook")?;
+                let url = url::Url::parse(target).ok();
+                match url {
+                    Some(u) if context.http_allow.iter().any(|o| o.matches(&u)) => Ok(()),
+                    _ => Err(DeliveryRefused::NotAllowed {
+                        plugin: context.id.to_string(),
+                        target: url.map_or_else(|| target.clone(), |u| HttpOrigin::describe(&u)),
+                    }),
+                }
+            }
+        }
+    }
 }
 
 /// A string field of `value`, if present, a string, and not blank.
