@@ -1,8 +1,16 @@
 //! The middleware stack, in one place, outermost first: hide sensitive headers → request id →
 //! trace → compression → CORS → problem bodies for bare errors → request-head bounds (URI and
-//! header sizes) → rate limits → catch panic → body limit → timeout. Rate limits sit outside the timeout and body limit, so a refused request
-//! costs no body read, and inside CORS, so a browser can read its 429. Compression sits outside the problem rewrite so a rewritten body is never mislabelled
-//! as compressed.
+//! header sizes) → rate limits → catch panic → body limit → timeout → run to completion. Rate
+//! limits sit outside the timeout and body limit, so a refused request costs no body read, and
+//! inside CORS, so a browser can read its 429. Compression sits outside the problem rewrite so a
+//! rewritten body is never mislabelled as compressed.
+//!
+//! The handler runs in a task of its own ([`run_to_completion`]): a client that hangs up, or the
+//! request timeout, stops the waiting, never the work. Dropping a handler halfway would cancel
+//! whatever it was awaiting, and with sqlx 0.8.6 a `begin` cancelled between sending `BEGIN` and
+//! reading its answer returns the connection to the pool inside a transaction nobody owns
+//! (launchbadge/sqlx#4393, fixed upstream after 0.9.0): the next borrower's statements then run
+//! in it. A write that began finishes, and its events and jobs with it.
 
 use std::any::Any;
 
@@ -31,6 +39,7 @@ use crate::config::ServerConfig;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub(super) fn stack(router: Router, config: &ServerConfig, limits: LimitState) -> Router {
+    let router = router.layer(middleware::from_fn(run_to_completion));
     // Innermost group: what can fail a request without reaching a handler.
     let router = router.layer(
         ServiceBuilder::new()
@@ -171,6 +180,20 @@ async fn bound_head(
             .into_response();
     }
     next.run(req).await
+}
+
+/// Runs the rest of the request in its own task and waits for it. If this future is dropped (the
+/// client went away, the timeout fired), the task carries on to the end. A panic in the handler
+/// is raised again here, for the panic layer outside.
+async fn run_to_completion(req: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(joined) => match joined.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only a runtime shutting down cancels a task nobody aborted.
+            Err(cancelled) => ApiError::internal(cancelled).into_response(),
+        },
+    }
 }
 
 fn panic_problem(_: Box<dyn Any + Send + 'static>) -> Response {

@@ -2,6 +2,7 @@
 //! apart by `X-Forwarded-For` through a trusted proxy (the test client's 127.0.0.1), so one test
 //! can play an attacker and a bystander at different addresses.
 
+mod disconnects;
 mod hashing;
 mod holds;
 mod listings;
