@@ -38,6 +38,10 @@ pub struct ServerConfig {
     /// `cors_allowed_origins = ["https://app.example.com"]`: origins allowed to call the API from
     /// a browser; empty disables CORS headers.
     pub cors_allowed_origins: Vec<String>,
+    /// `hsts_max_age_secs = 31536000`: send `Strict-Transport-Security` with this max-age (set it
+    /// when clients reach Hearth over HTTPS only, e.g. behind a TLS-terminating proxy); unset
+    /// sends none.
+    pub hsts_max_age_secs: Option<NonZeroU64>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +55,7 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             trusted_proxies: TrustedProxies::None,
             cors_allowed_origins: Vec::new(),
+            hsts_max_age_secs: None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The middleware stack, in one place, outermost first: hide sensitive headers → request id →
-//! trace → compression → CORS → problem bodies for bare errors → request-head bounds (URI and
+//! trace → security headers → compression → CORS → problem bodies for bare errors → request-head bounds (URI and
 //! header sizes) → rate limits → catch panic → body limit → timeout → run to completion. Rate
 //! limits sit outside the timeout and body limit, so a refused request costs no body read, and
 //! inside CORS, so a browser can read its 429. Compression sits outside the problem rewrite so a
@@ -16,7 +16,10 @@ use std::any::Any;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, REFERRER_POLICY, SET_COOKIE,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +31,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -86,9 +90,34 @@ pub(super) fn stack(router: Router, config: &ServerConfig, limits: LimitState) -
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
+            .layer(SetResponseHeaderLayer::overriding(
+                X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ))
+            // Answers carry tokens and personal data: no shared or browser cache keeps them,
+            // unless a handler says otherwise.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ))
+            .option_layer(hsts(config))
             .layer(CompressionLayer::new())
             .option_layer(cors(config)),
     )
+}
+
+/// `Strict-Transport-Security` when `server.hsts_max_age_secs` is set.
+fn hsts(config: &ServerConfig) -> Option<SetResponseHeaderLayer<HeaderValue>> {
+    let max_age = config.hsts_max_age_secs?;
+    let value = HeaderValue::from_str(&format!("max-age={max_age}; includeSubDomains")).ok()?;
+    Some(SetResponseHeaderLayer::overriding(
+        STRICT_TRANSPORT_SECURITY,
+        value,
+    ))
 }
 
 fn cors(config: &ServerConfig) -> Option<CorsLayer> {

@@ -148,3 +148,43 @@ async fn cors_allows_only_the_configured_origins() {
     let other = preflight("https://evil.example.net").await.expect("sent");
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let Some(app) = TestApp::builder()
+        .config(|c| c.server.hsts_max_age_secs = std::num::NonZeroU64::new(31_536_000))
+        .spawn(crate::helpers::Backend::Sqlite)
+        .await
+    else {
+        return;
+    };
+    let guest = app.guest().await;
+    let answers = [
+        app.get("/healthz", None).await,
+        app.get("/missing", None).await,
+        app.get("/v1/me", None).await,
+        guest.get("/v1/me").await,
+        app.login("nobody@example.com", "wrong password here").await,
+        app.get("/docs", None).await,
+        app.get("/openapi.json", None).await,
+    ];
+    for res in answers {
+        let at = format!("{} {}", res.status(), res.url().path());
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{at}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{at}");
+        assert_eq!(h["cache-control"], "no-store", "{at}");
+        assert_eq!(
+            h["strict-transport-security"], "max-age=31536000; includeSubDomains",
+            "{at}"
+        );
+    }
+    // HSTS only when configured: plain-HTTP deployments must not pin browsers to HTTPS.
+    let res = TestApp::spawn(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("app")
+        .get("/healthz", None)
+        .await;
+    assert!(!res.headers().contains_key("strict-transport-security"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+}
