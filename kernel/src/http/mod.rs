@@ -20,7 +20,6 @@ use axum::{Extension, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_scalar::Scalar;
 
 use crate::startup::Kernel;
 use routes::meta::ApiSpec;
@@ -142,7 +141,7 @@ pub fn app(state: AppState) -> Router {
     document_shared_responses(&mut openapi);
     let spec = ApiSpec {
         json: Arc::new(openapi.to_json().unwrap_or_default()),
-        docs_html: Arc::new(Scalar::new(openapi).to_html()),
+        docs_html: Arc::new(routes::meta::docs_page(&openapi)),
     };
     let server = state.config.server.clone();
     let limits = limits::LimitState {

@@ -122,6 +122,7 @@ async fn every_served_operation_is_documented() {
         ("GET", "/metrics"),
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
+        ("GET", "/docs/scalar.js"),
     ];
     let documented = operations(&document(&app).await);
     let served: BTreeSet<(String, String)> = served
@@ -144,6 +145,30 @@ async fn the_docs_ui_is_served() {
         .starts_with("text/html"));
     let html = res.text().await.expect("text");
     assert!(html.contains("Hearth API"), "the page embeds the document");
+    // Its script is Hearth's own (the page works with no internet), pinned by integrity.
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "nothing is loaded from elsewhere"
+    );
+    let script = app.get("/docs/scalar.js", None).await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/javascript"));
+    let bytes = script.bytes().await.expect("body");
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let integrity = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))
+    );
+    assert!(
+        html.contains(&format!(
+            r#"<script src="/docs/scalar.js" integrity="{integrity}""#
+        )),
+        "the page pins the script it is served"
+    );
 }
 
 /// Every operation as `(label, operation object)`.

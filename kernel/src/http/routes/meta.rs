@@ -29,6 +29,29 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
         .routes(routes!(docs))
+        .routes(routes!(docs_script))
+}
+
+/// The docs page's viewer: Scalar's standalone script, vendored (see `kernel/assets/scalar`) and
+/// served by Hearth, so the page works with no internet.
+const SCALAR_JS: &[u8] = include_bytes!("../../../assets/scalar/standalone.js");
+/// The docs page, with `$spec` and `$integrity` to fill in.
+const DOCS_TEMPLATE: &str = include_str!("../../../assets/docs.html");
+
+/// The docs page for `openapi`: the document inline, the viewer loaded from `/docs/scalar.js`
+/// with subresource integrity.
+pub(crate) fn docs_page(openapi: &utoipa::openapi::OpenApi) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    // Inside a <script> element, `</` could end it early.
+    let spec = openapi.to_json().unwrap_or_default().replace("</", "<\\/");
+    let integrity = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(SCALAR_JS))
+    );
+    DOCS_TEMPLATE
+        .replace("$integrity", &integrity)
+        .replace("$spec", &spec)
 }
 
 /// Health or readiness status.
@@ -101,7 +124,23 @@ pub(crate) async fn openapi_json(Extension(spec): Extension<ApiSpec>) -> impl In
     )
 }
 
-/// Interactive API documentation (Scalar), reading `/openapi.json`.
+/// The script of the documentation page (Scalar's viewer), served by Hearth itself.
+#[utoipa::path(get, path = "/docs/scalar.js", tag = "meta",
+    responses(
+        (status = 200, description = "JavaScript", content_type = "text/javascript", body = String),
+        (status = 503, response = ServiceUnavailable),
+    ))]
+pub(crate) async fn docs_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        SCALAR_JS,
+    )
+}
+
+/// Interactive API documentation (Scalar), with the OpenAPI document inline.
 #[utoipa::path(get, path = "/docs", tag = "meta",
     responses(
         (status = 200, description = "HTML documentation", content_type = "text/html", body = String),
