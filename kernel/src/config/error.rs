@@ -37,6 +37,15 @@ impl ConfigError {
         })
     }
 
+    /// `problems`, or `Ok` when there are none.
+    pub(super) fn of(problems: Vec<Problem>) -> Result<(), Self> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Self { problems })
+        }
+    }
+
     fn single(problem: Problem) -> Self {
         Self {
             problems: vec![problem],

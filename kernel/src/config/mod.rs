@@ -14,6 +14,7 @@ mod bus;
 mod cache;
 mod database;
 mod error;
+mod exposure;
 mod jobs;
 mod limits;
 mod mail;
@@ -32,6 +33,7 @@ pub use bus::BusConfig;
 pub use cache::{CacheBackendKind, CacheConfig};
 pub use database::{DatabaseBackend, DatabaseConfig, DatabaseUrl};
 pub use error::{ConfigError, Problem};
+pub use exposure::DEV_SECRET_MARKER;
 pub use jobs::{CronSchedule, JobsConfig, DEFAULT_SCHEDULES};
 pub use limits::{Budget, LimitsConfig};
 pub use mail::{MailConfig, MailTransportKind, SmtpTls};
@@ -128,7 +130,8 @@ impl Config {
         let figment = Figment::new()
             .merge(Toml::file_exact(path))
             .merge(env_overrides());
-        let mut config = Self::extract(figment, Some(path.to_path_buf()))?;
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        let mut config = Self::extract(figment, Some(path), &vars)?;
         config.source = Some(path.to_path_buf());
         Ok(config)
     }
@@ -156,14 +159,21 @@ impl Config {
     /// file in error messages.
     pub fn from_toml_str(name: &str, toml: &str) -> Result<Self, ConfigError> {
         let figment = Figment::new().merge(Toml::string(toml));
-        Self::extract(figment, Some(PathBuf::from(name)))
+        Self::extract(figment, Some(Path::new(name)), &[])
     }
 
-    fn extract(figment: Figment, file: Option<PathBuf>) -> Result<Self, ConfigError> {
-        let config: Config = figment
+    /// Extracts the configuration, fills plugin settings in from `vars` (the environment), and
+    /// checks the result.
+    fn extract(
+        figment: Figment,
+        file: Option<&Path>,
+        vars: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let mut config: Config = figment
             .extract()
-            .map_err(|e| ConfigError::from_figment(e, file.as_deref()))?;
-        config.check(file.as_deref())?;
+            .map_err(|e| ConfigError::from_figment(e, file))?;
+        plugins::settings_from_env(&mut config.plugins, vars, file)?;
+        config.check(file)?;
         Ok(config)
     }
 
@@ -180,6 +190,7 @@ impl Config {
         self.mail.check(&mut checks);
         self.payments.check(&self.plugins, &mut checks);
         plugins::check_all(&self.plugins, &mut checks);
+        exposure::check(self, &mut checks);
         checks.finish(file)
     }
 }
@@ -188,7 +199,11 @@ impl Config {
 /// are not configuration and are ignored.
 fn env_overrides() -> Env {
     Env::prefixed(ENV_PREFIX)
-        .filter(|key| key.as_str().contains("__"))
+        // `[[plugins]]` is a list: `HEARTH_PLUGINS__<ID>__<KEY>` is applied by id instead.
+        .filter(|key| {
+            key.as_str().contains("__")
+                && !key.as_str().to_ascii_uppercase().starts_with("PLUGINS__")
+        })
         .split("__")
 }
 

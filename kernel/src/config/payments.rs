@@ -20,6 +20,9 @@ pub struct PaymentsConfig {
     /// after it started (a crash or a failing provider) is settled by the reconciliation job
     /// (0: at its next run).
     pub reconcile_after_secs: u64,
+    /// `allow_sandbox_payments = false`: let the sandbox provider serve real currencies on a
+    /// server bound beyond loopback (a public demo); refused otherwise, naming the key.
+    pub allow_sandbox_payments: bool,
 }
 
 impl Default for PaymentsConfig {
@@ -28,6 +31,7 @@ impl Default for PaymentsConfig {
             default_provider: None,
             providers: BTreeMap::new(),
             reconcile_after_secs: 60,
+            allow_sandbox_payments: false,
         }
     }
 }

@@ -250,3 +250,144 @@ fn secrets_never_print() {
     assert!(!debug.contains("hunter2"), "{debug}");
     assert!(!debug.contains("sekrit"), "{debug}");
 }
+
+#[test]
+fn a_public_bind_refuses_the_shipped_secrets_and_the_sandbox_naming_each_key() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/hearth.toml");
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("HEARTH_SERVER__BIND", "0.0.0.0:8080");
+        let err = Config::load(&shipped).expect_err("refused");
+        let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+        let sandbox = shipped_plugin_index(&shipped, "payments-sandbox");
+        let invoice = shipped_plugin_index(&shipped, "payments-invoice");
+        assert_eq!(
+            keys,
+            [
+                "notifications.webhook_secret".to_owned(),
+                format!("plugins[{sandbox}].config.webhook_secret"),
+                format!("plugins[{invoice}].config.webhook_secret"),
+                "payments.default_provider".to_owned(),
+            ],
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("when serving on 0.0.0.0:8080"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("HEARTH_NOTIFICATIONS__WEBHOOK_SECRET"),
+            "{err}"
+        );
+        // Own secrets from the environment, and a deliberate public demo, are accepted.
+        jail.set_env("HEARTH_NOTIFICATIONS__WEBHOOK_SECRET", "whsec_a_real_one");
+        jail.set_env(
+            "HEARTH_PLUGINS__PAYMENTS_SANDBOX__WEBHOOK_SECRET",
+            "whsec_sandbox_real",
+        );
+        jail.set_env(
+            "HEARTH_PLUGINS__PAYMENTS_INVOICE__WEBHOOK_SECRET",
+            "whsec_invoice_real",
+        );
+        let err = Config::load(&shipped).expect_err("still the sandbox");
+        assert_eq!(err.problems()[0].key, "payments.default_provider", "{err}");
+        jail.set_env("HEARTH_PAYMENTS__ALLOW_SANDBOX_PAYMENTS", "true");
+        let config = Config::load(&shipped).map_err(|e| e.to_string())?;
+        assert_eq!(
+            config.plugins[sandbox].config["webhook_secret"],
+            "whsec_sandbox_real"
+        );
+        Ok(())
+    });
+}
+
+/// The position of the `[[plugins]]` entry `id` in `file`.
+fn shipped_plugin_index(file: &Path, id: &str) -> usize {
+    let config =
+        Config::from_toml_str("hearth.toml", &std::fs::read_to_string(file).expect("read"))
+            .expect("the shipped config loads on loopback");
+    config
+        .plugins
+        .iter()
+        .position(|p| p.id.as_str() == id)
+        .expect("shipped")
+}
+
+#[test]
+fn every_shipped_secret_is_marked_as_one_for_development() {
+    // The refusal above finds dev secrets by their marker: a shipped secret without it would slip
+    // through, so every secret-looking value in the shipped file must carry it.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/hearth.toml"),
+    )
+    .expect("read");
+    let secrets: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter(|l| {
+            l.split_once('=').is_some_and(|(key, _)| {
+                let key = key.trim();
+                key.contains("secret")
+                    || ["password", "token", "api_key"]
+                        .iter()
+                        .any(|s| key.ends_with(s))
+            })
+        })
+        .collect();
+    assert!(!secrets.is_empty());
+    for line in secrets {
+        assert!(line.contains(DEV_SECRET_MARKER), "unmarked: {line}");
+    }
+}
+
+#[test]
+fn plugin_settings_come_from_the_environment_by_id_or_by_reference() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "hearth.toml",
+            r#"[database]
+url = "sqlite::memory:"
+
+[[plugins]]
+id = "pay-later"
+kind = "payments"
+path = "pay.wasm"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+[plugins.config]
+api_key = { secret_env = "PAY_LATER_KEY" }
+nested = { list = [{ secret_env = "PAY_LATER_OTHER" }] }
+"#,
+        )?;
+        let err = Config::load(Path::new("hearth.toml")).expect_err("unset");
+        let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "plugins[0].config.api_key",
+                "plugins[0].config.nested.list[0]"
+            ],
+            "{err}"
+        );
+        assert!(err.to_string().contains("PAY_LATER_KEY"), "{err}");
+        jail.set_env("PAY_LATER_KEY", "sk_live_1");
+        jail.set_env("PAY_LATER_OTHER", "two");
+        jail.set_env(
+            "HEARTH_PLUGINS__PAY_LATER__ENDPOINT",
+            "https://pay.example.com",
+        );
+        let config = Config::load(Path::new("hearth.toml")).map_err(|e| e.to_string())?;
+        let settings = &config.plugins[0].config;
+        assert_eq!(settings["api_key"], "sk_live_1");
+        assert_eq!(settings["nested"]["list"][0], "two");
+        assert_eq!(settings["endpoint"], "https://pay.example.com");
+        // An id that names no plugin is refused, naming the variable.
+        jail.set_env("HEARTH_PLUGINS__PAY_SOONER__ENDPOINT", "x");
+        let err = Config::load(Path::new("hearth.toml")).expect_err("unknown id");
+        assert_eq!(
+            err.problems()[0].origin,
+            "environment variable HEARTH_PLUGINS__PAY_SOONER__ENDPOINT"
+        );
+        assert!(err.to_string().contains("PAY_LATER"), "{err}");
+        Ok(())
+    });
+}

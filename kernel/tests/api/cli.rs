@@ -79,6 +79,29 @@ fn an_environment_override_with_a_bad_value_is_named() {
 }
 
 /// Runs `hearth admin create` with `env` and asserts it succeeded.
+#[test]
+fn serve_on_a_public_address_refuses_the_shipped_secrets_and_names_them() {
+    let out = hearth()
+        .args(["serve", "--config"])
+        .arg(shipped_config())
+        .env("HEARTH_SERVER__BIND", "0.0.0.0:0")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success(), "it must not start");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "notifications.webhook_secret",
+        ".config.webhook_secret",
+        "payments.default_provider",
+    ] {
+        assert!(
+            stderr.contains(&format!("key `{key}")) || stderr.contains(key),
+            "{key}: {stderr}"
+        );
+    }
+    assert!(stderr.contains("when serving on 0.0.0.0:0"), "{stderr}");
+}
+
 fn create_admin(config: &Path, email: &str, env: &[(&str, &str)]) {
     let mut cmd = hearth();
     cmd.args(["admin", "create", "--email", email, "--config"])
