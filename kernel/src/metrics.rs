@@ -78,6 +78,8 @@ pub struct Metrics {
     pub login_failures: Counter,
     /// Logins refused with 429 by the throttle.
     pub login_throttled: Counter,
+    /// Cached sessions or roles whose seal did not verify (forged, or sealed by another key).
+    pub cache_seal_failures: Counter,
     /// Requests refused with 429 by a `[limits]` budget.
     pub rate_limited: Family<BudgetLabels, Counter>,
     /// Argon2 hashes and verifications run (each costs 19 MiB and a core for a moment).
@@ -125,6 +127,12 @@ impl Metrics {
             "login_throttled",
             "Login attempts refused by the failure throttle",
             login_throttled.clone(),
+        );
+        let cache_seal_failures = Counter::default();
+        registry.register(
+            "cache_seal_failures",
+            "Cached sessions or roles ignored because their seal did not verify",
+            cache_seal_failures.clone(),
         );
         let rate_limited = Family::<BudgetLabels, Counter>::default();
         registry.register(
@@ -184,6 +192,7 @@ impl Metrics {
             cache_failures,
             login_failures,
             login_throttled,
+            cache_seal_failures,
             rate_limited,
             password_hashes,
             password_hash_busy,

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use chrono::Utc;
 
+use super::sealed::Sealed;
 use super::throttle::Refused;
 use super::{account_from, token, Auth, AuthError, CachedSession, Principal, Role, Session};
 use super::{AccountId, SessionToken};
@@ -113,7 +114,12 @@ impl Auth {
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
         let token_hash = token::hash(token);
         let now = Utc::now();
-        let session = match self.sessions.get::<CachedSession>(&token_hash).await {
+        let cached = self
+            .sessions
+            .get::<Sealed<CachedSession>>(&token_hash)
+            .await
+            .and_then(|sealed| self.open("sessions", &token_hash, sealed));
+        let session = match cached {
             Some(cached) => cached,
             None => {
                 let mut conn = self.db.acquire().await?;
@@ -124,8 +130,9 @@ impl Auth {
                     account_id: record.account_id.into(),
                     expires_at: record.expires_at,
                 };
+                let sealed = self.sealer.seal(&format!("sessions:{token_hash}"), cached);
                 self.sessions
-                    .set(&token_hash, &cached, self.session_cache_ttl)
+                    .set(&token_hash, &sealed, self.session_cache_ttl)
                     .await;
                 cached
             }
@@ -143,14 +150,37 @@ impl Auth {
 
     async fn role_of(&self, id: AccountId) -> Result<Role, AuthError> {
         let key = id.to_string();
-        if let Some(role) = self.roles.get::<Role>(&key).await {
+        let cached = self
+            .roles
+            .get::<Sealed<Role>>(&key)
+            .await
+            .and_then(|sealed| self.open("roles", &key, sealed));
+        if let Some(role) = cached {
             return Ok(role);
         }
         let account = self.account(id).await?;
-        self.roles
-            .set(&key, &account.role, self.session_cache_ttl)
-            .await;
+        let sealed = self.sealer.seal(&format!("roles:{key}"), account.role);
+        self.roles.set(&key, &sealed, self.session_cache_ttl).await;
         Ok(account.role)
+    }
+
+    /// A sealed value from the namespace `ns` at `key`, if its seal holds; a broken one is a
+    /// forgery (or another key's) and is logged and counted.
+    fn open<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        ns: &str,
+        key: &str,
+        sealed: Sealed<T>,
+    ) -> Option<T> {
+        let opened = self.sealer.open(&format!("{ns}:{key}"), sealed);
+        if opened.is_none() {
+            tracing::warn!(
+                cache.namespace = ns,
+                "a cached value failed its seal; ignored"
+            );
+            self.metrics.cache_seal_failures.inc();
+        }
+        opened
     }
 
     /// Ends the caller's session at once.

@@ -12,6 +12,7 @@ mod account;
 mod login;
 mod password;
 mod profile;
+mod sealed;
 mod throttle;
 mod token;
 
@@ -30,6 +31,7 @@ use crate::data::{DataError, Database};
 use crate::metrics::Metrics;
 
 use self::password::Hasher;
+use self::sealed::Sealer;
 use self::throttle::LoginThrottle;
 
 /// What can go wrong in auth, in terms a caller can act on.
@@ -126,7 +128,7 @@ pub struct ProfileChange {
     pub current_password: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct CachedSession {
     account_id: AccountId,
     expires_at: DateTime<Utc>,
@@ -138,6 +140,8 @@ pub struct Auth {
     db: Database,
     sessions: Namespace,
     roles: Namespace,
+    /// Seals what `sessions` and `roles` hold.
+    sealer: Sealer,
     throttle: LoginThrottle,
     hasher: Hasher,
     session_ttl: chrono::Duration,
@@ -161,6 +165,7 @@ impl Auth {
             db,
             sessions: cache.namespace("sessions"),
             roles: cache.namespace("roles"),
+            sealer: Sealer::new(config.cache_key.as_ref()),
             throttle: LoginThrottle::new(cache.namespace("login-failures"), config),
             hasher: Hasher::new(limits, metrics.clone()),
             session_ttl,

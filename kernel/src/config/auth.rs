@@ -2,6 +2,7 @@
 
 use std::num::{NonZeroU32, NonZeroU64};
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 /// `[auth]`
@@ -27,6 +28,11 @@ pub struct AuthConfig {
     /// `login_max_failures_per_address = 20`: failed logins from one client address within the
     /// window before further attempts get 429.
     pub login_max_failures_per_address: NonZeroU32,
+    /// `cache_key`: the secret cached sessions and roles are sealed with (HMAC-SHA256), so
+    /// whoever can write to the cache cannot forge one. Nodes sharing a Redis should share it
+    /// (`HEARTH_AUTH__CACHE_KEY`); unset, each process picks a random one, and a session cached
+    /// by another node is read again from the database.
+    pub cache_key: Option<SecretString>,
 }
 
 impl Default for AuthConfig {
@@ -38,6 +44,7 @@ impl Default for AuthConfig {
             login_max_failures_per_account_and_address: NonZeroU32::new(5).expect("5 is not zero"),
             login_max_failures_per_account: NonZeroU32::new(50).expect("50 is not zero"),
             login_max_failures_per_address: NonZeroU32::new(20).expect("20 is not zero"),
+            cache_key: None,
         }
     }
 }

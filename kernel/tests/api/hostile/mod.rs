@@ -3,6 +3,7 @@
 //! can play an attacker and a bystander at different addresses.
 
 mod disconnects;
+mod forged_cache;
 mod hashing;
 mod holds;
 mod listings;
