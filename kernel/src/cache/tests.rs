@@ -202,3 +202,110 @@ async fn redis_gcra_allows_the_burst_then_refuses_with_the_wait() {
         None
     );
 }
+
+/// A `redis-server` of its own on loopback that speaks only TLS and wants a password (the shape
+/// of a managed Redis), with a self-signed certificate made by `openssl`. Stopped on drop.
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+const TLS_REDIS_PASSWORD: &str = "a-redis-password";
+
+impl TlsRedis {
+    /// `None` when this machine has no `redis-server` (the test is then skipped, unless
+    /// `HEARTH_TEST_REQUIRE_SERVICES` is set).
+    fn start() -> Option<Self> {
+        test_redis()?;
+        let dir = tempfile::tempdir().expect("dir");
+        let run = |cmd: &mut std::process::Command| {
+            let status = cmd.status().expect("runs");
+            assert!(status.success(), "{cmd:?}");
+        };
+        run(std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(dir.path().join("key.pem"))
+            .arg("-out")
+            .arg(dir.path().join("cert.pem"))
+            .stderr(std::process::Stdio::null()));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .arg("--tls-cert-file")
+            .arg(dir.path().join("cert.pem"))
+            .arg("--tls-key-file")
+            .arg(dir.path().join("key.pem"))
+            .args([
+                "--tls-auth-clients",
+                "no",
+                "--requirepass",
+                TLS_REDIS_PASSWORD,
+            ])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Self {
+            child,
+            port,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn redis_over_tls_with_a_password_works_and_a_wrong_password_does_not() {
+    let Some(redis) = TlsRedis::start() else {
+        return;
+    };
+    // `#insecure`: the test certificate is self-signed; a managed Redis's is checked against
+    // the web PKI roots.
+    let url = |password: &str| format!("rediss://:{password}@127.0.0.1:{}/#insecure", redis.port);
+    let (cache, metrics) = redis_at(&url(TLS_REDIS_PASSWORD));
+    cache.ping().await.expect("a TLS session with the password");
+    round_trip(cache).await;
+    assert!(!metrics.render().contains("reason=\"error\""));
+    let (wrong, _) = redis_at(&url("not-the-password"));
+    assert!(wrong.ping().await.is_err(), "the password is checked");
+    // Plain TCP to a TLS port gets nowhere either.
+    let (plain, _) = redis_at(&format!(
+        "redis://:{TLS_REDIS_PASSWORD}@127.0.0.1:{}",
+        redis.port
+    ));
+    assert!(plain.ping().await.is_err());
+}

@@ -70,10 +70,17 @@ impl CacheConfig {
         match &self.redis_url {
             None => checks.invalid(
                 "cache.redis_url",
-                "a `redis://` URL, required when `cache.backend = \"redis\"`",
+                "a `redis://` (or `rediss://`, TLS) URL, required when `cache.backend = \"redis\"`",
             ),
-            Some(url) if !url.expose_secret().starts_with("redis://") => {
-                checks.invalid("cache.redis_url", "a URL starting with `redis://`");
+            Some(url)
+                if !["redis://", "rediss://"]
+                    .iter()
+                    .any(|scheme| url.expose_secret().starts_with(scheme)) =>
+            {
+                checks.invalid(
+                    "cache.redis_url",
+                    "a URL starting with `redis://` (or `rediss://` for TLS)",
+                );
             }
             Some(_) => {}
         }

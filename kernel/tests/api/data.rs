@@ -479,3 +479,38 @@ async fn an_idempotency_claim_is_finished_or_released_only_by_its_owner(app: Tes
         .expect("find")
         .is_none());
 }
+
+/// A managed PostgreSQL that requires TLS can be used: `sslmode=require` in the URL connects
+/// over TLS (the test server has `ssl = on`, Debian's default), and the server says so.
+#[tokio::test]
+async fn postgres_urls_with_sslmode_require_connect_over_tls() {
+    use hearth::config::{DatabaseConfig, DatabaseUrl};
+    use hearth::data::Database;
+    let Some(stores) = crate::helpers::Stores::fresh(crate::helpers::Backend::Postgres).await
+    else {
+        return;
+    };
+    let separator = if stores.database_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let url = format!("{}{separator}sslmode=require", stores.database_url);
+    let db = Database::connect(&DatabaseConfig {
+        url: DatabaseUrl::parse(&url).expect("url"),
+        max_connections: std::num::NonZeroU32::new(1).expect("not zero"),
+        busy_timeout_ms: std::num::NonZeroU64::new(5000).expect("not zero"),
+    })
+    .await
+    .expect("a TLS connection");
+    let mut conn = db.acquire().await.expect("connection");
+    let Exec::Postgres(c) = conn.exec() else {
+        panic!("a PostgreSQL URL gives a PostgreSQL connection");
+    };
+    let over_tls: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut *c)
+            .await
+            .expect("pg_stat_ssl");
+    assert!(over_tls, "the session is encrypted");
+}
