@@ -443,7 +443,7 @@ fn plugin_run_takes_the_seed_and_clock_of_the_call() {
         r#"{"stay": {"listing_id": "l1", "check_in": "2031-07-01", "check_out": "2031-07-04", "guests": 2, "country": "FR", "city": "Paris", "currency": "EUR"}}"#,
     )
     .expect("write");
-    let wasm = crate::helpers::dist_dir().join("hearth_test_guest_wasi_probe.wasm");
+    let wasm = crate::helpers::guest_dir().join("hearth_test_guest_wasi_probe.wasm");
     let run = |seed: &str| {
         let out = hearth()
             .args(["plugin", "run"])

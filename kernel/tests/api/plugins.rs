@@ -1,6 +1,7 @@
 //! The plugin host through the operator's path: `[[plugins]]` in the configuration file, real
-//! `.wasm` components from `plugins/dist` (built by `scripts/build-plugins`), loaded by the
-//! kernel's loader, called through the kind adapters, managed through the admin API.
+//! `.wasm` components from `plugins/dist` and the test guests from `plugins/testing/dist` (both
+//! built by `scripts/build-plugins`), loaded by the kernel's loader, called through the kind
+//! adapters, managed through the admin API.
 
 use std::time::Duration;
 
@@ -1006,4 +1007,36 @@ async fn every_kind_is_callable_through_its_adapter() {
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].channel, notifier::Channel::Inbox);
     assert_eq!(deliveries[0].recipient.as_deref(), Some("acc-1"));
+}
+
+#[test]
+fn the_production_set_holds_no_test_guest() {
+    let names = |dir: std::path::PathBuf| -> Vec<String> {
+        std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins)", dir.display()))
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    let production = names(crate::helpers::dist_dir());
+    assert!(production
+        .iter()
+        .any(|n| n == "hearth_plugin_payments_sandbox.wasm"));
+    assert!(
+        !production
+            .iter()
+            .any(|n| n.starts_with("hearth_test_guest_")),
+        "{production:?}"
+    );
+    let sums =
+        std::fs::read_to_string(crate::helpers::dist_dir().join("SHA256SUMS")).expect("sums");
+    assert!(!sums.contains("hearth_test_guest_"), "{sums}");
+    assert!(names(crate::helpers::guest_dir())
+        .iter()
+        .any(|n| n == "hearth_test_guest_loop.wasm"));
 }

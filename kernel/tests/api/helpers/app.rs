@@ -297,13 +297,28 @@ pub fn dist_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/dist")
 }
 
-/// A `[[plugins]]` entry for a component in `plugins/dist`, pinned through its SHA256SUMS.
+/// Where `scripts/build-plugins` puts the test guests, apart from the production set.
+pub fn guest_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/testing/dist")
+}
+
+/// The folder holding the component `file` (a test guest, or a plugin of the production set).
+fn component_dir(file: &str) -> std::path::PathBuf {
+    if file.starts_with("hearth_test_guest_") {
+        guest_dir()
+    } else {
+        dist_dir()
+    }
+}
+
+/// A `[[plugins]]` entry for a component in `plugins/dist` (or, for a test guest,
+/// `plugins/testing/dist`), pinned through its folder's SHA256SUMS.
 /// `extra` holds more keys (`order = 5`, `capabilities = [...]`, `limits = {...}`); `config`
 /// is the body of `[plugins.config]`. Unless `extra` sets its own limits, the entry gets a
 /// generous wall-clock limit: tests share two busy cores with a debug build, and a timeout is
 /// only what a test asserts when it says so.
 pub fn plugin(id: &str, kind: &str, file: &str, extra: &str, config: &str) -> String {
-    let dist = dist_dir();
+    let dist = component_dir(file);
     let limits = if extra.contains("limits") {
         ""
     } else {

@@ -15,7 +15,9 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
 pub use actors::Actor;
-pub use app::{dist_dir, plugin, plugin_cache_dir, Link, Stores, TestApp, TestAppBuilder};
+pub use app::{
+    dist_dir, guest_dir, plugin, plugin_cache_dir, Link, Stores, TestApp, TestAppBuilder,
+};
 
 /// Which backends a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
