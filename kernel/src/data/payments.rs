@@ -7,7 +7,7 @@ use uuid::Uuid;
 use sqlx::QueryBuilder;
 
 use super::{dispatch, push_in, DataError, Exec};
-use crate::model::{Currency, PaymentOperation, PaymentState};
+use crate::model::{Currency, PaymentFailure, PaymentOperation, PaymentState};
 
 /// One operation with a provider.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,22 +22,25 @@ pub struct PaymentRecord {
     pub amount_minor: i64,
     pub currency: Currency,
     pub provider_ref: Option<String>,
-    /// The client's payment method token (authorizations only).
+    /// The client's payment method (authorizations only): the raw token until the provider
+    /// answers, then only its masked form (`••••4242`).
     pub payment_method: Option<String>,
-    /// A decline reason or error.
+    /// Why it failed, as the parties see it.
+    pub failure_code: Option<PaymentFailure>,
+    /// The provider's or plugin's own words about a failure or error (admins only).
     pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, booking_id, provider, operation, status, amount_minor, currency, \
-    provider_ref, payment_method, detail, created_at, updated_at";
+    provider_ref, payment_method, failure_code, detail, created_at, updated_at";
 
 /// Records an operation; [`DataError::UniqueViolation`] if the booking already has a live one
 /// of the same kind.
 pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> {
     let sql = format!(
-        "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     );
     dispatch!(exec, c => sqlx::query(&sql)
         .bind(p.id)
@@ -49,6 +52,7 @@ pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> 
         .bind(p.currency)
         .bind(&p.provider_ref)
         .bind(&p.payment_method)
+        .bind(p.failure_code)
         .bind(&p.detail)
         .bind(p.created_at)
         .bind(p.updated_at)
@@ -58,21 +62,35 @@ pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> 
     Ok(())
 }
 
+/// How an open operation ends (or goes pending).
+#[derive(Debug, Clone, Copy)]
+pub struct Settlement<'a> {
+    /// The new state.
+    pub status: PaymentState,
+    /// The provider's reference, when it gave one.
+    pub provider_ref: Option<&'a str>,
+    /// The failure's code and the provider's own words, for a failure.
+    pub failure: Option<(PaymentFailure, &'a str)>,
+    /// What replaces the stored payment method (its masked form).
+    pub payment_method: Option<&'a str>,
+}
+
 /// Settles an open (`intent` or `pending`) operation; the row as settled, or none if it was
 /// already final (a duplicate or late answer changes nothing).
 pub async fn settle(
     exec: Exec<'_>,
     id: Uuid,
-    status: PaymentState,
-    provider_ref: Option<&str>,
-    detail: Option<&str>,
+    s: &Settlement<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<PaymentRecord>, DataError> {
+    let (code, detail) = s.failure.map_or((None, None), |(c, d)| (Some(c), Some(d)));
     Ok(dispatch!(exec, c => {
         let mut qb = QueryBuilder::new("UPDATE payments SET status = ");
-        qb.push_bind(status);
-        qb.push(", provider_ref = COALESCE(").push_bind(provider_ref);
-        qb.push(", provider_ref), detail = ").push_bind(detail);
+        qb.push_bind(s.status);
+        qb.push(", provider_ref = COALESCE(").push_bind(s.provider_ref);
+        qb.push(", provider_ref), payment_method = COALESCE(").push_bind(s.payment_method);
+        qb.push(", payment_method), failure_code = ").push_bind(code);
+        qb.push(", detail = ").push_bind(detail);
         qb.push(", updated_at = ").push_bind(now);
         qb.push(" WHERE id = ").push_bind(id).push(" AND status IN ");
         push_in(&mut qb, PaymentState::OPEN);

@@ -60,12 +60,12 @@ pub enum DomainError {
     #[error("you cannot book your own listing")]
     OwnListing,
     /// The payment provider declined; the booking was cancelled.
-    #[error("the payment was declined: {reason}")]
+    #[error("the payment was declined: {code}")]
     PaymentDeclined {
         /// The booking, now cancelled.
         booking_id: uuid::Uuid,
-        /// The provider's reason.
-        reason: String,
+        /// Why, as a code (the provider's own words are in the ledger, for admins).
+        code: crate::model::PaymentFailure,
     },
     /// No payment provider could take the call (none configured for the currency, not loaded,
     /// or it failed).
@@ -109,9 +109,9 @@ impl DomainError {
             },
             E::OwnListing => E::OwnListing,
             E::TooManyUnconfirmed { limit } => E::TooManyUnconfirmed { limit: *limit },
-            E::PaymentDeclined { booking_id, reason } => E::PaymentDeclined {
+            E::PaymentDeclined { booking_id, code } => E::PaymentDeclined {
                 booking_id: *booking_id,
-                reason: reason.clone(),
+                code: *code,
             },
             E::PaymentUnavailable(s) => E::PaymentUnavailable(s.clone()),
             E::PolicyUnavailable(s) => E::PolicyUnavailable(s.clone()),

@@ -16,7 +16,7 @@ use crate::config::{PaymentsConfig, PluginKind};
 use crate::data::bookings::BookingRecord;
 use crate::data::payments::{self as store, PaymentRecord};
 use crate::data::{now, DataError, Exec};
-use crate::model::{Currency, Money, PaymentOperation, PaymentState};
+use crate::model::{Currency, Money, PaymentFailure, PaymentOperation, PaymentState};
 use crate::plugins::kinds::payments::{
     self as provider, AuthorizeRequest, PaymentCall, PaymentStatus,
 };
@@ -39,8 +39,9 @@ pub enum Answer {
     Succeeded(String),
     /// Not decided yet; a webhook will say.
     Pending(String),
-    /// Refused, for good (a decline, or the plugin's own error).
-    Failed(String),
+    /// Refused, for good (a decline, or the plugin's own error): the code the parties see, and
+    /// the provider's or plugin's own words for admins.
+    Failed(PaymentFailure, String),
     /// No usable answer (trap, timeout, unexpected status): ask again later.
     Unknown(String),
 }
@@ -62,7 +63,9 @@ pub struct PaymentView {
     pub provider: String,
     /// The provider's reference.
     pub provider_ref: Option<String>,
-    /// A decline reason or error.
+    /// Why it failed, as the parties see it.
+    pub failure: Option<PaymentFailure>,
+    /// The provider's or plugin's own words about a failure or error: for admins only.
     pub detail: Option<String>,
     /// Recorded.
     pub created_at: DateTime<Utc>,
@@ -80,6 +83,7 @@ impl From<PaymentRecord> for PaymentView {
             currency: r.currency,
             provider: r.provider,
             provider_ref: r.provider_ref,
+            failure: r.failure_code,
             detail: r.detail,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -159,6 +163,7 @@ impl Payments {
             currency: booking.currency,
             provider_ref: provider_ref.map(str::to_owned),
             payment_method: payment_method.map(str::to_owned),
+            failure_code: None,
             detail: None,
             created_at: now,
             updated_at: now,
@@ -218,39 +223,96 @@ impl Payments {
             }
             Ok(r) if r.status == PaymentStatus::Pending => Answer::Pending(r.provider_ref),
             Ok(r) => match r.status {
-                PaymentStatus::Declined(reason) => Answer::Failed(reason),
+                PaymentStatus::Declined(reason) => {
+                    Answer::Failed(PaymentFailure::of_decline(&reason), reason)
+                }
                 other => Answer::Unknown(format!(
                     "the provider answered {other:?} to {}",
                     operation.as_str()
                 )),
             },
-            Err(e @ PluginCallError::Plugin { .. }) => Answer::Failed(e.to_string()),
+            Err(e @ PluginCallError::Plugin { .. }) => {
+                Answer::Failed(PaymentFailure::ProviderError, e.to_string())
+            }
             Err(e) => Answer::Unknown(e.to_string()),
         }
     }
 
     /// Records an answer on its operation; the settled row, or none if the operation was
-    /// already final (or the answer is [`Answer::Unknown`], which only notes the error).
+    /// already final (or the answer is [`Answer::Unknown`], which only notes the error). Once
+    /// the provider has answered, the raw payment method is not needed again (reconciliation
+    /// only re-asks an `intent`), so only its masked form is kept.
     pub async fn settle(
         exec: Exec<'_>,
         op: &PaymentRecord,
         answer: &Answer,
     ) -> Result<Option<PaymentRecord>, DataError> {
+        let masked = op.payment_method.as_deref().map(mask_payment_method);
+        let settlement = |status, provider_ref, failure| store::Settlement {
+            status,
+            provider_ref,
+            failure,
+            payment_method: masked.as_deref(),
+        };
         let now = now();
-        match answer {
-            Answer::Succeeded(r) => {
-                store::settle(exec, op.id, PaymentState::Succeeded, Some(r), None, now).await
-            }
-            Answer::Pending(r) => {
-                store::settle(exec, op.id, PaymentState::Pending, Some(r), None, now).await
-            }
-            Answer::Failed(why) => {
-                store::settle(exec, op.id, PaymentState::Failed, None, Some(why), now).await
+        let settled = match answer {
+            Answer::Succeeded(r) => settlement(PaymentState::Succeeded, Some(r.as_str()), None),
+            Answer::Pending(r) => settlement(PaymentState::Pending, Some(r.as_str()), None),
+            Answer::Failed(code, why) => {
+                settlement(PaymentState::Failed, None, Some((*code, why.as_str())))
             }
             Answer::Unknown(why) => {
                 store::note(exec, op.id, why, now).await?;
-                Ok(None)
+                return Ok(None);
             }
-        }
+        };
+        store::settle(exec, op.id, &settled, now).await
+    }
+}
+
+/// What is kept of a payment method once the provider has answered: its last four characters
+/// (a card's last four digits), or nothing of a shorter one.
+pub fn mask_payment_method(method: &str) -> String {
+    let chars: Vec<char> = method.trim().chars().collect();
+    match chars.len() {
+        n if n > 4 => format!("••••{}", chars[n - 4..].iter().collect::<String>()),
+        _ => "••••".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_settled_payment_method_keeps_only_its_last_four() {
+        assert_eq!(mask_payment_method("4242424242424242"), "••••4242");
+        assert_eq!(mask_payment_method(" pm_card_visa "), "••••visa");
+        assert_eq!(
+            mask_payment_method("1234"),
+            "••••",
+            "too short to show any of"
+        );
+    }
+
+    #[test]
+    fn a_decline_reason_becomes_a_code_and_free_text_does_not_leak() {
+        assert_eq!(
+            PaymentFailure::of_decline("insufficient_funds"),
+            PaymentFailure::InsufficientFunds
+        );
+        assert_eq!(
+            PaymentFailure::of_decline("expired_card: 04/24 for Ada Lovelace"),
+            PaymentFailure::ExpiredCard
+        );
+        assert_eq!(
+            PaymentFailure::of_decline("Call the bank on +44 20 7946 0000"),
+            PaymentFailure::Declined
+        );
+        // A provider cannot pass a decline off as its own failure.
+        assert_eq!(
+            PaymentFailure::of_decline("provider_error"),
+            PaymentFailure::Declined
+        );
     }
 }

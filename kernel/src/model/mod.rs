@@ -134,7 +134,7 @@ pub use money::{Currency, Money, MoneyError};
 pub use problems::{Invalid, Problems};
 pub use status::{
     Amenity, AuthorRole, BookingStatus, CancellationPolicy, KeyState, ListingStatus,
-    PaymentOperation, PaymentState, PropertyType, ReviewStatus,
+    PaymentFailure, PaymentOperation, PaymentState, PropertyType, ReviewStatus,
 };
 pub use stay::{DateWindow, GuestCount, StayRange};
 pub use time::{StayRules, TimeOfDay, Timezone};

@@ -167,6 +167,43 @@ impl PaymentState {
 }
 
 string_enum!(
+    /// Why a payment operation failed, as the parties see it: a code, never the provider's or a
+    /// plugin's own words (those are kept for admins).
+    PaymentFailure {
+        /// The card or account was refused.
+        CardDeclined = "card_declined",
+        /// Not enough money.
+        InsufficientFunds = "insufficient_funds",
+        /// The card has expired.
+        ExpiredCard = "expired_card",
+        /// A bank transfer did not arrive in time.
+        InvoiceExpired = "invoice_expired",
+        /// Refused for another reason.
+        Declined = "declined",
+        /// The provider or its plugin failed.
+        ProviderError = "provider_error",
+    }
+);
+
+impl PaymentFailure {
+    /// The code of a provider's decline reason: a reason that is a code (or starts with one and
+    /// a `:` or space) is that code, any other is `declined`. A provider error is never a
+    /// decline.
+    pub fn of_decline(reason: &str) -> Self {
+        let head = reason
+            .trim()
+            .split([':', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match Self::parse(&head) {
+            Some(Self::ProviderError) | None => Self::Declined,
+            Some(code) => code,
+        }
+    }
+}
+
+string_enum!(
     /// Where a review is.
     ReviewStatus {
         /// Waiting for a moderator.

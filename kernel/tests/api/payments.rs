@@ -53,9 +53,10 @@ async fn a_declined_card_cancels_the_booking(backend: Backend) {
     let Some(app) = spawn_with_payments(backend, |_| {}).await else {
         return;
     };
-    let (_, listing) = host_with_listing(&app, json!({})).await;
+    let (host, listing) = host_with_listing(&app, json!({})).await;
     let guest = app.guest().await;
-    for (card, reason) in [
+    let admin = app.admin().await;
+    for (card, code) in [
         (CARD_DECLINED, "card_declined"),
         ("4000000000009995", "insufficient_funds"),
     ] {
@@ -65,10 +66,57 @@ async fn a_declined_card_cancels_the_booking(backend: Backend) {
             problem["detail"]
                 .as_str()
                 .unwrap_or_default()
-                .contains(reason),
-            "{problem}"
+                .contains(&format!("({code})")),
+            "the client is told the code: {problem}"
+        );
+        let booking = problem["detail"]
+            .as_str()
+            .and_then(|d| d.split("booking ").nth(1))
+            .and_then(|d| d.split(' ').next())
+            .expect("the problem names the booking")
+            .to_owned();
+        // The host sees the code, not the provider's words, and no card digits anywhere.
+        let (status, view) = host
+            .get_json(&format!("/v1/bookings/{booking}/payments"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        assert_eq!(view[0]["failure_code"], code, "{view}");
+        assert!(view[0]["detail"].is_null(), "{view}");
+        let last_four = &card[card.len() - 4..];
+        assert!(!view.to_string().contains(last_four), "{view}");
+        // An admin sees what the provider said.
+        let (_, view) = admin
+            .get_json(&format!("/v1/bookings/{booking}/payments"))
+            .await;
+        assert!(
+            view[0]["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{view}"
+        );
+        // The raw card is gone from the ledger once the provider answered: only its last four.
+        assert_eq!(
+            sql_count(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM payments WHERE payment_method = '••••{last_four}' \
+                     AND failure_code = '{code}'"
+                )
+            )
+            .await,
+            1
         );
     }
+    assert_eq!(
+        sql_count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM payments WHERE payment_method LIKE '%{}%'",
+                &CARD_DECLINED[..12]
+            )
+        )
+        .await,
+        0,
+        "no full card number is kept"
+    );
     let (_, mine) = guest.get_json("/v1/bookings").await;
     for b in mine["bookings"].as_array().expect("bookings") {
         assert_eq!(b["status"], "cancelled");

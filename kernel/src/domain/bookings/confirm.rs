@@ -103,7 +103,7 @@ impl Bookings {
                 tx.commit().await?;
                 outcome
             }
-            Answer::Failed(reason) => {
+            Answer::Failed(code, _) => {
                 transitions::payment_failed(
                     tx.exec(),
                     &booking,
@@ -114,7 +114,7 @@ impl Bookings {
                 .await?;
                 let outcome = Err(DomainError::PaymentDeclined {
                     booking_id: booking.id,
-                    reason: reason.clone(),
+                    code: *code,
                 });
                 idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;

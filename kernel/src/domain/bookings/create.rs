@@ -197,24 +197,26 @@ impl Bookings {
                 tx.commit().await?;
                 outcome
             }
-            Answer::Failed(reason) | Answer::Unknown(reason) => {
-                let declined = matches!(answer, Answer::Failed(_));
-                let end = if declined {
-                    "payment_declined"
-                } else {
-                    "payment_error"
+            Answer::Failed(..) | Answer::Unknown(_) => {
+                let (end, error) = match answer {
+                    Answer::Failed(code, _) => (
+                        "payment_declined",
+                        DomainError::PaymentDeclined {
+                            booking_id: booking.id,
+                            code,
+                        },
+                    ),
+                    _ => (
+                        "payment_error",
+                        DomainError::PaymentUnavailable(
+                            "the payment provider could not be reached".into(),
+                        ),
+                    ),
                 };
                 let ended =
                     transitions::payment_failed(tx.exec(), &booking, &from, end, auth.amount_minor)
                         .await?;
-                let outcome = Err(if declined {
-                    DomainError::PaymentDeclined {
-                        booking_id: booking.id,
-                        reason: reason.clone(),
-                    }
-                } else {
-                    DomainError::PaymentUnavailable(reason.clone())
-                });
+                let outcome = Err(error);
                 idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
                 if ended.is_some() {

@@ -267,10 +267,16 @@ impl Bookings {
     ) -> Result<Vec<PaymentView>, DomainError> {
         self.visible(who, id).await?;
         let mut conn = self.db.acquire().await?;
+        let admin = who.role == Role::Admin;
         Ok(ledger::of_booking(conn.exec(), id)
             .await?
             .into_iter()
             .map(PaymentView::from)
+            // The provider's own words are for admins: the parties see the failure's code.
+            .map(|view| PaymentView {
+                detail: view.detail.filter(|_| admin),
+                ..view
+            })
             .collect())
     }
 

@@ -9,7 +9,7 @@ use crate::data::now;
 use crate::data::payments as ledger;
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::{DomainError, Resource};
-use crate::model::{BookingStatus, PaymentOperation, PaymentState};
+use crate::model::{BookingStatus, PaymentFailure, PaymentOperation, PaymentState};
 use crate::plugins::kinds::payments::{self as provider, PaymentStatus, Webhook};
 use crate::plugins::PluginCallError;
 
@@ -126,8 +126,8 @@ impl Bookings {
                 }
             }
             PaymentStatus::Declined(reason) => {
-                let settled =
-                    Payments::settle(tx.exec(), &auth, &Answer::Failed(reason.clone())).await?;
+                let answer = Answer::Failed(PaymentFailure::of_decline(reason), reason.clone());
+                let settled = Payments::settle(tx.exec(), &auth, &answer).await?;
                 if settled.is_some() {
                     let from = [BookingStatus::PendingPayment];
                     transitions::payment_failed(

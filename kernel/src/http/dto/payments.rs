@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::bookings::WebhookOutcome as Outcome;
 use crate::domain::payments as domain;
-use crate::model::{Currency, PaymentOperation, PaymentState};
+use crate::model::{Currency, PaymentFailure, PaymentOperation, PaymentState};
 
 /// One ledger entry as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -26,7 +26,10 @@ pub struct PaymentView {
     pub provider: String,
     /// The provider's reference.
     pub provider_ref: Option<String>,
-    /// A decline reason or error.
+    /// Why it failed: `card_declined`, `insufficient_funds`, `expired_card`, `invoice_expired`,
+    /// `declined` or `provider_error`.
+    pub failure_code: Option<PaymentFailure>,
+    /// The provider's or plugin's own words about a failure or error: shown to admins only.
     pub detail: Option<String>,
     /// Recorded.
     pub created_at: DateTime<Utc>,
@@ -44,6 +47,7 @@ impl From<domain::PaymentView> for PaymentView {
             currency: p.currency,
             provider: p.provider,
             provider_ref: p.provider_ref,
+            failure_code: p.failure,
             detail: p.detail,
             created_at: p.created_at,
             updated_at: p.updated_at,

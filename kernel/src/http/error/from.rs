@@ -122,13 +122,13 @@ impl From<DomainError> for ApiError {
             )),
             DomainError::OwnListing => Self::new(StatusCode::FORBIDDEN, "own_listing", "Forbidden")
                 .detail("You cannot book your own listing."),
-            DomainError::PaymentDeclined { booking_id, reason } => Self::new(
+            DomainError::PaymentDeclined { booking_id, code } => Self::new(
                 StatusCode::PAYMENT_REQUIRED,
                 "payment_declined",
                 "Payment declined",
             )
             .detail(format!(
-                "The payment was declined ({reason}); booking {booking_id} was cancelled."
+                "The payment was declined ({code}); booking {booking_id} was cancelled."
             )),
             DomainError::PaymentUnavailable(cause) => {
                 let mut e = Self::new(
