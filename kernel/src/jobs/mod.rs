@@ -9,6 +9,7 @@
 //! the effect and the completion commit together, once.
 
 mod prune;
+pub mod redact;
 mod schedule;
 mod worker;
 
@@ -171,7 +172,8 @@ pub struct Counts {
     pub dead: i64,
 }
 
-/// A job as an operator sees it.
+/// A job as an operator sees it: its payload and last error with addresses and message bodies
+/// redacted ([`redact`]).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     /// Id.
@@ -186,7 +188,7 @@ pub struct JobView {
     pub max_attempts: i32,
     /// The last failure.
     pub last_error: Option<String>,
-    /// Data.
+    /// Data, with addresses and message bodies redacted.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// Enqueued.
@@ -203,8 +205,10 @@ impl From<JobRecord> for JobView {
             state: r.state,
             attempts: r.attempts,
             max_attempts: r.max_attempts,
-            last_error: r.last_error,
-            payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
+            last_error: r.last_error.as_deref().map(redact::text),
+            payload: redact::payload(
+                serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
+            ),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

@@ -395,7 +395,54 @@ async fn scheduled_timers_purge_expired_quotes_and_old_history(backend: Backend)
     );
 }
 
+async fn the_jobs_view_shows_no_addresses_or_message_bodies(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    // A job nobody handles is dead at once, with its payload and an error naming the kind.
+    app.kernel
+        .jobs
+        .enqueue(
+            "send_postcard",
+            &json!({
+                "to": "ada@example.com",
+                "body": "the door code is 4711",
+                "event": { "kind": "user_registered", "payload": { "email": "ada@example.com", "account_id": "a-1" } },
+            }),
+            Enqueue::default(),
+        )
+        .await
+        .expect("enqueued");
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sql_count(
+                &app,
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'send_postcard' AND state = 'dead'",
+            )
+            .await
+                == 1
+        })
+        .await
+    );
+    let overview = jobs_overview(&app, &admin.token).await;
+    let text = overview.to_string();
+    assert!(!text.contains("ada@example.com"), "{text}");
+    assert!(!text.contains("4711"), "{text}");
+    let job = overview["dead"]
+        .as_array()
+        .and_then(|d| d.iter().find(|j| j["kind"] == "send_postcard"))
+        .expect("listed");
+    assert_eq!(job["payload"]["to"], hearth::jobs::redact::REDACTED);
+    assert_eq!(
+        job["payload"]["event"]["kind"], "user_registered",
+        "the shape stays"
+    );
+    assert_eq!(job["payload"]["event"]["payload"]["account_id"], "a-1");
+}
+
 crate::for_each_backend!(
+    the_jobs_view_shows_no_addresses_or_message_bodies,
     a_job_that_always_fails_is_dead_lettered_with_its_error_and_can_be_retried,
     a_job_whose_worker_died_runs_again_and_its_effect_happens_once,
     shutdown_lets_short_jobs_finish_and_releases_long_ones,
