@@ -130,6 +130,24 @@ pub async fn unconfirmed_of_guest(
     })?)
 }
 
+/// Whether `guest` has a confirmed (or completed) booking of `listing`.
+pub async fn has_confirmed_stay(
+    exec: Exec<'_>,
+    guest: Uuid,
+    listing: Uuid,
+) -> Result<bool, DataError> {
+    let confirmed = [BookingStatus::Confirmed, BookingStatus::Completed];
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM bookings WHERE guest_id = ");
+        qb.push_bind(guest)
+            .push(" AND listing_id = ")
+            .push_bind(listing)
+            .push(" AND status IN ");
+        push_in(&mut qb, &confirmed);
+        qb.build_query_scalar::<i64>().fetch_one(&mut *c).await
+    })? > 0)
+}
+
 async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO bookings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \

@@ -466,7 +466,52 @@ async fn unanswered_holds_and_requests_expire_and_stays_complete(backend: Backen
     );
 }
 
+async fn only_its_host_admins_and_confirmed_guests_see_where_a_listing_is(backend: Backend) {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
+        return;
+    };
+    let (host, listing) = host_with_listing(
+        &app,
+        json!({ "instant_book": true, "latitude": 48.858_37, "longitude": 2.294_48 }),
+    )
+    .await;
+    let guest = app.guest().await;
+    let admin = app.admin().await;
+    let path = format!("/v1/listings/{listing}");
+    let exact = |v: &Value| {
+        v["address"].as_str().is_some_and(|a| !a.is_empty())
+            && v["latitude"] == 48.858_37
+            && v["longitude"] == 2.294_48
+    };
+    let approximate =
+        |v: &Value| v["address"].is_null() && v["latitude"] == 48.86 && v["longitude"] == 2.295;
+    let anonymous: Value = app.get(&path, None).await.json().await.expect("json");
+    assert!(approximate(&anonymous), "{anonymous}");
+    let (_, before) = guest.get_json(&path).await;
+    assert!(
+        approximate(&before),
+        "not before a confirmed booking: {before}"
+    );
+    for who in [&host, &admin] {
+        let (_, seen) = who.get_json(&path).await;
+        assert!(exact(&seen), "{seen}");
+    }
+    let booking = guest.book(&stay(&listing, 30, 32, CARD_OK)).await;
+    assert_eq!(booking["status"], "confirmed");
+    let (_, after) = guest.get_json(&path).await;
+    assert!(
+        exact(&after),
+        "the confirmed guest finds the place: {after}"
+    );
+    // Search answers anyone: approximate for everyone, the host included.
+    let found = search(&app, &[("city", "Paris")]).await;
+    let listed = &found["listings"][0];
+    assert_eq!(listed["id"], listing.as_str());
+    assert!(approximate(listed), "{listed}");
+}
+
 crate::for_each_backend!(
+    only_its_host_admins_and_confirmed_guests_see_where_a_listing_is,
     a_request_is_accepted_captured_and_confirmed,
     a_declined_request_releases_the_authorization,
     instant_book_confirms_at_once,

@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::auth::{AccountId, Principal, Role};
 use crate::cache::{Cache, Namespace};
+use crate::data::bookings as store_bookings;
 use crate::data::listings::{self as store, ListingFilter};
 use crate::data::Database;
 use crate::domain::{now, DomainError, Resource};
@@ -112,6 +113,31 @@ impl Listings {
         } else {
             Err(DomainError::NotFound(Resource::Listing))
         }
+    }
+
+    /// A listing as `viewer` may see it: with its street address and exact coordinates for its
+    /// host, admins and guests with a confirmed booking of it; without the street and with the
+    /// coordinates rounded to about 500 m for everyone else.
+    pub async fn shown_to(
+        &self,
+        viewer: Option<&Principal>,
+        id: Uuid,
+    ) -> Result<Listing, DomainError> {
+        let listing = self.get(viewer, id).await?;
+        let exact = match viewer {
+            None => false,
+            Some(who) if may_manage(&listing, who) => true,
+            Some(who) => {
+                let mut conn = self.db.acquire().await?;
+                store_bookings::has_confirmed_stay(conn.exec(), who.account_id.as_uuid(), id)
+                    .await?
+            }
+        };
+        Ok(if exact {
+            listing
+        } else {
+            listing.approximately_located()
+        })
     }
 
     /// A listing the caller may manage: 404 if they may not even see it, 403 if they may see
@@ -213,6 +239,12 @@ impl Listings {
             page.listings
                 .retain(|l| l.stay_rules().check(stay, now).is_ok());
         }
+        // Search answers anyone: nobody's exact location is in it.
+        page.listings = page
+            .listings
+            .into_iter()
+            .map(Listing::approximately_located)
+            .collect();
         Ok(page)
     }
 

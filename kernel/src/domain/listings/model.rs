@@ -95,7 +95,27 @@ impl Listing {
             availability_window_days: self.availability_window_days,
         }
     }
+
+    /// This listing as shown to someone who may not know where it is exactly: no street address
+    /// (empty) and the coordinates rounded to a grid of [`APPROXIMATE_DEGREES`] (about 500 m).
+    pub fn approximately_located(self) -> Self {
+        let round = |degrees: f64| {
+            let snapped = (degrees / APPROXIMATE_DEGREES).round() * APPROXIMATE_DEGREES;
+            // Three decimals: the grid, without the float noise of the division.
+            (snapped * 1000.0).round() / 1000.0
+        };
+        Self {
+            address: String::new(),
+            latitude: round(self.latitude),
+            longitude: round(self.longitude),
+            ..self
+        }
+    }
 }
+
+/// The grid an approximate location is rounded to: 0.005° is about 550 m of latitude (and
+/// less of longitude away from the equator).
+pub const APPROXIMATE_DEGREES: f64 = 0.005;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn to_record(

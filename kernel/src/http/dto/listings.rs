@@ -23,8 +23,10 @@ pub struct Listing {
     pub description: String,
     /// Kind of place.
     pub property_type: PropertyType,
-    /// Street address.
-    pub address: String,
+    /// Street address: `null` unless you host this listing, are an admin, or have a confirmed
+    /// booking of it. Everyone else (and every search result) sees `latitude` and `longitude`
+    /// rounded to about 500 m.
+    pub address: Option<String>,
     /// City.
     pub city: String,
     /// ISO 3166-1 alpha-2 country, upper case.
@@ -93,7 +95,8 @@ impl From<domain::Listing> for Listing {
             title: l.title,
             description: l.description,
             property_type: l.property_type,
-            address: l.address,
+            // An approximately located listing has no address.
+            address: Some(l.address).filter(|a| !a.is_empty()),
             city: l.city,
             country: l.country,
             latitude: l.latitude,

@@ -86,7 +86,9 @@ pub(crate) async fn get_listing(
     MaybeAuthUser(viewer): MaybeAuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Listing>, ApiError> {
-    Ok(Json(state.listings.get(viewer.as_ref(), id).await?.into()))
+    Ok(Json(
+        state.listings.shown_to(viewer.as_ref(), id).await?.into(),
+    ))
 }
 
 /// Change a listing (its owner or an admin).

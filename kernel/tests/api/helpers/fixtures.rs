@@ -40,6 +40,20 @@ pub fn listing(overrides: Value) -> Value {
     body
 }
 
+/// `listing` as someone who may not know exactly where it is sees it: no street address and
+/// the coordinates on a 0.005° grid (about 500 m).
+pub fn approximately(listing: &Value) -> Value {
+    let round = |v: &Value| {
+        let degrees = v.as_f64().expect("degrees");
+        json!(((degrees / 0.005).round() * 0.005 * 1000.0).round() / 1000.0)
+    };
+    let mut seen = listing.clone();
+    seen["address"] = Value::Null;
+    seen["latitude"] = round(&listing["latitude"]);
+    seen["longitude"] = round(&listing["longitude"]);
+    seen
+}
+
 pub fn id(listing: &Value) -> String {
     listing["id"].as_str().expect("id").to_owned()
 }
