@@ -12,6 +12,10 @@ pub struct TelemetryConfig {
     pub log_format: LogFormat,
     /// `log_level = "info"`: a tracing filter (`RUST_LOG` wins when set).
     pub log_level: String,
+    /// `metrics_token`: the bearer token `GET /metrics` asks for (`HEARTH_TELEMETRY__METRICS_TOKEN`).
+    /// Unset, `/metrics` is served only when `server.bind` is loopback (404 otherwise), so a
+    /// public listener never shows it to anyone.
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 impl Default for TelemetryConfig {
@@ -19,6 +23,7 @@ impl Default for TelemetryConfig {
         Self {
             log_format: LogFormat::Human,
             log_level: "info".into(),
+            metrics_token: None,
         }
     }
 }

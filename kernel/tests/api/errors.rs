@@ -188,3 +188,32 @@ async fn every_answer_carries_the_security_headers() {
     assert!(!res.headers().contains_key("strict-transport-security"));
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }
+
+#[tokio::test]
+async fn metrics_need_the_token_or_a_loopback_bind() {
+    let Some(app) = TestApp::builder()
+        .config(|c| c.telemetry.metrics_token = Some("scrape-me-please".into()))
+        .spawn(crate::helpers::Backend::Sqlite)
+        .await
+    else {
+        return;
+    };
+    let res = app.get("/metrics", None).await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let res = app.get("/metrics", Some("not-the-token")).await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let res = app.get("/metrics", Some("scrape-me-please")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.expect("text").contains("hearth_"));
+    drop(app);
+    // Listening beyond loopback without a token: no metrics for anyone.
+    let Some(public) = TestApp::builder()
+        .config(|c| c.server.bind = std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+        .spawn(crate::helpers::Backend::Sqlite)
+        .await
+    else {
+        return;
+    };
+    let res = public.get("/metrics", None).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}

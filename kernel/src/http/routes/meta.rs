@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, Problem};
-use crate::http::responses::{ServiceUnavailable, PROBLEM_JSON};
+use crate::http::responses::{NotFound, ServiceUnavailable, Unauthorized, PROBLEM_JSON};
 use crate::http::AppState;
 
 /// The generated OpenAPI document, rendered once at startup.
@@ -98,17 +98,50 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>
 /// The media type `/metrics` answers with: OpenMetrics 1.0 text, which Prometheus scrapes.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Prometheus metrics in the OpenMetrics text exposition format.
+/// Prometheus metrics in the OpenMetrics text exposition format. With `telemetry.metrics_token`
+/// set, only for that bearer token; without it, only on a server bound to loopback (404
+/// elsewhere).
 #[utoipa::path(get, path = "/metrics", tag = "meta",
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Metrics", content_type = OPENMETRICS, body = String),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
         (status = 503, response = ServiceUnavailable),
     ))]
-pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    match &state.config.telemetry.metrics_token {
+        Some(token) => {
+            use secrecy::ExposeSecret as _;
+            use sha2::{Digest as _, Sha256};
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            // Compared as digests, so the time taken says nothing about the token.
+            if Sha256::digest(given) != Sha256::digest(token.expose_secret()) {
+                return Err(ApiError::unauthenticated(
+                    "unauthenticated",
+                    "/metrics needs the metrics token as a bearer token.",
+                ));
+            }
+        }
+        None if !state.config.server.bind.ip().is_loopback() => {
+            return Err(
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+                    .detail("No route for GET /metrics."),
+            );
+        }
+        None => {}
+    }
+    Ok((
         [(header::CONTENT_TYPE, OPENMETRICS)],
         state.metrics.render(),
-    )
+    ))
 }
 
 /// This document.
