@@ -1,5 +1,5 @@
 //! The `hearth` command line: `serve`, `migrate`, `config check`, `admin create`, `seed`,
-//! `plugin check`, `plugin run`.
+//! `plugin check`, `plugin run`, `webhook-secret`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -63,6 +63,14 @@ enum Command {
         /// Random seed (same seed, same data).
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print the signing secret of one webhook endpoint, to give to its receiver (each endpoint
+    /// has its own, derived from `notifications.webhook_secret`).
+    WebhookSecret {
+        /// The endpoint's URL, exactly as the notifier posts to it.
+        url: String,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -173,6 +181,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin {
             command: PluginCommand::Run(args),
         } => crate::plugins::runner::run(args).await,
+        Command::WebhookSecret { url, config } => {
+            use secrecy::ExposeSecret as _;
+            let config = config.load()?;
+            let master = config
+                .notifications
+                .webhook_secret
+                .as_ref()
+                .ok_or_else(|| {
+                    anyhow!("notifications.webhook_secret is not set: webhooks are not signed")
+                })?;
+            println!(
+                "{}",
+                crate::domain::notifications::endpoint_secret(
+                    master.expose_secret().as_bytes(),
+                    &url
+                )
+            );
+            Ok(())
+        }
         Command::Admin {
             command:
                 AdminCommand::Create {

@@ -80,6 +80,36 @@ fn an_environment_override_with_a_bad_value_is_named() {
 
 /// Runs `hearth admin create` with `env` and asserts it succeeded.
 #[test]
+fn webhook_secret_prints_the_endpoints_own_secret() {
+    let secret = |url: &str| {
+        let out = hearth()
+            .args(["webhook-secret", url, "--config"])
+            .arg(shipped_config())
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    };
+    let a = secret("https://hooks.example.com/hearth");
+    assert_eq!(
+        a,
+        hearth::domain::notifications::endpoint_secret(
+            b"whsec_dev_change_me_0001",
+            "https://hooks.example.com/hearth"
+        ),
+        "the shipped master's derivation"
+    );
+    assert_ne!(a, secret("https://hooks.example.com/other"));
+}
+
+#[test]
 fn serve_on_a_public_address_refuses_the_shipped_secrets_and_names_them() {
     let out = hearth()
         .args(["serve", "--config"])

@@ -173,16 +173,22 @@ async fn a_new_user_gets_an_inbox_message_an_email_and_a_signed_webhook(backend:
         (chrono::Utc::now().timestamp() - t).abs() < 60,
         "a fresh timestamp"
     );
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(format!("{t}.{}", hook.body).as_bytes());
-    assert_eq!(
-        v1,
-        hex::encode(mac.finalize().into_bytes()),
-        "HMAC-SHA256 over t.body"
+    // Signed with this endpoint's own secret, not the master, nor another endpoint's.
+    let signed_with = |key: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("key");
+        mac.update(format!("{t}.{}", hook.body).as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    };
+    let own = hearth::domain::notifications::endpoint_secret(SECRET.as_bytes(), &receiver.url);
+    assert!(own.starts_with("whsec_") && own != SECRET);
+    assert_eq!(v1, signed_with(&own), "HMAC-SHA256 over t.body");
+    let elsewhere = hearth::domain::notifications::endpoint_secret(
+        SECRET.as_bytes(),
+        "https://hooks.example.com/other",
     );
-    let mut wrong = Hmac::<Sha256>::new_from_slice(b"another secret").expect("key");
-    wrong.update(format!("{t}.{}", hook.body).as_bytes());
-    assert_ne!(v1, hex::encode(wrong.finalize().into_bytes()));
+    assert_ne!(own, elsewhere, "each endpoint has its own secret");
+    assert_ne!(v1, signed_with(&elsewhere));
+    assert_ne!(v1, signed_with(SECRET), "the master never signs");
     let body: Value = serde_json::from_str(&hook.body).expect("JSON body");
     assert_eq!(body["id"], event_id.as_str());
     assert_eq!(body["kind"], "user_registered");

@@ -67,7 +67,8 @@ impl Notifications {
             .request(reqwest::Method::POST, url)
             .map_err(|refused| JobError::Permanent(refused.to_string()))?;
         let timestamp = Utc::now().timestamp();
-        let signature = sign(secret.expose_secret().as_bytes(), timestamp, &d.body);
+        let own = endpoint_secret(secret.expose_secret().as_bytes(), url);
+        let signature = sign(own.as_bytes(), timestamp, &d.body);
         let response = request
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("hearth-event-id", d.event_id.to_string())
@@ -91,6 +92,22 @@ impl Notifications {
             Err(JobError::Failed(format!("the receiver answered {status}")))
         }
     }
+}
+
+/// The signing secret of the webhook endpoint `url`, derived from `notifications.webhook_secret`
+/// (`master`): `whsec_` and the hex HMAC-SHA256 of the normalised URL under it. Each endpoint
+/// gets its own, so a receiver that leaks its secret cannot sign as the kernel to any other, and
+/// none of them holds the master. `hearth webhook secret URL` prints it for the receiver.
+pub fn endpoint_secret(master: &[u8], url: &str) -> String {
+    let normalised = url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
+    let mut mac = match Hmac::<Sha256>::new_from_slice(master) {
+        Ok(mac) => mac,
+        // HMAC takes keys of any length.
+        Err(_) => return String::new(),
+    };
+    mac.update(b"hearth webhook endpoint\n");
+    mac.update(normalised.as_bytes());
+    format!("whsec_{}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Hex HMAC-SHA256 of `"<timestamp>.<body>"` under `secret`.

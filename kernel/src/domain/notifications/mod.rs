@@ -17,7 +17,7 @@
 mod deliver;
 mod render;
 
-pub use deliver::sign;
+pub use deliver::{endpoint_secret, sign};
 
 use std::sync::Arc;
 use std::time::Duration;
