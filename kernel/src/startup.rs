@@ -164,6 +164,7 @@ impl Kernel {
         .context("cannot set up notifications ([notifications])")?;
         let bus = Bus::new(
             db.clone(),
+            jobs.clone(),
             &config.bus,
             &config.cache,
             metrics.clone(),
@@ -196,6 +197,7 @@ impl Kernel {
     pub fn job_handlers(&self) -> Vec<Arc<dyn JobHandler>> {
         let mut handlers = self.notifications.job_handlers();
         handlers.push(Arc::new(SendMail(self.mailer.clone())));
+        handlers.push(self.bus.redelivery());
         handlers.push(Arc::new(PurgeExpiredQuotes(self.db.clone())));
         handlers.push(Arc::new(ExpireBookings(self.bookings.clone())));
         handlers.push(Arc::new(CompleteStays(self.bookings.clone())));

@@ -10,8 +10,11 @@
 //!
 //! Delivery is at least once. A subscriber's handler runs in a transaction that first inserts
 //! the group's receipt for the event: a redelivery finds the receipt and is skipped, and the
-//! handler's own writes commit with the receipt or not at all. A failing handler is retried with
-//! backoff, up to `bus.max_attempts`, then recorded as dead.
+//! handler's own writes commit with the receipt or not at all. A failing handler is retried at
+//! once with a short backoff, up to `bus.max_attempts`; then the event is handed, for that group,
+//! to a durable `redeliver_event` job ([`REDELIVER`]), which retries with the jobs' backoff (up
+//! to an hour apart) and, after `jobs.max_attempts`, is dead-lettered where admins see it
+//! (`GET /v1/admin/jobs`) and can retry it. An event is never silently given up.
 
 mod relay;
 mod streams;
@@ -28,6 +31,7 @@ use uuid::Uuid;
 use crate::config::{BusConfig, CacheBackendKind, CacheConfig};
 use crate::data::events::{self as store, EventRecord, Outcome};
 use crate::data::{now, DataError, Database, Exec, Tx};
+use crate::jobs::{Enqueue, JobError, JobHandler, JobRun, Jobs};
 use crate::metrics::{BusLabels, Metrics};
 
 /// A committed event, as subscribers see it.
@@ -113,6 +117,8 @@ pub struct Bus {
 
 struct Inner {
     db: Database,
+    /// Where deferred deliveries go ([`REDELIVER`]).
+    jobs: Jobs,
     config: BusConfig,
     subscribers: Vec<Arc<dyn Subscriber>>,
     transport: Transport,
@@ -154,6 +160,7 @@ impl Bus {
     /// A bus over `db` for `subscribers`; Redis Streams when the cache is Redis.
     pub fn new(
         db: Database,
+        jobs: Jobs,
         config: &BusConfig,
         cache: &CacheConfig,
         metrics: Metrics,
@@ -168,6 +175,7 @@ impl Bus {
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
+                jobs,
                 config: config.clone(),
                 subscribers,
                 transport,
@@ -225,11 +233,11 @@ impl Bus {
                     count("failed");
                     tracing::warn!(group, event.id = %event.id, event.kind = %event.kind, attempt, error = %e, "subscriber failed");
                     if attempt == max {
-                        let buried = self.bury(group, event, &e.to_string()).await;
-                        if buried {
-                            count("dead");
+                        let deferred = self.defer(group, event, &e.to_string()).await;
+                        if deferred {
+                            count("deferred");
                         }
-                        return buried;
+                        return deferred;
                     }
                     let delay = self
                         .inner
@@ -267,28 +275,79 @@ impl Bus {
         Ok(true)
     }
 
-    /// Records that `group` gave up on `event`, so it is not redelivered forever.
-    async fn bury(&self, group: &str, event: &Event, error: &str) -> bool {
-        tracing::error!(group, event.id = %event.id, event.kind = %event.kind, error, "subscriber gave up on an event");
-        let result = async {
-            let mut conn = self.inner.db.acquire().await?;
-            store::insert_receipt(
-                conn.exec(),
-                group,
-                event.id,
-                Outcome::Dead,
-                Some(error),
-                now(),
-            )
-            .await
-        }
-        .await;
-        match result {
+    /// Hands `event` for `group` to a durable [`REDELIVER`] job, so the stream moves on while
+    /// the job keeps trying. False if the job could not be queued (the event is offered again).
+    async fn defer(&self, group: &str, event: &Event, error: &str) -> bool {
+        tracing::error!(group, event.id = %event.id, event.kind = %event.kind, error, "subscriber keeps failing; a redeliver_event job takes over");
+        let job = Redelivery {
+            group: group.to_owned(),
+            event: event.clone(),
+        };
+        let options = Enqueue {
+            unique_key: Some(format!("redeliver:{group}:{}", event.id)),
+            run_at: None,
+        };
+        match self.inner.jobs.enqueue(REDELIVER, &job, options).await {
             Ok(_) => true,
             Err(e) => {
-                tracing::error!(group, event.id = %event.id, error = %e, "cannot record the dead event; it will be offered again");
+                tracing::error!(group, event.id = %event.id, error = %e, "cannot queue the redelivery; the event will be offered again");
                 false
             }
         }
+    }
+
+    /// The job handler that carries on delivering deferred events.
+    pub fn redelivery(&self) -> Arc<dyn JobHandler> {
+        Arc::new(Redeliver(self.clone()))
+    }
+}
+
+/// The job kind that carries on delivering an event a subscriber group kept failing on.
+pub const REDELIVER: &str = "redeliver_event";
+
+/// A [`REDELIVER`] job: the event itself (so retention never prunes it away) and the group.
+#[derive(Debug, Serialize, Deserialize)]
+struct Redelivery {
+    group: String,
+    event: Event,
+}
+
+struct Redeliver(Bus);
+
+impl JobHandler for Redeliver {
+    fn kind(&self) -> &'static str {
+        REDELIVER
+    }
+
+    fn run<'a>(&'a self, run: &'a JobRun) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let job: Redelivery = run.job.payload()?;
+            let bus = &self.0;
+            let Some(subscriber) = bus
+                .inner
+                .subscribers
+                .iter()
+                .find(|s| s.group() == job.group)
+            else {
+                return Err(JobError::Permanent(format!(
+                    "no subscriber group `{}` in this process",
+                    job.group
+                )));
+            };
+            let outcome = match bus.handle_once(subscriber.as_ref(), &job.event).await {
+                Ok(true) => "handled",
+                Ok(false) => "duplicate",
+                Err(e) => return Err(JobError::Failed(e.to_string())),
+            };
+            bus.inner
+                .metrics
+                .bus_events
+                .get_or_create(&BusLabels {
+                    group: subscriber.group(),
+                    outcome,
+                })
+                .inc();
+            Ok(())
+        })
     }
 }

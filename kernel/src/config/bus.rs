@@ -13,8 +13,10 @@ pub struct BusConfig {
     pub poll_interval_ms: NonZeroU64,
     /// `batch_size = 256`: events the relay moves per round.
     pub batch_size: NonZeroU32,
-    /// `max_attempts = 5`: a subscriber that fails an event this many times in a row gives up on
-    /// it (recorded as a dead receipt and counted in `hearth_bus_events_total`).
+    /// `max_attempts = 5`: quick tries of a failing subscriber before the event is handed, for
+    /// that group, to a durable `redeliver_event` job (counted as `deferred` in
+    /// `hearth_bus_events_total`), which retries with the jobs' backoff and is dead-lettered,
+    /// visible and retryable by admins, after `jobs.max_attempts`.
     pub max_attempts: NonZeroU32,
     /// `retry_base_ms = 50`: the first retry delay; it doubles each attempt (0: retry at once).
     pub retry_base_ms: u64,

@@ -101,17 +101,15 @@ pub async fn resign_relay(exec: Exec<'_>) -> Result<(), DataError> {
 /// How a subscriber finished with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Its handler committed.
+    /// Its handler committed. (`dead` receipts were written by versions that gave up on an
+    /// event; a failing event now goes to a `redeliver_event` job instead.)
     Handled,
-    /// It failed every attempt and was given up on.
-    Dead,
 }
 
 impl Outcome {
     fn as_str(self) -> &'static str {
         match self {
             Outcome::Handled => "handled",
-            Outcome::Dead => "dead",
         }
     }
 }

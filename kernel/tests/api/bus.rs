@@ -230,30 +230,43 @@ async fn a_committed_event_reaches_each_group_once_even_when_its_handler_fails_t
     );
 }
 
-async fn a_handler_that_always_fails_is_given_up_on_and_recorded(backend: Backend) {
-    let broken = Recorder::new("broken", u32::MAX);
-    let Some(app) = spawn(backend, &[&broken]).await else {
+/// The broken group's receipts of `test_poison` events (joined on the events table, so the id
+/// compares as stored on either backend).
+const POISON_RECEIPTS: &str = "SELECT COUNT(*) FROM event_receipts r JOIN events e \
+    ON e.id = r.event_id WHERE r.subscriber = 'broken' AND e.kind = 'test_poison'";
+
+async fn a_handler_that_keeps_failing_is_retried_by_a_job_until_an_admin_acts(backend: Backend) {
+    // Five quick tries in the bus (bus.max_attempts), then three by the durable job
+    // (jobs.max_attempts): eight failures, and the ninth try succeeds.
+    let broken = Recorder::new("broken", 8);
+    let Some(app) = TestApp::builder()
+        .extensions(with(&[&broken]))
+        .config(|c| c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero"))
+        .spawn(backend)
+        .await
+    else {
         return;
     };
+    let admin = app.admin().await;
     let ids = publish(&app, "test_poison", 1).await;
+    let dead = "SELECT COUNT(*) FROM jobs WHERE kind = 'redeliver_event' AND state = 'dead' \
+        AND attempts = 3 AND last_error = 'planned failure 8'";
     assert!(
-        wait_until(Duration::from_secs(10), || async {
-            sql_count(
-                &app,
-                "SELECT COUNT(*) FROM event_receipts WHERE subscriber = 'broken' AND outcome = 'dead' \
-                 AND error = 'planned failure 5'",
-            )
-            .await
-                == 1
+        wait_until(Duration::from_secs(20), || async {
+            sql_count(&app, dead).await == 1
         })
         .await,
-        "after bus.max_attempts (5) the event is recorded dead with its last error; attempts {}, receipts {}",
-        broken.attempts(ids[0]),
-        sql_count(&app, "SELECT COUNT(*) FROM event_receipts WHERE subscriber = 'broken'").await
+        "the job retries with backoff, then is dead-lettered with the last error; attempts {}",
+        broken.attempts(ids[0])
     );
-    assert_eq!(broken.attempts(ids[0]), 5);
+    assert_eq!(broken.attempts(ids[0]), 8);
     assert!(broken.handled().is_empty());
-    // The event after it is not blocked.
+    assert_eq!(
+        sql_count(&app, POISON_RECEIPTS).await,
+        0,
+        "not given up on: no receipt"
+    );
+    // The stream moved on meanwhile.
     let next = publish(&app, "test_after_poison", 1).await;
     assert!(
         wait_until(Duration::from_secs(10), || async {
@@ -261,13 +274,45 @@ async fn a_handler_that_always_fails_is_given_up_on_and_recorded(backend: Backen
         })
         .await
     );
+    // An admin sees it and retries it once the subscriber is fixed (here: its ninth try works).
+    let res = app.get("/v1/admin/jobs", Some(&admin.token)).await;
+    let overview: serde_json::Value = res.json().await.expect("json");
+    let job = overview["dead"]
+        .as_array()
+        .and_then(|d| d.iter().find(|j| j["kind"] == "redeliver_event"))
+        .expect("the dead redelivery is listed")
+        .clone();
+    assert_eq!(job["payload"]["group"], "broken");
+    let res = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/admin/jobs/{}/retry", job["id"].as_str().expect("id")),
+        )
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            broken.handled().contains(&ids[0])
+        })
+        .await,
+        "handled after the retry"
+    );
+    assert_eq!(
+        broken.handled().iter().filter(|id| **id == ids[0]).count(),
+        1,
+        "handled once"
+    );
+    assert_eq!(sql_count(&app, POISON_RECEIPTS).await, 1);
 }
 
 // SQLite runs the in-process bus; PostgreSQL + Redis runs Redis Streams.
 crate::for_each_backend!(
     an_event_in_a_rolled_back_transaction_is_never_delivered,
     a_committed_event_reaches_each_group_once_even_when_its_handler_fails_twice,
-    a_handler_that_always_fails_is_given_up_on_and_recorded,
+    a_handler_that_keeps_failing_is_retried_by_a_job_until_an_admin_acts,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

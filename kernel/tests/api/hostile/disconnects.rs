@@ -74,7 +74,7 @@ async fn clients_that_hang_up_mid_booking_leave_nothing_half_done(backend: Backe
     assert_eq!(
         sql_count(
             &app,
-            "SELECT COUNT(*) FROM event_receipts WHERE outcome = 'dead'"
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'redeliver_event'"
         )
         .await,
         0,
