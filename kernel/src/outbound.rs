@@ -3,7 +3,7 @@
 //! the operator lists it (`[outbound] allow_private`): loopback, private, link-local, shared
 //! (CGNAT), unique-local, multicast, unspecified and cloud-metadata addresses are refused.
 //!
-//! The check is on the address actually connected to: names are resolved by [`GuardedResolver`],
+//! The check is on the address actually connected to: names are resolved by `GuardedResolver`,
 //! which hands the HTTP client only the permitted addresses, so a name cannot resolve to a public
 //! address when checked and a private one when connected (DNS rebinding). Address literals, which
 //! the client does not resolve, are checked by [`Outbound::request`]. Redirects are never followed

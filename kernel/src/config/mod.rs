@@ -21,6 +21,7 @@ mod mail;
 mod notifications;
 mod outbound;
 mod payments;
+mod plugin_env;
 mod plugin_host;
 mod plugins;
 mod quotes;
@@ -172,7 +173,7 @@ impl Config {
         let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::from_figment(e, file))?;
-        plugins::settings_from_env(&mut config.plugins, vars, file)?;
+        plugin_env::settings_from_env(&mut config.plugins, vars, file)?;
         config.check(file)?;
         Ok(config)
     }

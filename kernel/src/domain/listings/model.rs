@@ -97,7 +97,7 @@ impl Listing {
     }
 
     /// This listing as shown to someone who may not know where it is exactly: no street address
-    /// (empty) and the coordinates rounded to a grid of [`APPROXIMATE_DEGREES`] (about 500 m).
+    /// (empty) and the coordinates rounded to a grid of `APPROXIMATE_DEGREES` (about 500 m).
     pub fn approximately_located(self) -> Self {
         let round = |degrees: f64| {
             let snapped = (degrees / APPROXIMATE_DEGREES).round() * APPROXIMATE_DEGREES;
