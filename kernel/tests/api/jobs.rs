@@ -385,13 +385,18 @@ async fn scheduled_timers_purge_expired_quotes_and_old_history(backend: Backend)
         "the expired quote is purged by the timer"
     );
     assert!(fresh["quote_id"].is_string());
+    // The purge commits in the job's transaction; the runner records the success just after.
     assert!(
-        sql_count(
-            &app,
-            "SELECT COUNT(*) FROM jobs WHERE kind = 'purge_expired_quotes' AND state = 'succeeded'"
-        )
-        .await
-            >= 1
+        wait_until(Duration::from_secs(10), || async {
+            sql_count(
+                &app,
+                "SELECT COUNT(*) FROM jobs WHERE kind = 'purge_expired_quotes' AND state = 'succeeded'",
+            )
+            .await
+                >= 1
+        })
+        .await,
+        "the timer's run is recorded as succeeded"
     );
 }
 
