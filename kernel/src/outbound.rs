@@ -220,15 +220,27 @@ impl Outbound {
         Ok(self.client.request(method, parsed))
     }
 
+    /// The address policy's refusal behind `error`, when the resolver refused every address.
+    fn refusal(error: &reqwest::Error) -> Option<&Refused> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(e) = cause {
+            if let Some(refused) = e.downcast_ref::<Refused>() {
+                return Some(refused);
+            }
+            cause = e.source();
+        }
+        None
+    }
+
     /// What went wrong with a sent request, in one line: the refusal when the resolver refused
     /// every address, else the client's error with its causes.
     pub fn describe(error: &reqwest::Error) -> String {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        if let Some(refused) = Self::refusal(error) {
+            return refused.to_string();
+        }
         let mut chain = Vec::new();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
         while let Some(e) = cause {
-            if let Some(refused) = e.downcast_ref::<Refused>() {
-                return refused.to_string();
-            }
             chain.push(e.to_string());
             cause = e.source();
         }
@@ -238,14 +250,7 @@ impl Outbound {
 
     /// Whether `error` is a refusal by the address policy (no retry can help).
     pub fn is_refusal(error: &reqwest::Error) -> bool {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-        while let Some(e) = cause {
-            if e.is::<Refused>() {
-                return true;
-            }
-            cause = e.source();
-        }
-        false
+        Self::refusal(error).is_some()
     }
 }
 

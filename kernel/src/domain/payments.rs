@@ -294,25 +294,4 @@ mod tests {
             "too short to show any of"
         );
     }
-
-    #[test]
-    fn a_decline_reason_becomes_a_code_and_free_text_does_not_leak() {
-        assert_eq!(
-            PaymentFailure::of_decline("insufficient_funds"),
-            PaymentFailure::InsufficientFunds
-        );
-        assert_eq!(
-            PaymentFailure::of_decline("expired_card: 04/24 for Ada Lovelace"),
-            PaymentFailure::ExpiredCard
-        );
-        assert_eq!(
-            PaymentFailure::of_decline("Call the bank on +44 20 7946 0000"),
-            PaymentFailure::Declined
-        );
-        // A provider cannot pass a decline off as its own failure.
-        assert_eq!(
-            PaymentFailure::of_decline("provider_error"),
-            PaymentFailure::Declined
-        );
-    }
 }

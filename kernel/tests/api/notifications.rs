@@ -82,9 +82,19 @@ async fn spawn(
     receiver: &WebhookReceiver,
     tweak: impl FnOnce(&mut hearth::config::Config),
 ) -> Option<TestApp> {
+    spawn_with(backend, sink, &notifiers(&receiver.url), tweak).await
+}
+
+/// An app with `plugins`, mailing through `sink` and signing webhooks with [`SECRET`].
+async fn spawn_with(
+    backend: Backend,
+    sink: &SmtpSink,
+    plugins: &str,
+    tweak: impl FnOnce(&mut hearth::config::Config),
+) -> Option<TestApp> {
     let port = sink.port;
     TestApp::builder()
-        .plugins(&notifiers(&receiver.url))
+        .plugins(plugins)
         .config(move |c| {
             c.mail.transport = hearth::config::MailTransportKind::Smtp;
             c.mail.smtp_port = port;
@@ -362,17 +372,10 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
         .port();
     let receiver = WebhookReceiver::start(&[]).await;
     let url = format!("http://127.0.0.1:{closed}/hook");
-    let port = sink.port;
-    let Some(app) = TestApp::builder()
-        .plugins(&notifiers(&url))
-        .config(move |c| {
-            c.mail.transport = hearth::config::MailTransportKind::Smtp;
-            c.mail.smtp_port = port;
-            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
-            c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero");
-        })
-        .spawn(backend)
-        .await
+    let Some(app) = spawn_with(backend, &sink, &notifiers(&url), move |c| {
+        c.jobs.max_attempts = std::num::NonZeroU32::new(3).expect("not zero");
+    })
+    .await
     else {
         return;
     };
@@ -392,16 +395,7 @@ async fn a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error(backend
         "the delivery is given up after 3 attempts"
     );
     // The delivery is marked failed by the job; the runner dead-letters the job just after.
-    assert!(
-        wait_until(Duration::from_secs(15), || async {
-            dead_deliver_job(&app, &admin.token).await.is_some()
-        })
-        .await,
-        "the dead deliver job is listed"
-    );
-    let dead = dead_deliver_job(&app, &admin.token)
-        .await
-        .expect("a dead job stays dead");
+    let dead = dead_deliver_job_soon(&app, &admin.token).await;
     assert_eq!(dead["attempts"], 3);
     assert!(
         dead["last_error"]
@@ -424,17 +418,10 @@ async fn a_webhook_to_the_kernels_own_network_is_refused_at_once(backend: Backen
     let receiver = WebhookReceiver::start(&[]).await;
     // A name that resolves to loopback, under the shipped rule (nothing private).
     let url = receiver.url.replace("127.0.0.1", "localhost");
-    let port = sink.port;
-    let Some(app) = TestApp::builder()
-        .plugins(&notifiers(&url))
-        .config(move |c| {
-            c.mail.transport = hearth::config::MailTransportKind::Smtp;
-            c.mail.smtp_port = port;
-            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
-            c.outbound.allow_private = Vec::new();
-        })
-        .spawn(backend)
-        .await
+    let Some(app) = spawn_with(backend, &sink, &notifiers(&url), move |c| {
+        c.outbound.allow_private = Vec::new();
+    })
+    .await
     else {
         return;
     };
@@ -443,16 +430,7 @@ async fn a_webhook_to_the_kernels_own_network_is_refused_at_once(backend: Backen
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let admin = app.admin().await;
-    assert!(
-        wait_until(Duration::from_secs(15), || async {
-            dead_deliver_job(&app, &admin.token).await.is_some()
-        })
-        .await,
-        "the delivery is dead-lettered"
-    );
-    let dead = dead_deliver_job(&app, &admin.token)
-        .await
-        .expect("a dead job stays dead");
+    let dead = dead_deliver_job_soon(&app, &admin.token).await;
     assert_eq!(dead["attempts"], 1, "a refusal is not retried: {dead}");
     let error = dead["last_error"].as_str().unwrap_or_default();
     assert!(
@@ -474,7 +452,6 @@ async fn a_webhook_to_the_kernels_own_network_is_refused_at_once(backend: Backen
 async fn notifiers_without_grants_deliver_nothing_but_the_inbox(backend: Backend) {
     let sink = SmtpSink::start().await;
     let receiver = WebhookReceiver::start(&[]).await;
-    let port = sink.port;
     // The email notifier lacks `mail`, the webhook one `http`; a second webhook notifier has
     // `http` but its allowlist names another port of the same host.
     let other_port = "http://127.0.0.1:1";
@@ -486,16 +463,7 @@ async fn notifiers_without_grants_deliver_nothing_but_the_inbox(backend: Backend
             &format!("capabilities = [\"http\"]\nhttp_allow = [\"{other_port}\"]"),
             &format!("url = \"{}\"\nkinds = [\"user_registered\"]", receiver.url),
         );
-    let Some(app) = TestApp::builder()
-        .plugins(&plugins)
-        .config(move |c| {
-            c.mail.transport = hearth::config::MailTransportKind::Smtp;
-            c.mail.smtp_port = port;
-            c.notifications.webhook_secret = Some(SecretString::from(SECRET));
-        })
-        .spawn(backend)
-        .await
-    else {
+    let Some(app) = spawn_with(backend, &sink, &plugins, |_| {}).await else {
         return;
     };
     let res = app
@@ -549,6 +517,21 @@ async fn notifiers_without_grants_deliver_nothing_but_the_inbox(backend: Backend
         sql_count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver'").await,
         0
     );
+}
+
+/// The dead-lettered `deliver` job, once the admin's jobs overview lists it (the job marks its
+/// delivery failed, and the runner dead-letters the job just after).
+async fn dead_deliver_job_soon(app: &TestApp, token: &str) -> Value {
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            dead_deliver_job(app, token).await.is_some()
+        })
+        .await,
+        "the dead deliver job is listed"
+    );
+    dead_deliver_job(app, token)
+        .await
+        .expect("a dead job stays dead")
 }
 
 /// The dead-lettered `deliver` job in the admin's jobs overview, if there is one yet.
