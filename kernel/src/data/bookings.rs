@@ -8,7 +8,9 @@ use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::{calendar, dispatch, push_in, DataError, Exec};
-use crate::model::{BookingStatus, CancellationPolicy, Currency, QuoteLine};
+use crate::model::{
+    BookingStatus, CancellationPolicy, Currency, PaymentOperation, PaymentState, QuoteLine,
+};
 
 /// A booking as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -316,7 +318,8 @@ pub async fn transition(
     })?)
 }
 
-/// Bookings in `status` whose deadline passed before `now`.
+/// Bookings in `status` whose deadline passed before `now`, but not those with a capture in
+/// flight (its answer decides them).
 pub async fn expired(
     exec: Exec<'_>,
     status: BookingStatus,
@@ -325,12 +328,17 @@ pub async fn expired(
 ) -> Result<Vec<BookingRecord>, DataError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM bookings WHERE status = $1 AND expires_at < $2 \
-         ORDER BY expires_at LIMIT $3"
+         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.booking_id = bookings.id \
+         AND p.operation = $3 AND p.status IN ($4, $5)) \
+         ORDER BY expires_at LIMIT $6"
     );
     Ok(
         dispatch!(exec, c => sqlx::query_as::<_, BookingRecord>(&sql)
         .bind(status)
         .bind(now)
+        .bind(PaymentOperation::Capture)
+        .bind(PaymentState::Intent)
+        .bind(PaymentState::Pending)
         .bind(i64::from(limit))
         .fetch_all(&mut *c)
         .await)?,

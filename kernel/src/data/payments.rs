@@ -7,7 +7,7 @@ use uuid::Uuid;
 use sqlx::QueryBuilder;
 
 use super::{dispatch, push_in, DataError, Exec};
-use crate::model::{Currency, PaymentFailure, PaymentOperation, PaymentState};
+use crate::model::{BookingStatus, Currency, PaymentFailure, PaymentOperation, PaymentState};
 
 /// One operation with a provider.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,18 +29,21 @@ pub struct PaymentRecord {
     pub failure_code: Option<PaymentFailure>,
     /// The provider's or plugin's own words about a failure or error (admins only).
     pub detail: Option<String>,
+    /// An authorization that already took the money (a transfer that arrived): returned by a
+    /// refund, not a void.
+    pub collected: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, booking_id, provider, operation, status, amount_minor, currency, \
-    provider_ref, payment_method, failure_code, detail, created_at, updated_at";
+    provider_ref, payment_method, failure_code, detail, collected, created_at, updated_at";
 
 /// Records an operation; [`DataError::UniqueViolation`] if the booking already has a live one
 /// of the same kind.
 pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> {
     let sql = format!(
-        "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "INSERT INTO payments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
     dispatch!(exec, c => sqlx::query(&sql)
         .bind(p.id)
@@ -54,6 +57,7 @@ pub async fn insert(exec: Exec<'_>, p: &PaymentRecord) -> Result<(), DataError> 
         .bind(&p.payment_method)
         .bind(p.failure_code)
         .bind(&p.detail)
+        .bind(p.collected)
         .bind(p.created_at)
         .bind(p.updated_at)
         .execute(&mut *c)
@@ -73,6 +77,8 @@ pub struct Settlement<'a> {
     pub failure: Option<(PaymentFailure, &'a str)>,
     /// What replaces the stored payment method (its masked form).
     pub payment_method: Option<&'a str>,
+    /// The money already moved (an authorization answered with a completed transfer).
+    pub collected: bool,
 }
 
 /// Settles an open (`intent` or `pending`) operation; the row as settled, or none if it was
@@ -90,6 +96,7 @@ pub async fn settle(
         qb.push(", provider_ref = COALESCE(").push_bind(s.provider_ref);
         qb.push(", provider_ref), payment_method = COALESCE(").push_bind(s.payment_method);
         qb.push(", payment_method), failure_code = ").push_bind(code);
+        qb.push(", collected = collected OR ").push_bind(s.collected);
         qb.push(", detail = ").push_bind(detail);
         qb.push(", updated_at = ").push_bind(now);
         qb.push(" WHERE id = ").push_bind(id).push(" AND status IN ");
@@ -188,6 +195,56 @@ pub async fn stale_intents(
         .fetch_all(&mut *c)
         .await)?,
     )
+}
+
+/// Ended (unconfirmed) bookings whose authorization still holds the guest's money, last
+/// changed before `before`: held (`succeeded` or `pending`), never captured, and with no void
+/// (or, when the money was collected, no refund) attempted. A failed void or refund is left to an
+/// operator rather than retried forever.
+pub async fn unreleased(
+    exec: Exec<'_>,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Uuid>, DataError> {
+    let ended: Vec<BookingStatus> = BookingStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| !s.is_active())
+        .collect();
+    let held = [PaymentState::Succeeded, PaymentState::Pending];
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new(
+            "SELECT a.booking_id FROM payments a JOIN bookings b ON b.id = a.booking_id \
+             WHERE a.operation = ",
+        );
+        qb.push_bind(PaymentOperation::Authorize);
+        qb.push(" AND a.status IN ");
+        push_in(&mut qb, &held);
+        qb.push(" AND a.updated_at < ").push_bind(before);
+        qb.push(" AND b.status IN ");
+        push_in(&mut qb, &ended);
+        qb.push(" AND NOT EXISTS (SELECT 1 FROM payments o WHERE o.booking_id = a.booking_id AND ((o.operation = ");
+        qb.push_bind(PaymentOperation::Capture);
+        qb.push(" AND o.status <> ").push_bind(PaymentState::Failed);
+        qb.push(") OR o.operation = CASE WHEN a.collected THEN ");
+        qb.push_bind(PaymentOperation::Refund);
+        qb.push(" ELSE ").push_bind(PaymentOperation::Void);
+        qb.push(" END)) ORDER BY a.updated_at LIMIT ").push_bind(i64::from(limit));
+        qb.build_query_scalar::<Uuid>().fetch_all(&mut *c).await
+    })?)
+}
+
+/// Whether `provider` has an operation still waiting for its first answer: a webhook about a
+/// reference the ledger does not know yet may be about it.
+pub async fn has_unanswered(exec: Exec<'_>, provider: &str) -> Result<bool, DataError> {
+    let sql = "SELECT COUNT(*) FROM payments WHERE provider = $1 AND status = $2 \
+               AND provider_ref IS NULL";
+    let n: i64 = dispatch!(exec, c => sqlx::query_scalar(sql)
+        .bind(provider)
+        .bind(PaymentState::Intent)
+        .fetch_one(&mut *c)
+        .await)?;
+    Ok(n > 0)
 }
 
 /// Records a provider webhook; false if this delivery was already applied.

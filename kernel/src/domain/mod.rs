@@ -80,6 +80,10 @@ pub enum DomainError {
     /// A payment webhook failed verification or parsing; nothing changed.
     #[error("webhook rejected: {0}")]
     InvalidWebhook(String),
+    /// A verified webhook that may be about an authorization whose answer is not recorded yet;
+    /// it was not recorded, so the provider should send it again.
+    #[error("the webhook may be about a payment not recorded yet; send it again")]
+    WebhookEarly,
     /// The `Idempotency-Key`'s first request is still running.
     #[error("a request with this idempotency key is still running")]
     IdempotencyKeyInUse,
@@ -117,6 +121,7 @@ impl DomainError {
             E::PolicyUnavailable(s) => E::PolicyUnavailable(s.clone()),
             E::ReviewRejected(s) => E::ReviewRejected(s.clone()),
             E::InvalidWebhook(s) => E::InvalidWebhook(s.clone()),
+            E::WebhookEarly => E::WebhookEarly,
             E::IdempotencyKeyInUse => E::IdempotencyKeyInUse,
             E::IdempotencyKeyReused => E::IdempotencyKeyReused,
             E::Auth(_) | E::Data(_) => return None,
@@ -155,8 +160,8 @@ impl Resource {
 /// Why a stay could not be priced.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PricingError {
-    /// A fail-closed plugin of the chain failed.
-    #[error(transparent)]
+    /// A fail-closed plugin of the chain failed (shown without the plugin's own words).
+    #[error("{}", .0.redacted())]
     Plugin(#[from] PluginCallError),
     /// The line items do not fit in an amount.
     #[error("the line items overflow")]

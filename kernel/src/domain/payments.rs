@@ -37,6 +37,9 @@ fn success(operation: PaymentOperation) -> PaymentStatus {
 pub enum Answer {
     /// Done, with the provider's reference.
     Succeeded(String),
+    /// An authorization that already took the money (a bank transfer that arrived): as good as
+    /// authorized, but returned by a refund rather than a void if the booking ends unconfirmed.
+    Collected(String),
     /// Not decided yet; a webhook will say.
     Pending(String),
     /// Refused, for good (a decline, or the plugin's own error): the code the parties see, and
@@ -165,6 +168,7 @@ impl Payments {
             payment_method: payment_method.map(str::to_owned),
             failure_code: None,
             detail: None,
+            collected: false,
             created_at: now,
             updated_at: now,
         };
@@ -219,7 +223,7 @@ impl Payments {
                 if operation == PaymentOperation::Authorize
                     && r.status == PaymentStatus::Captured =>
             {
-                Answer::Succeeded(r.provider_ref)
+                Answer::Collected(r.provider_ref)
             }
             Ok(r) if r.status == PaymentStatus::Pending => Answer::Pending(r.provider_ref),
             Ok(r) => match r.status {
@@ -253,10 +257,13 @@ impl Payments {
             provider_ref,
             failure,
             payment_method: masked.as_deref(),
+            collected: matches!(answer, Answer::Collected(_)),
         };
         let now = now();
         let settled = match answer {
-            Answer::Succeeded(r) => settlement(PaymentState::Succeeded, Some(r.as_str()), None),
+            Answer::Succeeded(r) | Answer::Collected(r) => {
+                settlement(PaymentState::Succeeded, Some(r.as_str()), None)
+            }
             Answer::Pending(r) => settlement(PaymentState::Pending, Some(r.as_str()), None),
             Answer::Failed(code, why) => {
                 settlement(PaymentState::Failed, None, Some((*code, why.as_str())))

@@ -153,7 +153,7 @@ impl Quotes {
             .await
             .map_err(|e| DomainError::Pricing(e.into()))?;
         for skipped in &priced.skipped {
-            tracing::warn!(listing.id = %listing.id, error = %skipped, "fail-open pricing plugin skipped");
+            tracing::warn!(listing.id = %listing.id, error = %skipped.redacted(), "fail-open pricing plugin skipped");
         }
         let total = priced
             .items

@@ -1,7 +1,7 @@
 //! One plugin call: a fresh `Store` (so no call can see another's state, and a trap poisons
-//! nothing), WASI with nothing granted and stdout/stderr captured to the log, the plugin's memory
-//! cap, fuel, wall-clock timeout and output cap, and the outcome classified into a typed error
-//! for that call only and counted.
+//! nothing), WASI with nothing granted and stdout/stderr captured (forwarded to the log only
+//! with the `log` grant), the plugin's memory cap, fuel, wall-clock timeout and output cap, and
+//! the outcome classified into a typed error for that call only and counted.
 //!
 //! Time and chance inside a call are the kernel's ([`CallEnv`]): WASI's clocks read the call's
 //! instant (a fixed one unless `clock` is granted) and its random bytes come from a per-call seed,
@@ -269,7 +269,8 @@ where
     };
     let memory_hit = store.data().memory_hit;
     drop(store);
-    let panic_message = forward_output(id, &stdout, &stderr);
+    let logs = plugin.context.grants.contains(&Capability::Log);
+    let panic_message = forward_output(id, logs, &stdout, &stderr);
 
     let result = match outcome {
         Err(_) => Err(PluginCallError::Timeout {
@@ -331,20 +332,24 @@ fn classify(
     }
 }
 
-/// Sends what the guest wrote to stdout/stderr to the log, one event per line, and returns the
-/// panic message if the guest panicked (Rust prints it to stderr before trapping).
+/// Sends what the guest wrote to stdout/stderr to the log, one event per line, if it may write
+/// to the log (`logs`: the `log` grant), and returns the panic message if the guest panicked
+/// (Rust prints it to stderr before trapping) for the call's error.
 fn forward_output(
     id: &PluginId,
+    logs: bool,
     stdout: &MemoryOutputPipe,
     stderr: &MemoryOutputPipe,
 ) -> Option<String> {
-    for line in String::from_utf8_lossy(&stdout.contents()).lines() {
-        tracing::info!(plugin.id = %id, stream = "stdout", "{line}");
-    }
     let err = stderr.contents();
     let err = String::from_utf8_lossy(&err);
-    for line in err.lines() {
-        tracing::warn!(plugin.id = %id, stream = "stderr", "{line}");
+    if logs {
+        for line in String::from_utf8_lossy(&stdout.contents()).lines() {
+            tracing::info!(plugin.id = %id, stream = "stdout", "{line}");
+        }
+        for line in err.lines() {
+            tracing::warn!(plugin.id = %id, stream = "stderr", "{line}");
+        }
     }
     err.lines()
         .find_map(|l| l.split_once("panicked at ").map(|_| l.to_owned()))

@@ -145,7 +145,82 @@ impl PluginCallError {
     }
 }
 
+impl PluginFailure {
+    /// The label of this kind of failure (`invalid_input`, `config`, ...), without its words.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PluginFailure::InvalidInput(_) => "invalid_input",
+            PluginFailure::Config(_) => "config",
+            PluginFailure::Unavailable(_) => "unavailable",
+            PluginFailure::Internal(_) => "internal",
+            PluginFailure::InvalidOutput(_) => "invalid_output",
+        }
+    }
+}
+
+impl PluginCallError {
+    /// This error for the log and for error causes: what the plugin itself wrote (its error's
+    /// message, a panic message) is left out, since it may carry a provider's words or personal
+    /// data. The full error (its `Display`) goes only where admins read it, e.g. the payments
+    /// ledger's detail.
+    pub fn redacted(&self) -> Redacted<'_> {
+        Redacted(self)
+    }
+}
+
+/// See [`PluginCallError::redacted`].
+#[derive(Debug, Clone, Copy)]
+pub struct Redacted<'a>(&'a PluginCallError);
+
+impl std::fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            PluginCallError::Trap { plugin, .. } => write!(f, "plugin `{plugin}` trapped"),
+            PluginCallError::Plugin { plugin, failure } => {
+                write!(f, "plugin `{plugin}` failed: {}", failure.kind())
+            }
+            // The rest are the kernel's own words.
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
 /// Every outcome label, for counters.
 pub const OUTCOMES: [&str; 7] = [
     "ok", "trap", "timeout", "fuel", "memory", "output", "plugin",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redacted_form_leaves_out_what_the_plugin_wrote() {
+        let plugin = PluginId::parse("payments-x").expect("an id");
+        let refused = PluginCallError::Plugin {
+            plugin: plugin.clone(),
+            failure: PluginFailure::InvalidInput("card 4242424242424242 of ada@example.com".into()),
+        };
+        assert_eq!(
+            refused.redacted().to_string(),
+            "plugin `payments-x` failed: invalid_input"
+        );
+        assert!(
+            refused.to_string().contains("ada@example.com"),
+            "kept for admins"
+        );
+        let trapped = PluginCallError::Trap {
+            plugin: plugin.clone(),
+            message: "panicked: no funds for ada@example.com".into(),
+        };
+        assert_eq!(
+            trapped.redacted().to_string(),
+            "plugin `payments-x` trapped"
+        );
+        let timeout = PluginCallError::Timeout {
+            plugin,
+            limit_ms: 50,
+        };
+        assert_eq!(timeout.redacted().to_string(), timeout.to_string());
+    }
+}

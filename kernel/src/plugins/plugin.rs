@@ -153,7 +153,7 @@ impl Plugin {
         self.counters.seconds.inc_by(cost.elapsed.as_secs_f64());
         self.counters.fuel.inc_by(cost.fuel);
         if let Err(e) = result {
-            tracing::warn!(plugin.id = %self.info.id, error.kind = e.kind(), error = %e, "plugin call failed");
+            tracing::warn!(plugin.id = %self.info.id, error.kind = e.kind(), error = %e.redacted(), "plugin call failed");
         }
     }
 }

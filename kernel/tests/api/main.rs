@@ -15,6 +15,7 @@ mod jobs;
 mod listings;
 mod notifications;
 mod openapi;
+mod payment_races;
 mod payments;
 mod plugins;
 mod quotes;

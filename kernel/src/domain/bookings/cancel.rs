@@ -185,43 +185,58 @@ impl Bookings {
         Ok(())
     }
 
-    /// Releases the booking's authorization (a void), if one is held or pending. Idempotent.
+    /// Returns what an ended booking's authorization holds, if it holds anything: a void, or a
+    /// refund when the money was already collected (a transfer that arrived). Idempotent; does
+    /// nothing for a booking that is still active or whose payment was captured (captured money
+    /// is returned by the cancellation's refund).
     pub(super) async fn release(&self, id: Uuid) -> Result<(), DomainError> {
         let mut tx = self.db.begin().await?;
         let Some(booking) = store::find(tx.exec(), id).await? else {
             return Ok(());
         };
+        if booking.status.is_active() {
+            return Ok(());
+        }
         let auth = ledger::live(tx.exec(), id, PaymentOperation::Authorize).await?;
         let held = [PaymentState::Succeeded, PaymentState::Pending];
         let Some(auth) = auth.filter(|a| held.contains(&a.status)) else {
-            // None, or still an intent: reconciliation learns the outcome and voids it then.
+            // None, or still an intent: reconciliation learns the outcome and releases it then.
             return Ok(());
         };
         if ledger::live(tx.exec(), id, PaymentOperation::Capture)
             .await?
             .is_some()
         {
-            // Captured money is returned by a refund, not a void.
             return Ok(());
         }
-        let void = match Payments::intend(
+        let operation = if auth.collected {
+            PaymentOperation::Refund
+        } else {
+            PaymentOperation::Void
+        };
+        let op = match Payments::intend(
             tx.exec(),
             &booking,
-            PaymentOperation::Void,
+            operation,
             auth.amount_minor,
             auth.provider_ref.as_deref(),
             None,
         )
         .await
         {
-            Ok(v) => v,
+            Ok(op) => op,
             Err(DomainError::Conflict { .. }) => return Ok(()),
             Err(e) => return Err(e),
         };
         tx.commit().await?;
-        let answer = self.payments.perform(&void).await;
-        let mut conn = self.db.acquire().await?;
-        Payments::settle(conn.exec(), &void, &answer).await?;
-        Ok(())
+        let answer = self.payments.perform(&op).await;
+        match operation {
+            PaymentOperation::Refund => self.apply_refund(&booking, &op, &answer).await,
+            _ => {
+                let mut conn = self.db.acquire().await?;
+                Payments::settle(conn.exec(), &op, &answer).await?;
+                Ok(())
+            }
+        }
     }
 }

@@ -68,6 +68,57 @@ impl Bookings {
         self.apply_capture(booking, &capture, answer, claim).await
     }
 
+    /// [`Self::confirm`] for an authorization that just succeeded (instant book): if the booking
+    /// cannot be confirmed because it ended meanwhile, the authorization is released at once
+    /// rather than left holding the guest's money.
+    pub(super) async fn confirm_or_release(
+        &self,
+        id: Uuid,
+        claim: Option<&Claim<Booking>>,
+    ) -> Result<Booking, DomainError> {
+        let confirmed = self.confirm(id, claim).await;
+        if confirmed.is_err() {
+            self.release(id).await?;
+        }
+        confirmed
+    }
+
+    /// A capture that succeeded on a booking that ended before it could be confirmed (expired or
+    /// cancelled while the capture was in flight) is refunded in full, with its event; a
+    /// booking that is still active (confirmed by another path) is left alone.
+    pub(super) async fn refund_if_ended(
+        &self,
+        id: Uuid,
+        capture: &PaymentRecord,
+    ) -> Result<(), DomainError> {
+        let mut tx = self.db.begin().await?;
+        let Some(booking) = store::find(tx.exec(), id).await? else {
+            return Ok(());
+        };
+        if booking.status.is_active() {
+            return Ok(());
+        }
+        let refund = match Payments::intend(
+            tx.exec(),
+            &booking,
+            PaymentOperation::Refund,
+            capture.amount_minor,
+            capture.provider_ref.as_deref(),
+            None,
+        )
+        .await
+        {
+            Ok(r) => r,
+            // Already being refunded.
+            Err(DomainError::Conflict { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        tracing::warn!(booking.id = %id, payment.id = %capture.id, "a capture landed on an ended booking; refunding it");
+        let answer = self.payments.perform(&refund).await;
+        self.apply_refund(&booking, &refund, &answer).await
+    }
+
     /// Records the answer to a capture: `confirmed` when captured; `cancelled` (and the
     /// authorization released) when refused; unchanged while pending or unknown. A keyed
     /// request's response is saved in the transaction that records the outcome.
@@ -82,12 +133,14 @@ impl Bookings {
         Payments::settle(tx.exec(), capture, &answer).await?;
         let from = [BookingStatus::Requested, BookingStatus::PendingPayment];
         match &answer {
-            Answer::Succeeded(_) => {
+            Answer::Succeeded(_) | Answer::Collected(_) => {
                 let moved =
                     transitions::confirmed(tx.exec(), &booking, capture.amount_minor).await?;
+                let stray = moved.is_none();
                 let outcome = match moved {
                     Some(moved) => to_booking(moved),
-                    // Moved on meanwhile (by a webhook): answer with what it is now.
+                    // Moved on meanwhile (confirmed by a webhook, or ended): answer with what
+                    // it is now.
                     None => store::find(tx.exec(), booking.id)
                         .await?
                         .ok_or(DomainError::NotFound(Resource::Booking))
@@ -95,6 +148,9 @@ impl Bookings {
                 };
                 idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
+                if stray {
+                    self.refund_if_ended(booking.id, capture).await?;
+                }
                 outcome
             }
             Answer::Pending(_) => {
@@ -122,8 +178,11 @@ impl Bookings {
                 self.release(booking.id).await?;
                 outcome
             }
-            Answer::Unknown(reason) => {
-                let outcome = Err(DomainError::PaymentUnavailable(reason.clone()));
+            Answer::Unknown(_) => {
+                // The reason is in the ledger's detail, for admins.
+                let outcome = Err(DomainError::PaymentUnavailable(
+                    "the payment provider gave no answer to the capture".into(),
+                ));
                 idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
                 outcome

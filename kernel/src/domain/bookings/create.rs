@@ -161,13 +161,13 @@ impl Bookings {
         Payments::settle(tx.exec(), auth, &answer).await?;
         let from = [BookingStatus::PendingPayment];
         match &answer {
-            Answer::Succeeded(_) if booking.instant_book => {
+            Answer::Succeeded(_) | Answer::Collected(_) if booking.instant_book => {
                 events::payment(tx.exec(), "payment_authorized", &booking, auth.amount_minor)
                     .await?;
                 tx.commit().await?;
-                self.confirm(booking.id, claim).await
+                self.confirm_or_release(booking.id, claim).await
             }
-            Answer::Succeeded(_) => {
+            Answer::Succeeded(_) | Answer::Collected(_) => {
                 let moved = transitions::requested(
                     tx.exec(),
                     &booking,

@@ -24,7 +24,8 @@ impl From<DomainError> for JobError {
 
 impl Bookings {
     /// Expires holds whose payment never completed and requests the host never answered,
-    /// releasing their authorizations.
+    /// releasing their authorizations. A booking whose capture is in flight is left for the
+    /// capture's answer to decide.
     pub async fn expire_due(&self) -> Result<usize, DomainError> {
         let mut expired = 0;
         for (status, reason) in [
@@ -40,6 +41,16 @@ impl Bookings {
                 let Some(ended) = transitions::expired(tx.exec(), &b, reason).await? else {
                     continue;
                 };
+                // A capture in flight decides this booking: expiring it now could leave the
+                // guest charged for a stay that no longer exists. Checked after the transition,
+                // in its transaction, so a capture recorded meanwhile is seen (the booking row
+                // is locked by both); dropping `tx` rolls the expiry back.
+                if ledger::live(tx.exec(), b.id, PaymentOperation::Capture)
+                    .await?
+                    .is_some()
+                {
+                    continue;
+                }
                 tx.commit().await?;
                 self.listings.invalidate(ended.listing_id).await;
                 self.release(ended.id).await?;
@@ -70,8 +81,21 @@ impl Bookings {
     /// Asks the provider again about every operation left `intent` (a crash between the call
     /// and its record, or a provider that gave no answer), and finishes what it started: an
     /// authorization moves its booking on, or is voided if the booking ended meanwhile; a
-    /// capture confirms; voids and refunds are recorded.
+    /// capture confirms; voids and refunds are recorded. Then it releases what ended bookings
+    /// still hold (an authorization whose release was lost to a crash or a failed confirmation).
     pub async fn reconcile(&self) -> Result<usize, DomainError> {
+        let answered = self.reconcile_intents().await?;
+        let unreleased = {
+            let mut conn = self.db.acquire().await?;
+            ledger::unreleased(conn.exec(), now() - self.payments.reconcile_after(), BATCH).await?
+        };
+        for &id in &unreleased {
+            self.release(id).await?;
+        }
+        Ok(answered + unreleased.len())
+    }
+
+    async fn reconcile_intents(&self) -> Result<usize, DomainError> {
         let stale = {
             let mut conn = self.db.acquire().await?;
             ledger::stale_intents(conn.exec(), now() - self.payments.reconcile_after(), BATCH)
@@ -86,8 +110,9 @@ impl Bookings {
                 continue;
             };
             let answer = self.payments.perform(&op).await;
-            if let Answer::Unknown(why) = &answer {
-                tracing::warn!(payment.id = %op.id, error = %why, "reconciliation: still no answer");
+            if let Answer::Unknown(_) = &answer {
+                // Why is in the ledger's detail, for admins: it may be the provider's own words.
+                tracing::warn!(payment.id = %op.id, "reconciliation: still no answer");
             }
             let result = match op.operation {
                 PaymentOperation::Authorize if booking.status == BookingStatus::PendingPayment => {

@@ -1,12 +1,14 @@
 //! Provider webhooks: `POST /v1/webhooks/payments/{plugin_id}` hands the raw body and headers to
 //! the provider plugin, which verifies the signature and freshness and parses it. A delivery is
 //! applied once (by the provider's event id); a webhook never moves an operation out of a final
-//! state, so duplicates and out-of-order deliveries are harmless.
+//! state, so duplicates and out-of-order deliveries are harmless. A webhook that may be about an
+//! authorization whose answer is not recorded yet is refused unrecorded (503), so the provider's
+//! retry lands once it is.
 
 use super::{events, transitions, Bookings};
 use crate::data::bookings as store;
 use crate::data::now;
-use crate::data::payments as ledger;
+use crate::data::payments::{self as ledger, PaymentRecord};
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::{DomainError, Resource};
 use crate::model::{BookingStatus, PaymentFailure, PaymentOperation, PaymentState};
@@ -29,6 +31,7 @@ enum Then {
     Nothing,
     Confirm(uuid::Uuid),
     Release(uuid::Uuid),
+    RefundIfEnded(PaymentRecord),
 }
 
 impl Bookings {
@@ -53,7 +56,7 @@ impl Bookings {
             Err(PluginCallError::Plugin { failure, .. }) => {
                 return Err(DomainError::InvalidWebhook(failure.to_string()))
             }
-            Err(e) => return Err(DomainError::PaymentUnavailable(e.to_string())),
+            Err(e) => return Err(DomainError::PaymentUnavailable(e.redacted().to_string())),
         };
         let status = match &event.status {
             PaymentStatus::Declined(r) => format!("declined:{r}"),
@@ -74,6 +77,12 @@ impl Bookings {
         }
         let auth = ledger::authorization_by_ref(tx.exec(), plugin_id, &event.provider_ref).await?;
         let Some(auth) = auth else {
+            if ledger::has_unanswered(tx.exec(), plugin_id).await? {
+                // Perhaps about an authorization whose answer (and so its reference) is not
+                // recorded yet: not recorded as seen (dropping `tx`), so the provider's retry is
+                // applied once the answer is in.
+                return Err(DomainError::WebhookEarly);
+            }
             tx.commit().await?;
             return Ok(WebhookOutcome::Ignored);
         };
@@ -87,17 +96,26 @@ impl Bookings {
             PaymentStatus::Authorized | PaymentStatus::Captured => {
                 let capture =
                     ledger::live(tx.exec(), booking.id, PaymentOperation::Capture).await?;
-                match capture.filter(|c| c.status == PaymentState::Pending) {
-                    // A pending capture completed.
+                match capture.filter(|c| PaymentState::OPEN.contains(&c.status)) {
+                    // A capture completed (pending, or still waiting for its direct answer).
                     Some(c) if event.status == PaymentStatus::Captured => {
-                        Payments::settle(tx.exec(), &c, &Answer::Succeeded(reference)).await?;
-                        transitions::confirmed(tx.exec(), &booking, c.amount_minor).await?;
-                        true
+                        let settled =
+                            Payments::settle(tx.exec(), &c, &Answer::Succeeded(reference)).await?;
+                        let moved =
+                            transitions::confirmed(tx.exec(), &booking, c.amount_minor).await?;
+                        if moved.is_none() {
+                            then = Then::RefundIfEnded(c);
+                        }
+                        settled.is_some()
                     }
                     _ => {
-                        let settled =
-                            Payments::settle(tx.exec(), &auth, &Answer::Succeeded(reference))
-                                .await?;
+                        // A transfer that arrived has collected the money already.
+                        let answer = if event.status == PaymentStatus::Captured {
+                            Answer::Collected(reference)
+                        } else {
+                            Answer::Succeeded(reference)
+                        };
+                        let settled = Payments::settle(tx.exec(), &auth, &answer).await?;
                         if settled.is_some() {
                             if booking.status != BookingStatus::PendingPayment {
                                 // The booking ended while the payment was pending.
@@ -175,11 +193,12 @@ impl Bookings {
         match then {
             Then::Nothing => {}
             Then::Confirm(id) => {
-                if let Err(e) = self.confirm(id, None).await {
+                if let Err(e) = self.confirm_or_release(id, None).await {
                     tracing::warn!(booking.id = %id, error = %e, "confirming after a webhook failed");
                 }
             }
             Then::Release(id) => self.release(id).await?,
+            Then::RefundIfEnded(capture) => self.refund_if_ended(booking.id, &capture).await?,
         }
         Ok(if applied {
             WebhookOutcome::Applied

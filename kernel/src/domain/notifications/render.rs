@@ -36,7 +36,7 @@ impl Notifications {
         };
         let chosen = notifier::notify(plugin, &input)
             .await
-            .map_err(|e| JobError::Failed(format!("notifier `{}`: {e}", job.plugin)))?;
+            .map_err(|e| JobError::Failed(e.redacted().to_string()))?;
         let mut tx = run.begin().await?;
         for (position, d) in chosen.into_iter().enumerate() {
             let permitted = d.permitted(plugin);

@@ -114,7 +114,7 @@ impl Reviews {
         };
         let decision = policy::evaluate(&plugin, &submission)
             .await
-            .map_err(|e| DomainError::PolicyUnavailable(e.to_string()))?;
+            .map_err(|e| DomainError::PolicyUnavailable(e.redacted().to_string()))?;
         let (status, text, note) = match decision {
             Decision::Reject(reason) => return Err(DomainError::ReviewRejected(reason)),
             Decision::Hold(reason) => (ReviewStatus::Held, input.text, Some(reason)),
@@ -183,7 +183,7 @@ impl Reviews {
         }
         let show = policy::reveal(plugin, state)
             .await
-            .map_err(|e| DomainError::PolicyUnavailable(e.to_string()))?;
+            .map_err(|e| DomainError::PolicyUnavailable(e.redacted().to_string()))?;
         if !show {
             return Ok(0);
         }

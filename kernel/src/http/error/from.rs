@@ -7,6 +7,9 @@ use crate::auth::AuthError;
 use crate::data::DataError;
 use crate::domain::{DomainError, Invalid, Resource};
 
+/// How long a provider is asked to wait before sending an early webhook again.
+const WEBHOOK_RETRY_SECS: u64 = 5;
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
@@ -174,6 +177,19 @@ impl From<DomainError> for ApiError {
                 "Webhook rejected",
             )
             .detail(why),
+            DomainError::WebhookEarly => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "webhook_early",
+                    "Webhook too early",
+                )
+                .detail(
+                    "This may be about a payment whose answer is not recorded yet; nothing \
+                     was recorded: send it again.",
+                );
+                e.retry_after_secs = Some(WEBHOOK_RETRY_SECS);
+                e
+            }
             DomainError::Auth(e) => e.into(),
             DomainError::Data(e) => e.into(),
         }

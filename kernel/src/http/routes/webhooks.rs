@@ -37,7 +37,7 @@ pub struct WebhookReceipt {
         (status = 400, description = "Signature, freshness or body rejected; nothing changed", body = Problem, content_type = PROBLEM_JSON),
         (status = 404, description = "No such payments plugin", body = Problem, content_type = PROBLEM_JSON),
         (status = 413, response = PayloadTooLarge),
-        (status = 503, description = "The plugin failed; the provider should retry", body = Problem, content_type = PROBLEM_JSON),
+        (status = 503, description = "Not recorded: the plugin failed (`payment_unavailable`), or the webhook may be about a payment whose answer is not recorded yet (`webhook_early`, with `Retry-After`); the provider should send it again", body = Problem, content_type = PROBLEM_JSON, headers(("Retry-After" = u64, description = "Seconds to wait, with `webhook_early`"))),
     )
 )]
 pub(crate) async fn payment_webhook(

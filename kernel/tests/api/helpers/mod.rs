@@ -1,11 +1,13 @@
 //! Shared test support: the app and its builder ([`app`]), actors that send their own requests
 //! ([`actors`]), the request bodies and plugin sets tests share ([`fixtures`]), receivers for
-//! mail and webhooks ([`sinks`]), and the macros that run a test on both backends. No test file
+//! mail and webhooks ([`sinks`]), a payment provider whose answers the test gives ([`provider`]),
+//! and the macros that run a test on both backends. No test file
 //! imports from another test file: what two files need lives here.
 
 pub mod actors;
 pub mod app;
 pub mod fixtures;
+pub mod provider;
 pub mod sinks;
 
 use std::time::Duration;
