@@ -339,6 +339,40 @@ impl Namespace {
         }
     }
 
+    /// Reads a counter written by [`Namespace::incr`] and a JSON value together, in one round
+    /// trip on Redis (`MGET`): e.g. a cache generation and an entry stamped with the generation
+    /// it was made in. The counter is as [`Namespace::count`] reads it, the value as
+    /// [`Namespace::get`] does.
+    pub async fn count_and_get<T: DeserializeOwned>(
+        &self,
+        counter: &str,
+        key: &str,
+    ) -> (u64, Option<T>) {
+        let counter = self.key(counter);
+        let key = self.key(key);
+        let local = self.cache.inner.local_counters.count(&counter).await;
+        let (primary, bytes) = match &self.cache.inner.backend {
+            Backend::Memory(m) => (m.count(&counter).await, m.get(&key).await),
+            Backend::Redis(r) => match r.get_many(&[counter, key]).await {
+                Ok(mut found) => {
+                    let bytes = found.pop().flatten();
+                    let count = found
+                        .pop()
+                        .flatten()
+                        .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+                        .unwrap_or(0);
+                    (count, bytes)
+                }
+                Err(e) => {
+                    self.cache.record("get", &e);
+                    (0, None)
+                }
+            },
+        };
+        let value = bytes.and_then(|b| serde_json::from_slice(&b).ok());
+        (primary.max(local), value)
+    }
+
     /// Reads a counter written by [`Namespace::incr`] (0 when absent).
     pub async fn count(&self, key: &str) -> u64 {
         let key = self.key(key);

@@ -51,6 +51,16 @@ async fn round_trip(cache: Cache) {
     ns.decr("missing").await;
     assert_eq!(ns.count("missing").await, 0);
 
+    // A counter and a value read together (one MGET on Redis).
+    assert_eq!(ns.count_and_get::<String>("gen", "page").await, (0, None));
+    ns.incr("gen", Duration::from_secs(60)).await;
+    ns.set("page", &"p1".to_owned(), Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        ns.count_and_get::<String>("gen", "page").await,
+        (1, Some("p1".to_owned()))
+    );
+
     // Parallel increments on several threads each see their own count: a reservation cannot
     // be raced, and a limit of N lets exactly N through.
     let tasks = (0..200).map(|_| {

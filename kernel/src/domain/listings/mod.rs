@@ -229,11 +229,16 @@ impl Listings {
             self.window.check_stay(stay, now.date_naive())?;
         }
         let filter = query.filter(now);
-        let generation = self.searches.count("generation").await;
-        let key = format!("{generation}:{}", cache_key(&filter));
-        let mut page = match self.searches.get::<PageIds>(&key).await {
+        // The generation and the page in one round trip: a page made in an earlier generation
+        // (before a listing changed) is a miss, and is overwritten.
+        let key = cache_key(&filter);
+        let (generation, cached) = self
+            .searches
+            .count_and_get::<PageIds>("generation", &key)
+            .await;
+        let mut page = match cached.filter(|p| p.generation == generation) {
             Some(ids) => self.page_of(ids).await?,
-            None => self.read_page(query, &filter, &key).await?,
+            None => self.read_page(query, &filter, &key, generation).await?,
         };
         if let Some(stay) = &query.stay {
             page.listings
@@ -254,6 +259,7 @@ impl Listings {
         query: &ListingQuery,
         filter: &ListingFilter,
         key: &str,
+        generation: u64,
     ) -> Result<SearchPage, DomainError> {
         let mut conn = self.db.acquire().await?;
         let mut records = store::search(conn.exec(), filter).await?;
@@ -276,6 +282,7 @@ impl Listings {
                 .await;
         }
         let ids = PageIds {
+            generation,
             ids: listings.iter().map(|l| l.id).collect(),
             next_cursor: next_cursor.clone(),
         };

@@ -75,9 +75,11 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
 }
 
-/// A search page as cached: the listings' ids, in order, and the cursor.
+/// A search page as cached: the listings' ids, in order, and the cursor, stamped with the
+/// search generation it was read in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct PageIds {
+    pub(super) generation: u64,
     pub(super) ids: Vec<Uuid>,
     pub(super) next_cursor: Option<String>,
 }
