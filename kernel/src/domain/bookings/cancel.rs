@@ -7,6 +7,7 @@ use super::{events, to_booking, transitions, Booking, Bookings, CancellationPrev
 use crate::auth::Principal;
 use crate::data::bookings::{self as store, BookingRecord};
 use crate::data::payments::{self as ledger, PaymentRecord};
+use crate::data::Tx;
 use crate::domain::cancellation::{self, CancelledBy, Refund};
 use crate::domain::idempotency::{self, Claim};
 use crate::domain::payments::{Answer, Payments};
@@ -214,12 +215,34 @@ impl Bookings {
         } else {
             PaymentOperation::Void
         };
-        let op = match Payments::intend(
-            tx.exec(),
+        self.give_back(
+            tx,
             &booking,
             operation,
             auth.amount_minor,
             auth.provider_ref.as_deref(),
+        )
+        .await
+    }
+
+    /// Returns a guest's money on `provider_ref` (a void or a refund of `amount_minor`), in
+    /// `tx`, the transaction that decided it: the operation's intent commits with it, then the
+    /// provider is asked and the answer recorded (a refund with its event). Nothing happens if
+    /// such an operation is already live.
+    pub(super) async fn give_back(
+        &self,
+        mut tx: Tx,
+        booking: &BookingRecord,
+        operation: PaymentOperation,
+        amount_minor: i64,
+        provider_ref: Option<&str>,
+    ) -> Result<(), DomainError> {
+        let op = match Payments::intend(
+            tx.exec(),
+            booking,
+            operation,
+            amount_minor,
+            provider_ref,
             None,
         )
         .await
@@ -231,7 +254,7 @@ impl Bookings {
         tx.commit().await?;
         let answer = self.payments.perform(&op).await;
         match operation {
-            PaymentOperation::Refund => self.apply_refund(&booking, &op, &answer).await,
+            PaymentOperation::Refund => self.apply_refund(booking, &op, &answer).await,
             _ => {
                 let mut conn = self.db.acquire().await?;
                 Payments::settle(conn.exec(), &op, &answer).await?;

@@ -98,25 +98,15 @@ impl Bookings {
         if booking.status.is_active() {
             return Ok(());
         }
-        let refund = match Payments::intend(
-            tx.exec(),
+        tracing::warn!(booking.id = %id, payment.id = %capture.id, "a capture landed on an ended booking; refunding it");
+        self.give_back(
+            tx,
             &booking,
             PaymentOperation::Refund,
             capture.amount_minor,
             capture.provider_ref.as_deref(),
-            None,
         )
         .await
-        {
-            Ok(r) => r,
-            // Already being refunded.
-            Err(DomainError::Conflict { .. }) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        tx.commit().await?;
-        tracing::warn!(booking.id = %id, payment.id = %capture.id, "a capture landed on an ended booking; refunding it");
-        let answer = self.payments.perform(&refund).await;
-        self.apply_refund(&booking, &refund, &answer).await
     }
 
     /// Records the answer to a capture: `confirmed` when captured; `cancelled` (and the
