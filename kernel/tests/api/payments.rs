@@ -146,10 +146,25 @@ async fn refunds_follow_the_cancellation_policy(backend: Backend) {
         ("strict", 3, "guest", 0),
         ("strict", 3, "host", 100),
     ];
+    // Check-in opens at this minute of the day, so "check-in in N days" is N×24 hours away less
+    // the seconds already gone in this minute, whatever the time of day the test runs at.
+    // Dates count from the same instant, so a run that straddles midnight only brings check-in
+    // nearer.
+    let now = chrono::Utc::now();
+    let opens = now.format("%H:%M").to_string();
+    let on = |days: i64| (now.date_naive() + chrono::Duration::days(days)).to_string();
     for (policy, days, by, percent) in cases {
-        let (host, listing) =
-            host_with_listing(&app, json!({ "cancellation_policy": policy })).await;
-        let booking = guest.book(&stay(&listing, days, days + 2, CARD_OK)).await;
+        let (host, listing) = host_with_listing(
+            &app,
+            json!({ "cancellation_policy": policy, "timezone": "UTC", "check_in_time": opens }),
+        )
+        .await;
+        let booking = guest
+            .book(&json!({
+                "listing_id": listing, "check_in": on(days), "check_out": on(days + 2),
+                "payment_method": CARD_OK,
+            }))
+            .await;
         let id = id_of(&booking);
         assert_eq!(host.act(&id, "accept").await.status(), StatusCode::OK);
         let total = booking["total_minor"].as_i64().expect("total");
