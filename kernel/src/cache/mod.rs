@@ -339,38 +339,58 @@ impl Namespace {
         }
     }
 
-    /// Reads a counter written by [`Namespace::incr`] and a JSON value together, in one round
-    /// trip on Redis (`MGET`): e.g. a cache generation and an entry stamped with the generation
-    /// it was made in. The counter is as [`Namespace::count`] reads it, the value as
+    /// Reads counters written by [`Namespace::incr`] and a JSON value together, in one round
+    /// trip on Redis (`MGET`): e.g. cache generations and an entry stamped with the generations
+    /// it was made in. Each counter is as [`Namespace::count`] reads it, the value as
     /// [`Namespace::get`] does.
-    pub async fn count_and_get<T: DeserializeOwned>(
+    pub async fn counts_and_get<T: DeserializeOwned>(
         &self,
-        counter: &str,
+        counters: &[String],
         key: &str,
-    ) -> (u64, Option<T>) {
-        let counter = self.key(counter);
+    ) -> (Vec<u64>, Option<T>) {
+        let counters: Vec<String> = counters.iter().map(|c| self.key(c)).collect();
         let key = self.key(key);
-        let local = self.cache.inner.local_counters.count(&counter).await;
+        let mut local = Vec::with_capacity(counters.len());
+        for counter in &counters {
+            local.push(self.cache.inner.local_counters.count(counter).await);
+        }
         let (primary, bytes) = match &self.cache.inner.backend {
-            Backend::Memory(m) => (m.count(&counter).await, m.get(&key).await),
-            Backend::Redis(r) => match r.get_many(&[counter, key]).await {
-                Ok(mut found) => {
-                    let bytes = found.pop().flatten();
-                    let count = found
-                        .pop()
-                        .flatten()
-                        .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
-                        .unwrap_or(0);
-                    (count, bytes)
+            Backend::Memory(m) => {
+                let mut counts = Vec::with_capacity(counters.len());
+                for counter in &counters {
+                    counts.push(m.count(counter).await);
                 }
-                Err(e) => {
-                    self.cache.record("get", &e);
-                    (0, None)
+                (counts, m.get(&key).await)
+            }
+            Backend::Redis(r) => {
+                let mut keys = counters.clone();
+                keys.push(key);
+                match r.get_many(&keys).await {
+                    Ok(mut found) => {
+                        let bytes = found.pop().flatten();
+                        let counts = found
+                            .into_iter()
+                            .map(|c| {
+                                c.and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+                                    .unwrap_or(0)
+                            })
+                            .collect();
+                        (counts, bytes)
+                    }
+                    Err(e) => {
+                        self.cache.record("get", &e);
+                        (vec![0; counters.len()], None)
+                    }
                 }
-            },
+            }
         };
         let value = bytes.and_then(|b| serde_json::from_slice(&b).ok());
-        (primary.max(local), value)
+        let counts = primary
+            .into_iter()
+            .zip(local)
+            .map(|(p, l)| p.max(l))
+            .collect();
+        (counts, value)
     }
 
     /// Reads a counter written by [`Namespace::incr`] (0 when absent).

@@ -51,14 +51,24 @@ async fn round_trip(cache: Cache) {
     ns.decr("missing").await;
     assert_eq!(ns.count("missing").await, 0);
 
-    // A counter and a value read together (one MGET on Redis).
-    assert_eq!(ns.count_and_get::<String>("gen", "page").await, (0, None));
+    // Counters and a value read together (one MGET on Redis).
+    let gens = ["gen".to_owned(), "dates".to_owned()];
+    assert_eq!(
+        ns.counts_and_get::<String>(&gens, "page").await,
+        (vec![0, 0], None)
+    );
     ns.incr("gen", Duration::from_secs(60)).await;
+    ns.incr("dates", Duration::from_secs(60)).await;
+    ns.incr("dates", Duration::from_secs(60)).await;
     ns.set("page", &"p1".to_owned(), Duration::from_secs(60))
         .await;
     assert_eq!(
-        ns.count_and_get::<String>("gen", "page").await,
-        (1, Some("p1".to_owned()))
+        ns.counts_and_get::<String>(&gens, "page").await,
+        (vec![1, 2], Some("p1".to_owned()))
+    );
+    assert_eq!(
+        ns.counts_and_get::<String>(&gens[1..], "page").await,
+        (vec![2], Some("p1".to_owned()))
     );
 
     // Parallel increments on several threads each see their own count: a reservation cannot

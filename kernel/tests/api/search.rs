@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::fixtures::*;
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, sql_exec, Backend, TestApp};
 
 crate::on_both_backends!(
     search_filters_by_place_price_currency_guests_and_amenities,
@@ -18,6 +18,13 @@ crate::on_both_backends!(
     a_cached_search_sees_new_published_and_deleted_listings_at_once,
     a_blocked_night_takes_a_listing_out_of_a_cached_date_search_at_once,
 );
+
+mod with_payments {
+    use super::a_booking_refreshes_date_searches_of_its_city_and_keeps_the_others_cached;
+    crate::for_each_backend!(
+        a_booking_refreshes_date_searches_of_its_city_and_keeps_the_others_cached
+    );
+}
 
 // ---------------------------------------------------------------------------------------------
 // 2. Search filters
@@ -522,4 +529,80 @@ async fn a_blocked_night_takes_a_listing_out_of_a_cached_date_search_at_once(app
     // And a quote refuses the stay at once.
     let res = quote_raw(&app, None, &id(&created), &stay).await;
     assert_problem(res, StatusCode::CONFLICT, "dates_unavailable").await;
+}
+
+/// A booking changes which nights are free, nothing else: cached date searches of its city (and
+/// those with dates and no city) are read again at once, while searches without dates and date
+/// searches of other cities keep their cached pages. To see which pages were kept, listings are
+/// made drafts behind the kernel's back (in SQL, so no invalidation): a kept page still shows
+/// them, a page read again does not.
+pub(super) async fn a_booking_refreshes_date_searches_of_its_city_and_keeps_the_others_cached(
+    backend: Backend,
+) {
+    let Some(app) = spawn_with_payments(backend, |_| {}).await else {
+        return;
+    };
+    let owner = app.host().await;
+    let flat = owner
+        .create_listing(json!({ "title": "Paris flat", "nightly_price_minor": 9_000 }))
+        .await;
+    owner
+        .create_listing(json!({ "title": "Paris studio", "nightly_price_minor": 8_000 }))
+        .await;
+    owner
+        .create_listing(
+            json!({ "title": "Lyon loft", "city": "Lyon", "latitude": 45.764,
+                                "longitude": 4.8357, "nightly_price_minor": 7_000 }),
+        )
+        .await;
+    let (check_in, check_out) = (day(40), day(43));
+    let dates = [
+        ("check_in", check_in.as_str()),
+        ("check_out", check_out.as_str()),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut params = dates.to_vec();
+        params.extend_from_slice(extra);
+        params
+    };
+    let paris = [("city", "Paris")];
+    let lyon_dated = with(&[("city", "Lyon")]);
+    let paris_dated = with(&paris);
+    let country_dated = with(&[("country", "FR")]);
+    assert_eq!(
+        titles(&search(&app, &paris).await),
+        ["Paris studio", "Paris flat"]
+    );
+    assert_eq!(titles(&search(&app, &lyon_dated).await), ["Lyon loft"]);
+    assert_eq!(
+        titles(&search(&app, &paris_dated).await),
+        ["Paris studio", "Paris flat"]
+    );
+    assert_eq!(
+        titles(&search(&app, &country_dated).await),
+        ["Lyon loft", "Paris studio", "Paris flat"]
+    );
+    sql_exec(
+        &app,
+        "UPDATE listings SET status = 'draft' WHERE title IN ('Paris studio', 'Lyon loft')",
+    )
+    .await;
+
+    let guest = app.guest().await;
+    guest
+        .book(
+            &json!({ "listing_id": id(&flat), "check_in": check_in, "check_out": check_out,
+                       "payment_method": CARD_OK }),
+        )
+        .await;
+
+    // Read again: the flat is booked, and the drafts are seen for what they are.
+    assert!(titles(&search(&app, &paris_dated).await).is_empty());
+    assert!(titles(&search(&app, &country_dated).await).is_empty());
+    // Kept: the booking changed nothing these pages show.
+    assert_eq!(
+        titles(&search(&app, &paris).await),
+        ["Paris studio", "Paris flat"]
+    );
+    assert_eq!(titles(&search(&app, &lyon_dated).await), ["Lyon loft"]);
 }

@@ -48,7 +48,7 @@ impl Bookings {
         let outcome = to_booking(ended.clone());
         idempotency::save(claim, tx.exec(), &outcome).await?;
         tx.commit().await?;
-        self.listings.invalidate(ended.listing_id).await;
+        self.listings.availability_changed(ended.listing_id).await;
         self.release(id).await?;
         outcome
     }
@@ -158,7 +158,7 @@ impl Bookings {
         let outcome = to_booking(ended.clone());
         idempotency::save(claim, tx.exec(), &outcome).await?;
         tx.commit().await?;
-        self.listings.invalidate(ended.listing_id).await;
+        self.listings.availability_changed(ended.listing_id).await;
         match refund_op {
             Some(op) => {
                 let answer = self.payments.perform(&op).await;

@@ -164,7 +164,7 @@ impl Bookings {
                 });
                 idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
-                self.listings.invalidate(booking.listing_id).await;
+                self.listings.availability_changed(booking.listing_id).await;
                 self.release(booking.id).await?;
                 outcome
             }

@@ -52,7 +52,7 @@ impl Bookings {
                     continue;
                 }
                 tx.commit().await?;
-                self.listings.invalidate(ended.listing_id).await;
+                self.listings.availability_changed(ended.listing_id).await;
                 self.release(ended.id).await?;
                 expired += 1;
             }

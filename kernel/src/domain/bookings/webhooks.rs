@@ -189,7 +189,7 @@ impl Bookings {
             PaymentStatus::Pending => false,
         };
         tx.commit().await?;
-        self.listings.invalidate(booking.listing_id).await;
+        self.listings.availability_changed(booking.listing_id).await;
         match then {
             Then::Nothing => {}
             Then::Confirm(id) => {

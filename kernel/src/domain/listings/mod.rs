@@ -229,16 +229,17 @@ impl Listings {
             self.window.check_stay(stay, now.date_naive())?;
         }
         let filter = query.filter(now);
-        // The generation and the page in one round trip: a page made in an earlier generation
-        // (before a listing changed) is a miss, and is overwritten.
+        // The generations and the page in one round trip: a page made in an earlier generation
+        // is a miss, and is overwritten.
         let key = cache_key(&filter);
-        let (generation, cached) = self
+        let counters = generations(&filter);
+        let (generations, cached) = self
             .searches
-            .count_and_get::<PageIds>("generation", &key)
+            .counts_and_get::<PageIds>(&counters, &key)
             .await;
-        let mut page = match cached.filter(|p| p.generation == generation) {
+        let mut page = match cached.filter(|p| p.generations == generations) {
             Some(ids) => self.page_of(ids).await?,
-            None => self.read_page(query, &filter, &key, generation).await?,
+            None => self.read_page(query, &filter, &key, generations).await?,
         };
         if let Some(stay) = &query.stay {
             page.listings
@@ -259,7 +260,7 @@ impl Listings {
         query: &ListingQuery,
         filter: &ListingFilter,
         key: &str,
-        generation: u64,
+        generations: Vec<u64>,
     ) -> Result<SearchPage, DomainError> {
         let mut conn = self.db.acquire().await?;
         let mut records = store::search(conn.exec(), filter).await?;
@@ -282,7 +283,7 @@ impl Listings {
                 .await;
         }
         let ids = PageIds {
-            generation,
+            generations,
             ids: listings.iter().map(|l| l.id).collect(),
             next_cursor: next_cursor.clone(),
         };
@@ -319,13 +320,49 @@ impl Listings {
         })
     }
 
-    /// Drops the cached listing and every cached search page (by moving to a new generation).
+    /// The listing itself changed: drops its cached copy and every cached search page (by
+    /// moving to a new content generation).
     pub(crate) async fn invalidate(&self, id: Uuid) {
         self.cached.delete(&id.to_string()).await;
+        self.searches.incr(CONTENT, GENERATION_TTL).await;
+    }
+
+    /// Only which nights of the listing are free changed (a booking took or gave back nights):
+    /// the listing's cached copy stays, and so does every search without dates; searches with
+    /// dates in its city, and those with dates and no city, move to a new generation.
+    pub(crate) async fn availability_changed(&self, id: Uuid) {
+        let city = match self.load(id).await {
+            Ok(listing) => city_key(&listing.city),
+            // Not knowing its city, every search with dates goes.
+            Err(_) => {
+                self.searches.incr(CONTENT, GENERATION_TTL).await;
+                return;
+            }
+        };
+        self.searches.incr(DATES, GENERATION_TTL).await;
         self.searches
-            .incr("generation", Duration::from_secs(30 * 24 * 3600))
+            .incr(&format!("{DATES}:{city}"), GENERATION_TTL)
             .await;
     }
+}
+
+/// The search generation every listing change moves on.
+const CONTENT: &str = "generation";
+/// The generation of searches with dates and no city; `dates:<city>` is a city's.
+const DATES: &str = "dates";
+const GENERATION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The generations a cached page of `filter` is stamped with: the content generation, and for a
+/// search with dates, the availability generation of its city (or of all cities).
+fn generations(filter: &ListingFilter) -> Vec<String> {
+    let mut counters = vec![CONTENT.to_owned()];
+    if filter.stay.is_some() {
+        counters.push(match &filter.city {
+            Some(city) => format!("{DATES}:{city}"),
+            None => DATES.to_owned(),
+        });
+    }
+    counters
 }
 
 pub(super) fn cache_key(filter: &ListingFilter) -> String {

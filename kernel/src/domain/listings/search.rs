@@ -76,10 +76,10 @@ pub struct SearchPage {
 }
 
 /// A search page as cached: the listings' ids, in order, and the cursor, stamped with the
-/// search generation it was read in.
+/// generations it was read in (see [`super::Listings::search`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct PageIds {
-    pub(super) generation: u64,
+    pub(super) generations: Vec<u64>,
     pub(super) ids: Vec<Uuid>,
     pub(super) next_cursor: Option<String>,
 }
