@@ -95,6 +95,39 @@ pub async fn hold_nights(
     }
 }
 
+/// What a booking's events say about its people and place.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Parties {
+    /// The guest's email.
+    pub guest_email: String,
+    /// The guest's display name.
+    pub guest_name: String,
+    /// The host's email.
+    pub host_email: String,
+    /// The host's display name.
+    pub host_name: String,
+    /// The listing's title (empty if the listing row is gone).
+    pub listing_title: String,
+}
+
+/// The guest, the host and the listing title of `booking`, in one statement; none if either
+/// account is missing.
+pub async fn parties(
+    exec: Exec<'_>,
+    booking: &BookingRecord,
+) -> Result<Option<Parties>, DataError> {
+    let sql = "SELECT g.email AS guest_email, g.display_name AS guest_name, \
+               h.email AS host_email, h.display_name AS host_name, \
+               COALESCE((SELECT title FROM listings WHERE id = $3), '') AS listing_title \
+               FROM accounts g, accounts h WHERE g.id = $1 AND h.id = $2";
+    Ok(dispatch!(exec, c => sqlx::query_as::<_, Parties>(sql)
+        .bind(booking.guest_id)
+        .bind(booking.host_id)
+        .bind(booking.listing_id)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
 /// How many unconfirmed bookings (`pending_payment` and `requested`) a guest has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Unconfirmed {

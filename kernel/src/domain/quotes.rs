@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::listings::calendar::{nights_of, DayStatus};
-use super::listings::Listings;
+use super::listings::{Listing, Listings};
 use super::{DomainError, Invalid, PricingError, Problems};
 use crate::auth::Principal;
 use crate::data::quotes::{self as store, QuoteRecord};
@@ -50,6 +50,8 @@ pub struct Quote {
     pub line_items: Vec<QuoteLine>,
     /// The sum of the lines.
     pub total_minor: i64,
+    /// When it was priced.
+    pub created_at: DateTime<Utc>,
     /// After this the quote no longer holds.
     pub expires_at: DateTime<Utc>,
 }
@@ -79,13 +81,34 @@ impl Quotes {
         }
     }
 
-    /// Prices a stay at a listing the caller can see, and stores the quote.
+    /// Prices a stay at a listing the caller can see, and stores a signed-in caller's quote.
     pub async fn quote(
         &self,
         viewer: Option<&Principal>,
         listing_id: ListingId,
         req: &QuoteRequest,
     ) -> Result<Quote, DomainError> {
+        let (mut quote, _) = self.price(viewer, listing_id, req).await?;
+        // Anonymous callers write nothing: a flood of anonymous quotes costs plugin calls (under
+        // the quote budget), never rows.
+        let Some(viewer) = viewer else {
+            return Ok(quote);
+        };
+        let record = quote.to_record(viewer);
+        let mut conn = self.db.acquire().await?;
+        store::insert(conn.exec(), &record).await?;
+        quote.quote_id = Some(record.id);
+        Ok(quote)
+    }
+
+    /// Prices a stay at a listing the caller can see, storing nothing; the quote (without an
+    /// id) and the listing it priced.
+    pub async fn price(
+        &self,
+        viewer: Option<&Principal>,
+        listing_id: ListingId,
+        req: &QuoteRequest,
+    ) -> Result<(Quote, Listing), DomainError> {
         // Dates first: nothing is read for a stay outside the platform's window.
         let today = super::now().date_naive();
         self.listings.window().check_stay(&req.stay, today)?;
@@ -175,8 +198,7 @@ impl Quotes {
             })
             .collect();
         let now = super::now();
-        let expires_at = now + self.ttl;
-        let mut quote = Quote {
+        let quote = Quote {
             quote_id: None,
             listing_id: listing.id,
             check_in: stay.check_in(),
@@ -186,31 +208,29 @@ impl Quotes {
             currency,
             line_items,
             total_minor: total,
-            expires_at,
-        };
-        // Anonymous callers write nothing: a flood of anonymous quotes costs plugin calls (under
-        // the quote budget), never rows.
-        let Some(viewer) = viewer else {
-            return Ok(quote);
-        };
-        let id = Uuid::now_v7();
-        let record = QuoteRecord {
-            id,
-            listing_id: quote.listing_id,
-            account_id: Some(viewer.account_id.as_uuid()),
-            check_in: quote.check_in,
-            check_out: quote.check_out,
-            guests: i32::from(req.guests),
-            currency: quote.currency,
-            total_minor: quote.total_minor,
-            line_items: sqlx::types::Json(quote.line_items.clone()),
             created_at: now,
-            expires_at,
+            expires_at: now + self.ttl,
         };
-        let mut conn = self.db.acquire().await?;
-        store::insert(conn.exec(), &record).await?;
-        quote.quote_id = Some(id);
-        Ok(quote)
+        Ok((quote, listing))
+    }
+}
+
+impl Quote {
+    /// The row that stores this quote for `owner`, under a new id.
+    pub fn to_record(&self, owner: &Principal) -> QuoteRecord {
+        QuoteRecord {
+            id: Uuid::now_v7(),
+            listing_id: self.listing_id,
+            account_id: Some(owner.account_id.as_uuid()),
+            check_in: self.check_in,
+            check_out: self.check_out,
+            guests: i32::from(self.guests),
+            currency: self.currency,
+            total_minor: self.total_minor,
+            line_items: sqlx::types::Json(self.line_items.clone()),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        }
     }
 }
 

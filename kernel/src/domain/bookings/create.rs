@@ -3,13 +3,16 @@
 
 use uuid::Uuid;
 
-use super::{events, to_booking, transitions, Booking, Bookings, NewBooking, PriceFrom, Priced};
+use super::{
+    events, to_booking, transitions, Booking, Bookings, NewBooking, PriceFrom, Priced, QuoteFrom,
+};
 use crate::auth::Principal;
 use crate::data::bookings::{self as store, BookingRecord};
 use crate::data::payments::PaymentRecord;
 use crate::data::quotes as quote_store;
 use crate::data::DataError;
 use crate::domain::idempotency::{self, Claim};
+use crate::domain::listings::Listing;
 use crate::domain::payments::{Answer, Payments};
 use crate::domain::{now, DomainError, Invalid};
 use crate::model::{BookingStatus, GuestCount, PaymentOperation, StayRange};
@@ -25,8 +28,11 @@ impl Bookings {
         req: NewBooking,
         claim: Option<&Claim<Booking>>,
     ) -> Result<Booking, DomainError> {
-        let priced = self.price(who, &req).await?;
-        let listing = self.listings.get(Some(who), priced.listing_id).await?;
+        let (priced, listing) = self.price(who, &req).await?;
+        let listing = match listing {
+            Some(listing) => listing,
+            None => self.listings.get(Some(who), priced.listing_id).await?,
+        };
         if listing.host_id == who.account_id.as_uuid() {
             return Err(DomainError::OwnListing);
         }
@@ -35,6 +41,7 @@ impl Bookings {
         let rules = listing.stay_rules();
         rules.check(&priced.stay, now)?;
         let provider = self.payments.provider_for(priced.currency)?;
+        let quote_id = priced.quote_id();
         let record = BookingRecord {
             id: Uuid::now_v7(),
             listing_id: listing.id,
@@ -47,7 +54,7 @@ impl Bookings {
             currency: priced.currency,
             total_minor: priced.total_minor,
             line_items: sqlx::types::Json(priced.line_items),
-            quote_id: priced.quote_id,
+            quote_id,
             cancellation_policy: listing.cancellation_policy,
             instant_book: listing.instant_book,
             provider,
@@ -65,6 +72,12 @@ impl Bookings {
         match store::hold_nights(tx.exec(), &record, listing.preparation_nights).await {
             Err(DataError::NightsTaken) => return Err(dates_unavailable()),
             other => other?,
+        }
+        // A stay priced for this booking keeps its quote, committed with the hold. Written
+        // after the hold: its foreign key share-locks the listing row, and taking that before
+        // the hold's `FOR UPDATE` of the same row deadlocks two bookings of one listing.
+        if let QuoteFrom::Fresh(quote) = &priced.quote {
+            quote_store::insert(tx.exec(), quote).await?;
         }
         // Holds are not free: one unconfirmed booking per listing, a few in all (by default).
         // Counted after the nights are held, so the requests that lose the nights never wait
@@ -93,25 +106,32 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
-        self.listings.invalidate(record.listing_id).await;
+        self.listings.availability_changed(record.listing_id).await;
         let answer = self.payments.perform(&auth).await;
         self.apply_authorization(record, &auth, answer, claim).await
     }
 
-    async fn price(&self, who: &Principal, req: &NewBooking) -> Result<Priced, DomainError> {
+    /// The price of the booking: a stored quote's, or a fresh one (with the listing it read).
+    async fn price(
+        &self,
+        who: &Principal,
+        req: &NewBooking,
+    ) -> Result<(Priced, Option<Listing>), DomainError> {
         let quote_id = match &req.price {
             PriceFrom::Quote(id) => id.as_uuid(),
             PriceFrom::Stay(listing_id, stay) => {
-                let quote = self.quotes.quote(Some(who), *listing_id, stay).await?;
-                return Ok(Priced {
+                let (quote, listing) = self.quotes.price(Some(who), *listing_id, stay).await?;
+                let record = quote.to_record(who);
+                let priced = Priced {
                     listing_id: quote.listing_id,
                     stay: stay.stay,
                     guests: quote.guests,
                     currency: quote.currency,
                     total_minor: quote.total_minor,
                     line_items: quote.line_items,
-                    quote_id: quote.quote_id,
-                });
+                    quote: QuoteFrom::Fresh(record),
+                };
+                return Ok((priced, Some(listing)));
             }
         };
         let mut conn = self.db.acquire().await?;
@@ -131,18 +151,22 @@ impl Bookings {
             )]));
         }
         let corrupt = |what: &str| DataError::Corrupt(format!("quote {}: {what}", quote.id));
-        Ok(Priced {
-            listing_id: quote.listing_id,
-            stay: StayRange::new(quote.check_in, quote.check_out).map_err(|_| corrupt("stay"))?,
-            guests: u32::try_from(quote.guests)
-                .ok()
-                .and_then(|g| GuestCount::new(g).ok())
-                .ok_or_else(|| corrupt("guests"))?,
-            currency: quote.currency,
-            total_minor: quote.total_minor,
-            line_items: quote.line_items.0,
-            quote_id: Some(quote.id),
-        })
+        Ok((
+            Priced {
+                listing_id: quote.listing_id,
+                stay: StayRange::new(quote.check_in, quote.check_out)
+                    .map_err(|_| corrupt("stay"))?,
+                guests: u32::try_from(quote.guests)
+                    .ok()
+                    .and_then(|g| GuestCount::new(g).ok())
+                    .ok_or_else(|| corrupt("guests"))?,
+                currency: quote.currency,
+                total_minor: quote.total_minor,
+                line_items: quote.line_items.0,
+                quote: QuoteFrom::Stored(quote.id),
+            },
+            None,
+        ))
     }
 
     /// Records the answer to a booking's authorization and moves the booking on: `requested`
@@ -220,7 +244,7 @@ impl Bookings {
                 idempotency::save(claim, tx.exec(), &outcome).await?;
                 tx.commit().await?;
                 if ended.is_some() {
-                    self.listings.invalidate(booking.listing_id).await;
+                    self.listings.availability_changed(booking.listing_id).await;
                 }
                 outcome
             }

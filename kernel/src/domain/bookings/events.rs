@@ -6,8 +6,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::bus::{self, DomainEvent};
-use crate::data::bookings::BookingRecord;
-use crate::data::{accounts, listings, DataError, Exec};
+use crate::data::bookings::{self, BookingRecord};
+use crate::data::{DataError, Exec};
 use crate::model::{BookingStatus, Currency};
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,29 +54,28 @@ fn concerns_host(kind: &str) -> bool {
     )
 }
 
-async fn person(exec: Exec<'_>, id: Uuid) -> Result<Person, DataError> {
-    let account = accounts::find_by_id(exec, id)
-        .await?
-        .ok_or_else(|| DataError::Corrupt(format!("booking party {id} has no account")))?;
-    Ok(Person {
-        id,
-        email: account.email,
-        display_name: account.display_name,
-    })
-}
-
 async fn record(
     mut exec: Exec<'_>,
     kind: &'static str,
     b: &BookingRecord,
     amount_minor: Option<i64>,
 ) -> Result<(), DataError> {
-    let guest = person(exec.reborrow(), b.guest_id).await?;
-    let host = person(exec.reborrow(), b.host_id).await?;
-    let listing_title = listings::find(exec.reborrow(), b.listing_id)
+    let parties = bookings::parties(exec.reborrow(), b)
         .await?
-        .map(|l| l.title)
-        .unwrap_or_default();
+        .ok_or_else(|| {
+            DataError::Corrupt(format!("booking {} has a party without an account", b.id))
+        })?;
+    let guest = Person {
+        id: b.guest_id,
+        email: parties.guest_email,
+        display_name: parties.guest_name,
+    };
+    let host = Person {
+        id: b.host_id,
+        email: parties.host_email,
+        display_name: parties.host_name,
+    };
+    let listing_title = parties.listing_title;
     let mut recipients = vec![guest.clone()];
     if concerns_host(kind) {
         recipients.push(host.clone());

@@ -176,7 +176,24 @@ struct Priced {
     currency: Currency,
     total_minor: i64,
     line_items: Vec<QuoteLine>,
-    quote_id: Option<Uuid>,
+    quote: QuoteFrom,
+}
+
+/// Where a booking's price came from.
+enum QuoteFrom {
+    /// A quote the guest asked for earlier.
+    Stored(Uuid),
+    /// Priced for this booking: stored in the transaction that holds the nights.
+    Fresh(crate::data::quotes::QuoteRecord),
+}
+
+impl Priced {
+    fn quote_id(&self) -> Option<Uuid> {
+        match &self.quote {
+            QuoteFrom::Stored(id) => Some(*id),
+            QuoteFrom::Fresh(record) => Some(record.id),
+        }
+    }
 }
 
 /// The bookings service. Cheap to clone.
