@@ -40,8 +40,9 @@ pub struct PluginLabels {
 pub struct BusLabels {
     /// The subscriber group.
     pub group: &'static str,
-    /// `handled`, `duplicate` (a redelivery, skipped), `failed` (an attempt; it is retried) or
-    /// `dead` (given up after every attempt).
+    /// `handled`, `duplicate` (a redelivery, skipped), `unwanted` (nothing in the group takes
+    /// its kind, skipped), `failed` (an attempt; it is retried) or `deferred` (handed to a
+    /// `redeliver_event` job after every quick attempt).
     pub outcome: &'static str,
 }
 

@@ -101,6 +101,12 @@ pub trait Subscriber: Send + Sync + 'static {
     /// The group's name (stable: receipts and Redis consumer groups are keyed by it).
     fn group(&self) -> &'static str;
 
+    /// Whether this group does anything with `event`. One it does not want is passed over with
+    /// no transaction and no receipt (handling it would change nothing, now or on a redelivery).
+    fn wants(&self, _event: &Event) -> bool {
+        true
+    }
+
     /// Handles one event inside `tx`, which also holds the group's receipt for it.
     fn handle<'a>(
         &'a self,
@@ -211,6 +217,17 @@ impl Bus {
     /// that could be recorded (the database is down): the caller must offer it again later.
     async fn deliver(&self, subscriber: &dyn Subscriber, event: &Event) -> bool {
         let group = subscriber.group();
+        if !subscriber.wants(event) {
+            self.inner
+                .metrics
+                .bus_events
+                .get_or_create(&BusLabels {
+                    group,
+                    outcome: "unwanted",
+                })
+                .inc();
+            return true;
+        }
         let count = |outcome| {
             self.inner
                 .metrics

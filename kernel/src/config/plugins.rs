@@ -46,6 +46,11 @@ pub struct PluginConfig {
     /// defaults to the scheme's) the `http` capability, and a notifier's webhooks, may reach.
     #[serde(default)]
     pub http_allow: Vec<HttpOrigin>,
+    /// `events = ["booking_requested", "booking_confirmed"]`: for a notifier, the event kinds
+    /// it is given (every kind when absent). The kernel filters before it queues any work, so
+    /// an event no notifier wants costs no job.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
     /// `[plugins.limits]`
     #[serde(default)]
     pub limits: PluginLimits,
@@ -110,6 +115,24 @@ impl PluginConfig {
         }
         if !self.http_allow.is_empty() && !self.capabilities.contains(&Capability::Http) {
             checks.invalid(at("http_allow"), "the `http` capability to be granted too");
+        }
+        if let Some(events) = &self.events {
+            if self.kind != PluginKind::Notifier {
+                checks.invalid(
+                    at("events"),
+                    "no `events` key: only notifiers receive events",
+                );
+            }
+            if let Some(unknown) = events.iter().find(|e| !crate::model::is_event_kind(e)) {
+                checks.invalid(
+                    at("events"),
+                    format!(
+                        "event kinds among {}, or `plugin.<plugin id>.<topic>` (`{unknown}` is \
+                         not one)",
+                        crate::model::EVENT_KINDS.join(", ")
+                    ),
+                );
+            }
         }
     }
 }

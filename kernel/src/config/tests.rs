@@ -129,6 +129,8 @@ refused!(
     plugin_config_not_a_table,
     http_allow_without_http,
     bad_http_allow_origin,
+    events_on_a_pricing_plugin,
+    unknown_notifier_event,
 );
 
 #[test]

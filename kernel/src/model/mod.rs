@@ -1,6 +1,6 @@
 //! Model: the kernel's shared vocabulary. Money and currencies, stays and guest counts, a
 //! listing's time zone and local times (and the rules in time a stay obeys), typed ids,
-//! every status enum, and the collector of per-field input problems. Values here are parsed, not
+//! every status enum, the event kinds, and the collector of per-field input problems. Values here are parsed, not
 //! validated later: a `Money`, a `StayRange` or a `BookingStatus` that exists is a valid one.
 //!
 //! This module imports nothing else of the kernel, so `data`, `domain`, `plugins` and `http` can
@@ -119,6 +119,7 @@ macro_rules! string_enum {
 }
 
 pub mod client;
+pub mod events;
 pub mod ids;
 pub mod line;
 pub mod money;
@@ -128,6 +129,7 @@ pub mod stay;
 pub mod time;
 
 pub use client::ClientKey;
+pub use events::{is_event_kind, EVENT_KINDS};
 pub use ids::{AccountId, BookingId, ListingId, PaymentId, QuoteId, ReviewId};
 pub use line::QuoteLine;
 pub use money::{Currency, Money, MoneyError};

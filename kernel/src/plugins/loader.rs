@@ -101,6 +101,7 @@ pub(super) async fn load_with(
             on_error: config.on_error,
             capabilities,
             limits: config.limits,
+            events: config.events.clone(),
         },
         engine: host.engine.clone(),
         pre,

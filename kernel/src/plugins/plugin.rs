@@ -34,6 +34,17 @@ pub struct PluginInfo {
     pub capabilities: Vec<Capability>,
     /// Per-call limits.
     pub limits: PluginLimits,
+    /// A notifier's event kinds (all when none).
+    pub events: Option<Vec<String>>,
+}
+
+impl PluginInfo {
+    /// Whether this plugin is given events of `kind` (a notifier without `events` takes all).
+    pub fn receives(&self, kind: &str) -> bool {
+        self.events
+            .as_ref()
+            .is_none_or(|events| events.iter().any(|e| e == kind))
+    }
 }
 
 /// Counters of a plugin's calls since the kernel started (they survive reloads).

@@ -140,6 +140,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         on_error: OnError::FailClosed,
         capabilities: args.capabilities.clone(),
         http_allow: Vec::new(),
+        events: None,
         limits: PluginLimits {
             fuel: args.fuel,
             memory_mib: args.memory_mib,

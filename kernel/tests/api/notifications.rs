@@ -16,7 +16,7 @@ use crate::helpers::{assert_problem, plugin, sql_count, wait_until, Actor, Backe
 const SECRET: &str = "whsec_test_0123456789";
 
 /// The three bundled notifiers: inbox for registrations and published listings, email and
-/// webhook for registrations.
+/// webhook for registrations (the kernel hands them nothing else).
 fn notifiers(webhook_url: &str) -> String {
     notifiers_granted(
         webhook_url,
@@ -58,19 +58,21 @@ fn notifiers_granted(
             "",
             r#"kinds = ["user_registered", "listing_published"]"#,
         ),
+        // These two are given only registrations by the kernel (`events`); the inbox above
+        // filters for itself (its own `kinds` setting), so it is handed every event.
         plugin(
             "notify-email",
             "notifier",
             "hearth_plugin_notify_email",
-            &format!("capabilities = {email_grants}"),
-            r#"kinds = ["user_registered"]"#,
+            &format!("capabilities = {email_grants}\nevents = [\"user_registered\"]"),
+            "",
         ),
         plugin(
             "notify-webhook",
             "notifier",
             "hearth_plugin_notify_webhook",
-            &format!("capabilities = {webhook_grants}{allow}"),
-            &format!("url = \"{webhook_url}\"\nkinds = [\"user_registered\"]"),
+            &format!("capabilities = {webhook_grants}{allow}\nevents = [\"user_registered\"]"),
+            &format!("url = \"{webhook_url}\""),
         ),
     ]
     .concat()
@@ -225,6 +227,25 @@ async fn a_new_user_gets_an_inbox_message_an_email_and_a_signed_webhook(backend:
             ("webhook".to_owned(), "delivered".to_owned()),
         ]
     );
+    // A notifier is handed only the kinds it declares: a new listing (`listing_created` and
+    // `listing_published`) queues work for the inbox, which declares none, and nobody else.
+    let host = app.host().await;
+    host.create_listing(json!({})).await;
+    let notify_jobs = |plugin: &str| {
+        format!(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND payload LIKE '%\"plugin\":\"{plugin}\"%' \
+             AND payload LIKE '%\"kind\":\"listing_%'"
+        )
+    };
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sql_count(&app, &notify_jobs("notify-inbox")).await == 2
+        })
+        .await,
+        "the inbox is handed both listing events"
+    );
+    assert_eq!(sql_count(&app, &notify_jobs("notify-email")).await, 0);
+    assert_eq!(sql_count(&app, &notify_jobs("notify-webhook")).await, 0);
 }
 
 async fn only_the_recipient_sees_and_reads_their_notifications(backend: Backend) {

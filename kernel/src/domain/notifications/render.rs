@@ -1,5 +1,5 @@
 //! Steps 1 and 2: the bus subscriber that fans each event out to one `notify` job per
-//! notifier plugin, and the `notify` job that renders the event and records its deliveries.
+//! notifier plugin that receives its kind, and the `notify` job that renders the event and records its deliveries.
 
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -140,6 +140,12 @@ impl Subscriber for FanOut {
         "notifications"
     }
 
+    fn wants(&self, event: &Event) -> bool {
+        let set = self.0.inner.plugins.current();
+        let mut notifiers = set.of_kind(PluginKind::Notifier);
+        notifiers.any(|p| p.info().receives(&event.kind))
+    }
+
     fn handle<'a>(
         &'a self,
         tx: &'a mut Tx,
@@ -147,7 +153,10 @@ impl Subscriber for FanOut {
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let set = self.0.inner.plugins.current();
-            for plugin in set.of_kind(PluginKind::Notifier) {
+            let wanted = set
+                .of_kind(PluginKind::Notifier)
+                .filter(|p| p.info().receives(&event.kind));
+            for plugin in wanted {
                 let job = NotifyJob {
                     plugin: plugin.info().id.to_string(),
                     event: event.clone(),
