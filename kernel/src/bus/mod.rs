@@ -289,6 +289,8 @@ impl Bus {
         }
         subscriber.handle(&mut tx, event).await?;
         tx.commit().await?;
+        // A handler queues its follow-up work as jobs.
+        self.inner.jobs.wake();
         Ok(true)
     }
 

@@ -67,37 +67,44 @@ async fn relay(
         };
         bus.inner.metrics.bus_published.inc_by(moved as u64);
         if moved == 0 {
+            // Every event is written in a transaction: this process's commits wake the relay at
+            // once, the poll finds other processes' events.
             tokio::select! {
                 () = stop.cancelled() => {}
                 () = tokio::time::sleep(poll) => {}
+                () = bus.inner.db.commits().notified() => {}
             }
         }
     }
     Ok(())
 }
 
-/// Embedded: every subscriber handles each event before it is marked published. Stops at the
-/// first event that could not be settled (the database is failing), to keep the order.
+/// Embedded: every subscriber handles each event before it is marked published; the batch's
+/// handled events are marked in one statement. Stops at the first event that could not be
+/// settled (the database is failing), to keep the order; a crash before the marking only hands
+/// the batch on again, which the receipts make harmless.
 async fn hand_to_subscribers(
     bus: &Bus,
     conn: &mut Conn,
     batch: Vec<store::EventRecord>,
 ) -> Result<usize, DataError> {
-    let mut moved = 0;
-    for record in batch {
+    let mut handled = Vec::with_capacity(batch.len());
+    'events: for record in batch {
         let seq = record.seq;
         match Event::from_record(record) {
             Ok(event) => {
                 for sub in &bus.inner.subscribers {
                     if !bus.deliver(sub.as_ref(), &event).await {
-                        return Ok(moved);
+                        break 'events;
                     }
                 }
             }
             Err(e) => tracing::error!(event.seq = seq, error = %e, "skipping an unreadable event"),
         }
-        store::mark_published(conn.exec(), &[seq], now()).await?;
-        moved += 1;
+        handled.push(seq);
     }
-    Ok(moved)
+    if !handled.is_empty() {
+        store::mark_published(conn.exec(), &handled, now()).await?;
+    }
+    Ok(handled.len())
 }

@@ -20,12 +20,14 @@ pub mod reviews;
 pub mod sessions;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+use tokio::sync::Notify;
 
 use crate::config::{DatabaseBackend, DatabaseConfig};
 
@@ -105,6 +107,21 @@ where
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: Pool,
+    /// Signalled after every transaction this process commits (see [`Database::commits`]).
+    commits: Arc<Notify>,
+    /// SQLite's writers, in line (see [`Database::begin`]); none on PostgreSQL.
+    writers: Option<Writers>,
+}
+
+/// The queue SQLite write transactions wait in: a fair async lock taken before `BEGIN
+/// IMMEDIATE`, so a writer waits for the one before it and starts the moment it commits,
+/// instead of finding the file locked and sleeping in SQLite's busy handler (which backs off
+/// for up to 100 ms at a time, and lets a lucky newcomer overtake writers that waited longer).
+#[derive(Clone, Debug)]
+struct Writers {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    /// How long a writer waits in line before it gives up, as SQLite's busy timeout would.
+    patience: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -163,28 +180,34 @@ impl Conn {
 }
 
 /// An open transaction; dropped without [`Tx::commit`] it rolls back.
-pub enum Tx {
-    /// SQLite.
+pub struct Tx {
+    inner: TxInner,
+    commits: Arc<Notify>,
+    /// SQLite: this writer's place at the head of the line, given up when the transaction ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+enum TxInner {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
-    /// PostgreSQL.
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
     /// Borrows the transaction for data functions.
     pub fn exec(&mut self) -> Exec<'_> {
-        match self {
-            Tx::Sqlite(t) => Exec::Sqlite(t),
-            Tx::Postgres(t) => Exec::Postgres(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Exec::Sqlite(t),
+            TxInner::Postgres(t) => Exec::Postgres(t),
         }
     }
 
-    /// Commits.
+    /// Commits, then signals [`Database::commits`].
     pub async fn commit(self) -> Result<(), DataError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
+        self.commits.notify_one();
         Ok(())
     }
 }
@@ -223,7 +246,15 @@ impl Database {
                     .await?,
             ),
         };
-        Ok(Self { pool })
+        let writers = matches!(pool, Pool::Sqlite(_)).then(|| Writers {
+            lock: Arc::new(tokio::sync::Mutex::new(())),
+            patience: Duration::from_millis(config.busy_timeout_ms.get()),
+        });
+        Ok(Self {
+            pool,
+            commits: Arc::new(Notify::new()),
+            writers,
+        })
     }
 
     /// Which backend this is.
@@ -254,12 +285,34 @@ impl Database {
     /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
     /// every transaction here writes, and a deferred one that read first cannot upgrade once
     /// another connection has written meanwhile (`SQLITE_BUSY`, which the busy timeout does not
-    /// cover). Waiting for the lock at the start is covered.
+    /// cover). Waiting for the lock at the start is covered, and in this process writers wait
+    /// in line ([`Writers`]) rather than in SQLite's busy handler; a transaction that waited
+    /// longer than `database.busy_timeout_ms` for its turn fails as a timeout.
     pub async fn begin(&self) -> Result<Tx, DataError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        let turn = match &self.writers {
+            Some(w) => Some(
+                tokio::time::timeout(w.patience, w.lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| DataError::Database(sqlx::Error::PoolTimedOut))?,
+            ),
+            None => None,
+        };
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            commits: self.commits.clone(),
+            _turn: turn,
         })
+    }
+
+    /// Signalled (one stored permit, as [`Notify::notify_one`]) after any transaction this
+    /// process commits: what the outbox relay waits on between polls, since every event is
+    /// written in such a transaction. Writes of other processes are seen at the next poll.
+    pub fn commits(&self) -> &Notify {
+        &self.commits
     }
 
     /// A round trip to the database, for readiness checks.

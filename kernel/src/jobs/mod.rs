@@ -17,10 +17,13 @@ pub use prune::PruneHistory;
 pub use schedule::Scheduler;
 pub use worker::Workers;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::config::JobsConfig;
@@ -79,6 +82,8 @@ pub struct JobRun {
     db: Database,
     worker: String,
     finished: std::sync::atomic::AtomicBool,
+    /// The workers' wake-up ([`Jobs::wake`]): a handler's commit may queue more jobs.
+    wake: Arc<Notify>,
 }
 
 impl std::fmt::Debug for JobRun {
@@ -114,6 +119,7 @@ impl JobRun {
         tx.commit().await?;
         self.finished
             .store(true, std::sync::atomic::Ordering::Release);
+        self.wake.notify_one();
         Ok(())
     }
 
@@ -146,6 +152,9 @@ pub struct Enqueue {
 pub struct Jobs {
     db: Database,
     config: JobsConfig,
+    /// Signalled after a commit that may have queued jobs: this process's workers claim at
+    /// once instead of at their next poll.
+    wake: Arc<Notify>,
 }
 
 /// What `GET /v1/admin/jobs` shows.
@@ -232,7 +241,13 @@ impl Jobs {
         Self {
             db,
             config: config.clone(),
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Tells this process's workers that jobs may have been queued (call it after the commit).
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// The configuration.
@@ -279,7 +294,9 @@ impl Jobs {
         options: Enqueue,
     ) -> Result<bool, DataError> {
         let mut conn = self.db.acquire().await?;
-        self.enqueue_in(conn.exec(), kind, payload, options).await
+        let queued = self.enqueue_in(conn.exec(), kind, payload, options).await?;
+        self.wake();
+        Ok(queued)
     }
 
     /// Counts by state and the latest dead letters.

@@ -72,9 +72,12 @@ impl Workers {
                 }
             };
             if claimed.is_empty() {
+                // Polling finds what other processes queue; this process's own jobs wake the
+                // workers at once.
                 tokio::select! {
                     () = stop.cancelled() => {}
                     () = tokio::time::sleep(poll) => {}
+                    () = self.inner.jobs.wake.notified() => {}
                     Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 }
                 continue;
@@ -160,6 +163,7 @@ impl Inner {
             db: self.jobs.db().clone(),
             worker: self.name.clone(),
             finished: Default::default(),
+            wake: self.jobs.wake.clone(),
         };
         self.lock_running().insert(record.id, attempt);
         let outcome = if run.job.attempt > run.job.max_attempts {

@@ -41,19 +41,22 @@ impl Notifications {
             "webhook" => self.post_webhook(&d, &target).await,
             other => Err(JobError::Permanent(format!("cannot deliver to `{other}`"))),
         };
-        let mut conn = self.inner.db.acquire().await?;
-        match &sent {
+        match sent {
             Ok(()) => {
-                store::record_attempt(conn.exec(), d.id, "delivered", None, Some(now())).await?
+                // The delivery and the job's completion commit together.
+                let mut tx = run.begin().await?;
+                store::record_attempt(tx.exec(), d.id, "delivered", None, Some(now())).await?;
+                run.commit_with(tx).await
             }
             Err(e) => {
                 let final_attempt =
                     run.job.is_last_attempt() || matches!(e, JobError::Permanent(_));
                 let state = if final_attempt { "failed" } else { "pending" };
-                store::record_attempt(conn.exec(), d.id, state, Some(&e.to_string()), None).await?
+                let mut conn = self.inner.db.acquire().await?;
+                store::record_attempt(conn.exec(), d.id, state, Some(&e.to_string()), None).await?;
+                Err(e)
             }
         }
-        sent
     }
 
     async fn post_webhook(&self, d: &DeliveryRecord, url: &str) -> Result<(), JobError> {

@@ -57,11 +57,12 @@ impl Host for CallState {
         };
         let recorded = async {
             let mut conn = jobs.db().acquire().await?;
-            bus::record(conn.exec(), &event).await
+            bus::record(conn.exec(), &event).await?;
+            // Committed on its own, so the relay is told here.
+            jobs.db().commits().notify_one();
+            Ok::<_, crate::data::DataError>(())
         }
         .await;
-        Ok(recorded
-            .map(|_| ())
-            .map_err(|e| format!("cannot publish: {e}")))
+        Ok(recorded.map_err(|e| format!("cannot publish: {e}")))
     }
 }
