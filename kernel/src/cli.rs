@@ -126,13 +126,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(arg) => {
             let config = arg.load()?;
-            telemetry::init(&config.telemetry);
+            let _log = telemetry::init(&config.telemetry);
             let app = Application::build(config).await?;
             app.run_until_stopped().await
         }
         Command::Migrate(arg) => {
             let config = arg.load()?;
-            telemetry::init(&config.telemetry);
+            let _log = telemetry::init(&config.telemetry);
             // Building the kernel applies migrations.
             Kernel::build(config).await?;
             println!("migrations applied");
@@ -163,7 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
         } => {
             let config = config.load()?;
-            telemetry::init(&config.telemetry);
+            let _log = telemetry::init(&config.telemetry);
             let db = crate::data::Database::connect(&config.database).await?;
             db.migrate().await?;
             let seeded = crate::seed::seed(&db, listings, hosts, seed).await?;
@@ -209,7 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let config = config.load()?;
-            telemetry::init(&config.telemetry);
+            let _log = telemetry::init(&config.telemetry);
             let email = Email::parse(&email).map_err(|e| anyhow!("--email {e}"))?;
             let display_name =
                 DisplayName::parse(&display_name).map_err(|e| anyhow!("--display-name {e}"))?;
