@@ -246,6 +246,17 @@ async fn concurrent_requests_for_the_same_nights_book_them_once(backend: Backend
         );
     }
     assert_eq!(sql_count(&app, OVERLAPS).await, 0);
+    // Each request priced its stay afresh; a quote is kept only with the hold it was made for.
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) FROM quotes").await, 4);
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM bookings b JOIN quotes q ON q.id = b.quote_id \
+             AND q.total_minor = b.total_minor"
+        )
+        .await,
+        4
+    );
 }
 
 /// Random overlapping ranges from many clients never leave two active bookings on one night.
