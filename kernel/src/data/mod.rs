@@ -286,7 +286,7 @@ impl Database {
     /// every transaction here writes, and a deferred one that read first cannot upgrade once
     /// another connection has written meanwhile (`SQLITE_BUSY`, which the busy timeout does not
     /// cover). Waiting for the lock at the start is covered, and in this process writers wait
-    /// in line ([`Writers`]) rather than in SQLite's busy handler; a transaction that waited
+    /// in line (`Writers`) rather than in SQLite's busy handler; a transaction that waited
     /// longer than `database.busy_timeout_ms` for its turn fails as a timeout.
     pub async fn begin(&self) -> Result<Tx, DataError> {
         let turn = match &self.writers {
