@@ -41,7 +41,7 @@ impl Bookings {
         let rules = listing.stay_rules();
         rules.check(&priced.stay, now)?;
         let provider = self.payments.provider_for(priced.currency)?;
-        let quote_id = priced.quote_id();
+        let quote_id = Some(priced.quote_id());
         let record = BookingRecord {
             id: Uuid::now_v7(),
             listing_id: listing.id,

@@ -188,10 +188,11 @@ enum QuoteFrom {
 }
 
 impl Priced {
-    fn quote_id(&self) -> Option<Uuid> {
+    /// The quote the booking keeps: every booking has one.
+    fn quote_id(&self) -> Uuid {
         match &self.quote {
-            QuoteFrom::Stored(id) => Some(*id),
-            QuoteFrom::Fresh(record) => Some(record.id),
+            QuoteFrom::Stored(id) => *id,
+            QuoteFrom::Fresh(record) => record.id,
         }
     }
 }

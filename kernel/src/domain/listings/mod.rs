@@ -333,7 +333,7 @@ impl Listings {
     pub(crate) async fn availability_changed(&self, id: Uuid) {
         let city = match self.load(id).await {
             Ok(listing) => city_key(&listing.city),
-            // Not knowing its city, every search with dates goes.
+            // Not knowing its city: every cached search goes, as for a listing change.
             Err(_) => {
                 self.searches.incr(CONTENT, GENERATION_TTL).await;
                 return;
