@@ -14,7 +14,7 @@ use crate::auth::Auth;
 use crate::bus::{Bus, Subscriber};
 use crate::cache::Cache;
 use crate::config::{Config, ConfigError};
-use crate::data::Database;
+use crate::data::{in_background, Database};
 use crate::domain::bookings::{Bookings, CompleteStays, ExpireBookings, ReconcilePayments};
 use crate::domain::idempotency::Idempotency;
 use crate::domain::listings::Listings;
@@ -212,13 +212,13 @@ impl Kernel {
     }
 
     /// Starts the background side: the outbox relay and bus consumers, the job workers and the
-    /// scheduler. They stop, and running jobs drain, when `stop` is cancelled; await the handles.
+    /// scheduler, whose SQLite writes wait behind requests' (`data::in_background`). They stop, and running jobs drain, when `stop` is cancelled; await the handles.
     pub async fn start_background(&self, stop: CancellationToken) -> Vec<JoinHandle<()>> {
         let mut tasks = self.bus.start(stop.clone()).await;
         let workers = Workers::new(self.jobs.clone(), self.job_handlers(), self.metrics.clone());
-        tasks.push(tokio::spawn(workers.run(stop.clone())));
+        tasks.push(tokio::spawn(in_background(workers.run(stop.clone()))));
         let scheduler = Scheduler::new(self.jobs.clone(), &self.config.jobs);
-        tasks.push(tokio::spawn(scheduler.run(stop)));
+        tasks.push(tokio::spawn(in_background(scheduler.run(stop))));
         tasks
     }
 

@@ -70,7 +70,7 @@ impl Auth {
             created_at: now,
             expires_at: now + self.session_ttl,
         };
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         sessions::insert(conn.exec(), &session).await?;
         tracing::info!(account.id = %record.id, "session opened");
         Ok(Session {
@@ -185,8 +185,9 @@ impl Auth {
 
     /// Ends the caller's session at once.
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         sessions::delete(conn.exec(), &principal.token_hash).await?;
+        drop(conn);
         self.sessions.delete(&principal.token_hash).await;
         tracing::info!(account.id = %principal.account_id, "session closed");
         Ok(())

@@ -230,10 +230,11 @@ impl Auth {
 
     /// Sets an account's role (becoming a host, or an admin's decision).
     pub async fn set_role(&self, id: AccountId, role: Role) -> Result<Account, AuthError> {
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         let record = accounts::set_role(conn.exec(), id.as_uuid(), role.as_str(), Utc::now())
             .await?
             .ok_or(AuthError::AccountNotFound)?;
+        drop(conn);
         self.roles.delete(&id.to_string()).await;
         tracing::info!(account.id = %id, account.role = role.as_str(), "role changed");
         account_from(record)

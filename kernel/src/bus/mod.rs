@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::config::{BusConfig, CacheBackendKind, CacheConfig};
 use crate::data::events::{self as store, EventRecord, Outcome};
-use crate::data::{now, DataError, Database, Exec, Tx};
+use crate::data::{in_background, now, DataError, Database, Exec, Tx};
 use crate::jobs::{Enqueue, JobError, JobHandler, JobRun, Jobs};
 use crate::metrics::{BusLabels, Metrics};
 
@@ -200,15 +200,18 @@ impl Bus {
                 stream.ensure_group(sub.group()).await;
             }
             for sub in &self.inner.subscribers {
-                tasks.push(tokio::spawn(streams::consume(
+                tasks.push(tokio::spawn(in_background(streams::consume(
                     self.clone(),
                     stream.clone(),
                     sub.clone(),
                     stop.clone(),
-                )));
+                ))));
             }
         }
-        tasks.push(tokio::spawn(relay::run(self.clone(), stop.clone())));
+        tasks.push(tokio::spawn(in_background(relay::run(
+            self.clone(),
+            stop.clone(),
+        ))));
         tasks
     }
 

@@ -54,7 +54,7 @@ async fn relay(
                 Transport::Redis(stream) => match stream.publish(&batch).await {
                     Ok(()) => {
                         let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
-                        store::mark_published(conn.exec(), &seqs, now()).await?;
+                        mark_published(bus, conn, &seqs).await?;
                         seqs.len()
                     }
                     Err(e) => {
@@ -104,7 +104,13 @@ async fn hand_to_subscribers(
         handled.push(seq);
     }
     if !handled.is_empty() {
-        store::mark_published(conn.exec(), &handled, now()).await?;
+        mark_published(bus, conn, &handled).await?;
     }
     Ok(handled.len())
+}
+
+/// Marks events published on the relay's own connection, in the writers' line.
+async fn mark_published(bus: &Bus, conn: &mut Conn, seqs: &[i64]) -> Result<(), DataError> {
+    let _turn = bus.inner.db.turn().await?;
+    store::mark_published(conn.exec(), seqs, now()).await
 }

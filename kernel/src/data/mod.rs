@@ -18,6 +18,7 @@ pub mod payments;
 pub mod quotes;
 pub mod reviews;
 pub mod sessions;
+mod writers;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool}
 use tokio::sync::Notify;
 
 use crate::config::{DatabaseBackend, DatabaseConfig};
+
+pub use writers::{in_background, WriteTurn};
 
 /// Migrations, embedded in the binary so `hearth migrate` needs no source tree.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -109,19 +112,8 @@ pub struct Database {
     pool: Pool,
     /// Signalled after every transaction this process commits (see [`Database::commits`]).
     commits: Arc<Notify>,
-    /// SQLite's writers, in line (see [`Database::begin`]); none on PostgreSQL.
-    writers: Option<Writers>,
-}
-
-/// The queue SQLite write transactions wait in: a fair async lock taken before `BEGIN
-/// IMMEDIATE`, so a writer waits for the one before it and starts the moment it commits,
-/// instead of finding the file locked and sleeping in SQLite's busy handler (which backs off
-/// for up to 100 ms at a time, and lets a lucky newcomer overtake writers that waited longer).
-#[derive(Clone, Debug)]
-struct Writers {
-    lock: Arc<tokio::sync::Mutex<()>>,
-    /// How long a writer waits in line before it gives up, as SQLite's busy timeout would.
-    patience: Duration,
+    /// SQLite's writers, in line (see the `writers` module); none on PostgreSQL.
+    writers: Option<Arc<writers::Line>>,
 }
 
 #[derive(Clone, Debug)]
@@ -161,20 +153,24 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// A connection checked out of the pool.
-pub enum Conn {
-    /// SQLite.
+/// A connection checked out of the pool: for reads ([`Database::acquire`]), or for writes
+/// outside a transaction ([`Database::write`]), which on SQLite holds the writer's turn.
+pub struct Conn {
+    inner: ConnInner,
+    _turn: WriteTurn,
+}
+
+enum ConnInner {
     Sqlite(PoolConnection<Sqlite>),
-    /// PostgreSQL.
     Postgres(PoolConnection<Postgres>),
 }
 
 impl Conn {
     /// Borrows the connection for data functions.
     pub fn exec(&mut self) -> Exec<'_> {
-        match self {
-            Conn::Sqlite(c) => Exec::Sqlite(c),
-            Conn::Postgres(c) => Exec::Postgres(c),
+        match &mut self.inner {
+            ConnInner::Sqlite(c) => Exec::Sqlite(c),
+            ConnInner::Postgres(c) => Exec::Postgres(c),
         }
     }
 }
@@ -183,8 +179,8 @@ impl Conn {
 pub struct Tx {
     inner: TxInner,
     commits: Arc<Notify>,
-    /// SQLite: this writer's place at the head of the line, given up when the transaction ends.
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// This writer's turn, given up when the transaction ends.
+    _turn: WriteTurn,
 }
 
 enum TxInner {
@@ -246,10 +242,8 @@ impl Database {
                     .await?,
             ),
         };
-        let writers = matches!(pool, Pool::Sqlite(_)).then(|| Writers {
-            lock: Arc::new(tokio::sync::Mutex::new(())),
-            patience: Duration::from_millis(config.busy_timeout_ms.get()),
-        });
+        let writers = matches!(pool, Pool::Sqlite(_))
+            .then(|| writers::Line::new(Duration::from_millis(config.busy_timeout_ms.get())));
         Ok(Self {
             pool,
             commits: Arc::new(Notify::new()),
@@ -274,29 +268,51 @@ impl Database {
         Ok(())
     }
 
-    /// Checks out a connection.
+    /// Checks out a connection for reading.
     pub async fn acquire(&self) -> Result<Conn, DataError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
-        })
+        self.connection(WriteTurn::none()).await
+    }
+
+    /// Checks out a connection for writes outside a transaction (single statements, each its
+    /// own commit). On SQLite it first waits for its turn like [`Database::begin`], so such a
+    /// write queues behind the transaction before it instead of sleeping in SQLite's busy
+    /// handler, and holds the turn until the connection is dropped: write, then let it go.
+    pub async fn write(&self) -> Result<Conn, DataError> {
+        let turn = self.turn().await?;
+        self.connection(turn).await
+    }
+
+    async fn connection(&self, turn: WriteTurn) -> Result<Conn, DataError> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => ConnInner::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => ConnInner::Postgres(p.acquire().await?),
+        };
+        Ok(Conn { inner, _turn: turn })
+    }
+
+    /// Waits for this process's turn to write to SQLite (at once on PostgreSQL): for a writer
+    /// that keeps its own connection (the outbox relay) and writes on it now and then. Taken
+    /// before any connection it writes with, as [`Database::begin`] and
+    /// [`Database::write`] do.
+    pub async fn turn(&self) -> Result<WriteTurn, DataError> {
+        match &self.writers {
+            Some(line) => line
+                .take(writers::Lane::current())
+                .await
+                .map_err(|writers::TimedOut| DataError::Database(sqlx::Error::PoolTimedOut)),
+            None => Ok(WriteTurn::none()),
+        }
     }
 
     /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`):
     /// every transaction here writes, and a deferred one that read first cannot upgrade once
     /// another connection has written meanwhile (`SQLITE_BUSY`, which the busy timeout does not
     /// cover). Waiting for the lock at the start is covered, and in this process writers wait
-    /// in line (`Writers`) rather than in SQLite's busy handler; a transaction that waited
-    /// longer than `database.busy_timeout_ms` for its turn fails as a timeout.
+    /// in line rather than in SQLite's busy handler, requests before background work (see
+    /// [`in_background`]); a transaction that waited longer than `database.busy_timeout_ms`
+    /// for its turn fails as a timeout.
     pub async fn begin(&self) -> Result<Tx, DataError> {
-        let turn = match &self.writers {
-            Some(w) => Some(
-                tokio::time::timeout(w.patience, w.lock.clone().lock_owned())
-                    .await
-                    .map_err(|_| DataError::Database(sqlx::Error::PoolTimedOut))?,
-            ),
-            None => None,
-        };
+        let turn = self.turn().await?;
         let inner = match &self.pool {
             Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),

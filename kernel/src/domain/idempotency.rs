@@ -214,7 +214,7 @@ impl<T> Claim<T> {
             return;
         };
         let KeyedRequest { account, key, .. } = &self.0.request;
-        let released = match self.0.db.acquire().await {
+        let released = match self.0.db.write().await {
             Ok(mut conn) => store::release(conn.exec(), *account, key, at).await,
             Err(e) => Err(e),
         };

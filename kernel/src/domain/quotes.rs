@@ -95,7 +95,7 @@ impl Quotes {
             return Ok(quote);
         };
         let record = quote.to_record(viewer);
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         store::insert(conn.exec(), &record).await?;
         quote.quote_id = Some(record.id);
         Ok(quote)
@@ -249,7 +249,7 @@ impl crate::jobs::JobHandler for PurgeExpiredQuotes {
         _run: &'a crate::jobs::JobRun,
     ) -> futures_util::future::BoxFuture<'a, Result<(), crate::jobs::JobError>> {
         Box::pin(async move {
-            let mut conn = self.0.acquire().await?;
+            let mut conn = self.0.write().await?;
             let cutoff = super::now() - chrono::Duration::days(1);
             let purged = store::delete_expired(conn.exec(), cutoff).await?;
             tracing::info!(purged, "expired quotes purged");

@@ -293,7 +293,7 @@ impl Jobs {
         payload: &impl Serialize,
         options: Enqueue,
     ) -> Result<bool, DataError> {
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         let queued = self.enqueue_in(conn.exec(), kind, payload, options).await?;
         self.wake();
         Ok(queued)
@@ -318,7 +318,7 @@ impl Jobs {
 
     /// Puts a dead job back in the queue with a fresh set of attempts.
     pub async fn retry(&self, id: Uuid) -> Result<Retried, DataError> {
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         if let Some(revived) = store::revive(conn.exec(), id, now()).await? {
             return Ok(Retried::Queued(revived.into()));
         }

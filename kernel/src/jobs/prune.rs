@@ -32,7 +32,7 @@ impl JobHandler for PruneHistory {
     fn run<'a>(&'a self, _run: &'a JobRun) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let before = now() - self.retention;
-            let mut conn = self.db.acquire().await?;
+            let mut conn = self.db.write().await?;
             let jobs = jobs::delete_succeeded(conn.exec(), before).await?;
             let events = events::delete_published(conn.exec(), before).await?;
             // Idempotency keys are promised for 24 hours; keep them twice that.

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{Job, JobError, JobHandler, JobRun, Jobs};
 use crate::data::jobs::{self as store, Fence, JobRecord};
-use crate::data::now;
+use crate::data::{in_background, now};
 use crate::metrics::{JobLabels, Metrics};
 
 /// This process's workers.
@@ -87,10 +87,11 @@ impl Workers {
                     break;
                 };
                 let inner = self.inner.clone();
-                tasks.spawn(async move {
+                // A job's writes are background work, like the worker's own.
+                tasks.spawn(in_background(async move {
                     inner.run_one(record).await;
                     drop(permit);
-                });
+                }));
             }
         }
         self.drain(tasks, Duration::from_secs(config.shutdown_grace_secs))
@@ -101,7 +102,7 @@ impl Workers {
         let now = now();
         let lease = chrono::Duration::from_std(self.inner.jobs.config().lease())
             .unwrap_or(chrono::Duration::seconds(60));
-        let mut conn = self.inner.jobs.db().acquire().await?;
+        let mut conn = self.inner.jobs.db().write().await?;
         store::claim(
             conn.exec(),
             &self.inner.name,
@@ -135,7 +136,7 @@ impl Workers {
                 attempt,
             };
             let released = async {
-                let mut conn = self.inner.jobs.db().acquire().await?;
+                let mut conn = self.inner.jobs.db().write().await?;
                 store::release(conn.exec(), fence, now()).await
             }
             .await;
@@ -201,7 +202,7 @@ impl Inner {
             tokio::time::sleep(lease / 3).await;
             let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
             let renewed = async {
-                let mut conn = self.jobs.db().acquire().await?;
+                let mut conn = self.jobs.db().write().await?;
                 store::extend_lease(conn.exec(), run.fence(), until, now()).await
             }
             .await;
@@ -227,10 +228,13 @@ impl Inner {
         };
         let now = now();
         let result = async {
-            let mut conn = self.jobs.db().acquire().await?;
+            if outcome.is_ok() && run.already_finished() {
+                // Its handler finished it in its own commit: nothing left to write.
+                return Ok::<_, crate::data::DataError>("succeeded");
+            }
+            let mut conn = self.jobs.db().write().await?;
             let exec = conn.exec();
             match &outcome {
-                Ok(()) if run.already_finished() => Ok::<_, crate::data::DataError>("succeeded"),
                 Ok(()) => Ok(if store::succeed(exec, run.fence(), now).await? {
                     "succeeded"
                 } else {

@@ -514,3 +514,85 @@ async fn postgres_urls_with_sslmode_require_connect_over_tls() {
             .expect("pg_stat_ssl");
     assert!(over_tls, "the session is encrypted");
 }
+
+async fn insert(exec: Exec<'_>, who: &str) {
+    let Exec::Sqlite(c) = exec else {
+        panic!("a SQLite URL gives a SQLite connection");
+    };
+    sqlx::query("INSERT INTO probe (who) VALUES ($1)")
+        .bind(who)
+        .execute(&mut *c)
+        .await
+        .expect("insert");
+}
+
+/// SQLite's one writer at a time: a lone write outside a transaction waits in the same line as
+/// transactions (it neither fails nor sleeps in SQLite's busy handler), and a request's write
+/// goes before background work's that queued first.
+#[tokio::test]
+async fn sqlite_writers_wait_in_one_line_with_requests_first() {
+    use std::sync::{Arc, Mutex};
+
+    use hearth::config::{DatabaseConfig, DatabaseUrl};
+    use hearth::data::{in_background, Database};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("line.db").display());
+    let db = Database::connect(&DatabaseConfig {
+        url: DatabaseUrl::parse(&url).expect("url"),
+        max_connections: std::num::NonZeroU32::new(4).expect("not zero"),
+        busy_timeout_ms: std::num::NonZeroU64::new(5000).expect("not zero"),
+    })
+    .await
+    .expect("database");
+    {
+        let mut conn = db.write().await.expect("connection");
+        let Exec::Sqlite(c) = conn.exec() else {
+            panic!("SQLite");
+        };
+        sqlx::query("CREATE TABLE probe (seq INTEGER PRIMARY KEY, who TEXT NOT NULL)")
+            .execute(&mut *c)
+            .await
+            .expect("table");
+    }
+
+    let mut first = db.begin().await.expect("the line is free");
+    insert(first.exec(), "first").await;
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let background = tokio::spawn({
+        let (db, started) = (db.clone(), started.clone());
+        in_background(async move {
+            let mut conn = db.write().await.expect("a turn");
+            started.lock().expect("order").push("background");
+            insert(conn.exec(), "background").await;
+        })
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let request = tokio::spawn({
+        let (db, started) = (db.clone(), started.clone());
+        async move {
+            let mut tx = db.begin().await.expect("a turn");
+            started.lock().expect("order").push("request");
+            insert(tx.exec(), "request").await;
+            tx.commit().await.expect("commit");
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        started.lock().expect("order").is_empty(),
+        "both wait while the first transaction is open"
+    );
+    first.commit().await.expect("commit");
+    request.await.expect("request");
+    background.await.expect("background");
+
+    let mut conn = db.acquire().await.expect("connection");
+    let Exec::Sqlite(c) = conn.exec() else {
+        panic!("SQLite");
+    };
+    let order: Vec<String> = sqlx::query_scalar("SELECT who FROM probe ORDER BY seq")
+        .fetch_all(&mut *c)
+        .await
+        .expect("rows");
+    assert_eq!(order, ["first", "request", "background"]);
+}

@@ -256,7 +256,7 @@ impl Bookings {
         match operation {
             PaymentOperation::Refund => self.apply_refund(booking, &op, &answer).await,
             _ => {
-                let mut conn = self.db.acquire().await?;
+                let mut conn = self.db.write().await?;
                 Payments::settle(conn.exec(), &op, &answer).await?;
                 Ok(())
             }

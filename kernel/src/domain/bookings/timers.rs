@@ -122,7 +122,7 @@ impl Bookings {
                 }
                 PaymentOperation::Authorize => {
                     // The booking ended without this authorization: record it, then void it.
-                    let mut conn = self.db.acquire().await?;
+                    let mut conn = self.db.write().await?;
                     Payments::settle(conn.exec(), &op, &answer).await?;
                     drop(conn);
                     self.release(booking.id).await
@@ -133,7 +133,7 @@ impl Bookings {
                     .map(|_| ()),
                 PaymentOperation::Refund => self.apply_refund(&booking, &op, &answer).await,
                 PaymentOperation::Void => {
-                    let mut conn = self.db.acquire().await?;
+                    let mut conn = self.db.write().await?;
                     Payments::settle(conn.exec(), &op, &answer)
                         .await
                         .map(|_| ())

@@ -52,7 +52,7 @@ impl Notifications {
                 let final_attempt =
                     run.job.is_last_attempt() || matches!(e, JobError::Permanent(_));
                 let state = if final_attempt { "failed" } else { "pending" };
-                let mut conn = self.inner.db.acquire().await?;
+                let mut conn = self.inner.db.write().await?;
                 store::record_attempt(conn.exec(), d.id, state, Some(&e.to_string()), None).await?;
                 Err(e)
             }

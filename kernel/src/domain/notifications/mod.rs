@@ -187,7 +187,7 @@ impl Notifications {
 
     /// Marks one of the caller's messages read; 404 for anyone else's.
     pub async fn mark_read(&self, who: &Principal, id: Uuid) -> Result<InboxMessage, DomainError> {
-        let mut conn = self.inner.db.acquire().await?;
+        let mut conn = self.inner.db.write().await?;
         store::mark_read(conn.exec(), who.account_id.as_uuid(), id, now())
             .await?
             .map(InboxMessage::from)

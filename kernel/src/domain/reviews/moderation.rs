@@ -56,7 +56,7 @@ impl Reviews {
     /// A moderator approves a held review: it joins the reveal (and may show at once).
     pub async fn approve(&self, id: Uuid) -> Result<Review, DomainError> {
         let moved = {
-            let mut conn = self.db.acquire().await?;
+            let mut conn = self.db.write().await?;
             store::set_status(
                 conn.exec(),
                 id,
@@ -83,7 +83,7 @@ impl Reviews {
 
     /// A moderator rejects a held review: it is never shown.
     pub async fn reject(&self, id: Uuid, reason: &str) -> Result<Review, DomainError> {
-        let mut conn = self.db.acquire().await?;
+        let mut conn = self.db.write().await?;
         store::set_status(
             conn.exec(),
             id,

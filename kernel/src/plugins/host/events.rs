@@ -56,7 +56,7 @@ impl Host for CallState {
             payload,
         };
         let recorded = async {
-            let mut conn = jobs.db().acquire().await?;
+            let mut conn = jobs.db().write().await?;
             bus::record(conn.exec(), &event).await?;
             // Committed on its own, so the relay is told here.
             jobs.db().commits().notify_one();
