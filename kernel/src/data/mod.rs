@@ -291,9 +291,9 @@ impl Database {
     }
 
     /// Waits for this process's turn to write to SQLite (at once on PostgreSQL): for a writer
-    /// that keeps its own connection (the outbox relay) and writes on it now and then. Taken
-    /// before any connection it writes with, as [`Database::begin`] and
-    /// [`Database::write`] do.
+    /// that keeps its own connection (the outbox relay) and writes on it now and then. Code
+    /// that also waits for a pooled connection takes the turn first, as [`Database::begin`]
+    /// and [`Database::write`] do, so no turn is held while waiting for the pool.
     pub async fn turn(&self) -> Result<WriteTurn, DataError> {
         match &self.writers {
             Some(line) => line
