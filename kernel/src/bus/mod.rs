@@ -9,9 +9,10 @@
 //! them.
 //!
 //! Delivery is at least once. A subscriber's handler runs in a transaction that first inserts
-//! the group's receipt for the event: a redelivery finds the receipt and is skipped, and the
-//! handler's own writes commit with the receipt or not at all. A failing handler is retried at
-//! once with a short backoff, up to `bus.max_attempts`; then the event is handed, for that group,
+//! the group's receipt for the event (for each event, when the relay hands on a batch
+//! together): a redelivery finds the receipt and is skipped, and the handler's own writes
+//! commit with the receipt or not at all. A failing handler is retried at once with a short
+//! backoff, up to `bus.max_attempts`; then the event is handed, for that group,
 //! to a durable `redeliver_event` job ([`REDELIVER`]), which retries with the jobs' backoff (up
 //! to an hour apart) and, after `jobs.max_attempts`, is dead-lettered where admins see it
 //! (`GET /v1/admin/jobs`) and can retry it. An event is never silently given up.
@@ -107,11 +108,14 @@ pub trait Subscriber: Send + Sync + 'static {
         true
     }
 
-    /// Handles one event inside `tx`, which also holds the group's receipt for it.
+    /// Handles `events`, in order, inside `tx`, which also holds the group's receipt for each.
+    /// The relay hands on a whole batch in one transaction when it can; after a failure it
+    /// retries the batch's events one by one, so a handler sees a given event alone or in a
+    /// batch, and its writes commit with that event's receipt either way.
     fn handle<'a>(
         &'a self,
         tx: &'a mut Tx,
-        event: &'a Event,
+        events: &'a [Event],
     ) -> BoxFuture<'a, Result<(), HandlerError>>;
 }
 
@@ -215,6 +219,44 @@ impl Bus {
         tasks
     }
 
+    /// Hands `events` to `subscriber` in order: the ones it wants in one transaction, or, if
+    /// that fails, one by one as [`Bus::deliver`] does. The number settled, counted from the
+    /// first: the caller offers the rest again later.
+    async fn deliver_all(&self, subscriber: &dyn Subscriber, events: &[Event]) -> usize {
+        let wanted: Vec<Event> = events
+            .iter()
+            .filter(|e| subscriber.wants(e))
+            .cloned()
+            .collect();
+        if wanted.len() > 1 {
+            let group = subscriber.group();
+            match self.handle_together(subscriber, &wanted).await {
+                Ok(fresh) => {
+                    let count = |outcome, n: usize| {
+                        self.inner
+                            .metrics
+                            .bus_events
+                            .get_or_create(&BusLabels { group, outcome })
+                            .inc_by(n as u64);
+                    };
+                    count("handled", fresh);
+                    count("duplicate", wanted.len() - fresh);
+                    count("unwanted", events.len() - wanted.len());
+                    return events.len();
+                }
+                Err(e) => {
+                    tracing::info!(group, events = wanted.len(), error = %e, "a batch failed; handing its events on one by one");
+                }
+            }
+        }
+        for (settled, event) in events.iter().enumerate() {
+            if !self.deliver(subscriber, event).await {
+                return settled;
+            }
+        }
+        events.len()
+    }
+
     /// Hands `event` to `subscriber`, retrying a failing handler with backoff. True once it was
     /// handled, found to be a duplicate, or given up on and recorded as dead; false if not even
     /// that could be recorded (the database is down): the caller must offer it again later.
@@ -290,11 +332,40 @@ impl Bus {
         if !fresh {
             return Ok(false);
         }
-        subscriber.handle(&mut tx, event).await?;
+        subscriber
+            .handle(&mut tx, std::slice::from_ref(event))
+            .await?;
         tx.commit().await?;
         // A handler queues its follow-up work as jobs.
         self.inner.jobs.wake();
         Ok(true)
+    }
+
+    /// One attempt at several events: every receipt and one handler call in one transaction.
+    /// How many were fresh (the rest were redeliveries).
+    async fn handle_together(
+        &self,
+        subscriber: &dyn Subscriber,
+        events: &[Event],
+    ) -> Result<usize, HandlerError> {
+        let mut tx = self.inner.db.begin().await?;
+        let mut fresh = Vec::with_capacity(events.len());
+        for event in events {
+            let now = now();
+            let group = subscriber.group();
+            if store::insert_receipt(tx.exec(), group, event.id, Outcome::Handled, None, now)
+                .await?
+            {
+                fresh.push(event.clone());
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        subscriber.handle(&mut tx, &fresh).await?;
+        tx.commit().await?;
+        self.inner.jobs.wake();
+        Ok(fresh.len())
     }
 
     /// Hands `event` for `group` to a durable [`REDELIVER`] job, so the stream moves on while

@@ -79,30 +79,37 @@ async fn relay(
     Ok(())
 }
 
-/// Embedded: every subscriber handles each event before it is marked published; the batch's
-/// handled events are marked in one statement. Stops at the first event that could not be
-/// settled (the database is failing), to keep the order; a crash before the marking only hands
-/// the batch on again, which the receipts make harmless.
+/// Embedded: every subscriber handles the batch's events (together when it can) before they are
+/// marked published, in one statement. Only the events every subscriber settled, counted from
+/// the first, are marked, to keep the order when the database is failing; a crash before the
+/// marking only hands them on again, which the receipts make harmless.
 async fn hand_to_subscribers(
     bus: &Bus,
     conn: &mut Conn,
     batch: Vec<store::EventRecord>,
 ) -> Result<usize, DataError> {
+    // An unreadable event never becomes readable: it is marked, and passed over.
     let mut handled = Vec::with_capacity(batch.len());
-    'events: for record in batch {
+    let mut events = Vec::with_capacity(batch.len());
+    let mut seqs = Vec::with_capacity(batch.len());
+    for record in batch {
         let seq = record.seq;
         match Event::from_record(record) {
             Ok(event) => {
-                for sub in &bus.inner.subscribers {
-                    if !bus.deliver(sub.as_ref(), &event).await {
-                        break 'events;
-                    }
-                }
+                events.push(event);
+                seqs.push(seq);
             }
-            Err(e) => tracing::error!(event.seq = seq, error = %e, "skipping an unreadable event"),
+            Err(e) => {
+                tracing::error!(event.seq = seq, error = %e, "skipping an unreadable event");
+                handled.push(seq);
+            }
         }
-        handled.push(seq);
     }
+    let mut settled = events.len();
+    for sub in &bus.inner.subscribers {
+        settled = settled.min(bus.deliver_all(sub.as_ref(), &events[..settled]).await);
+    }
+    handled.extend_from_slice(&seqs[..settled]);
     if !handled.is_empty() {
         mark_published(bus, conn, &handled).await?;
     }

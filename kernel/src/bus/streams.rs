@@ -82,10 +82,12 @@ impl Stream {
         Ok(conn)
     }
 
-    /// Appends a batch of events in one round trip.
+    /// Appends a batch of events in one round trip, atomically: a consumer reads all of it or
+    /// none, so events committed together are handled together.
     pub(super) async fn publish(&self, batch: &[EventRecord]) -> RedisResult<()> {
         let mut conn = self.appender().await?;
         let mut pipe = redis::pipe();
+        pipe.atomic();
         for e in batch {
             pipe.cmd("XADD")
                 .arg(&self.inner.key)
@@ -244,8 +246,9 @@ async fn reclaim(
     Ok(reply.claimed)
 }
 
-/// Delivers each entry and acknowledges the settled ones. An entry that could not be settled
-/// stays pending (and is reclaimed later); the rest of the round waits for the next one.
+/// Delivers the entries (together when the subscriber can) and acknowledges the settled ones
+/// in one command. An entry that could not be settled stays pending (and is reclaimed later),
+/// with every entry after it.
 async fn settle(
     bus: &Bus,
     c: &mut MultiplexedConnection,
@@ -253,24 +256,33 @@ async fn settle(
     subscriber: &dyn Subscriber,
     entries: Vec<StreamId>,
 ) -> RedisResult<()> {
+    // An unreadable entry never becomes readable: it is acknowledged, and passed over.
+    let mut done = Vec::with_capacity(entries.len());
+    let mut events = Vec::with_capacity(entries.len());
+    let mut ids = Vec::with_capacity(entries.len());
     for entry in entries {
-        let settled = match parse(&entry) {
-            Some(event) => bus.deliver(subscriber, &event).await,
+        match parse(&entry) {
+            Some(event) => {
+                events.push(event);
+                ids.push(entry.id);
+            }
             None => {
                 tracing::error!(stream.id = %entry.id, "skipping an unreadable stream entry");
-                true
+                done.push(entry.id);
             }
-        };
-        if !settled {
-            break;
         }
-        let _: i64 = redis::cmd("XACK")
-            .arg(&stream.inner.key)
-            .arg(subscriber.group())
-            .arg(&entry.id)
-            .query_async(c)
-            .await?;
     }
+    let settled = bus.deliver_all(subscriber, &events).await;
+    done.extend(ids.into_iter().take(settled));
+    if done.is_empty() {
+        return Ok(());
+    }
+    let _: i64 = redis::cmd("XACK")
+        .arg(&stream.inner.key)
+        .arg(subscriber.group())
+        .arg(&done)
+        .query_async(c)
+        .await?;
     Ok(())
 }
 

@@ -21,6 +21,8 @@ struct Recorder {
     fail_first: u32,
     attempts: Mutex<HashMap<Uuid, u32>>,
     handled: Mutex<Vec<Uuid>>,
+    /// How many `test_*` events each successful handler call was given.
+    calls: Mutex<Vec<usize>>,
 }
 
 impl Recorder {
@@ -30,11 +32,16 @@ impl Recorder {
             fail_first,
             attempts: Mutex::default(),
             handled: Mutex::default(),
+            calls: Mutex::default(),
         })
     }
 
     fn handled(&self) -> Vec<Uuid> {
         self.handled.lock().expect("lock").clone()
+    }
+
+    fn calls(&self) -> Vec<usize> {
+        self.calls.lock().expect("lock").clone()
     }
 
     fn attempts(&self, id: Uuid) -> u32 {
@@ -55,22 +62,27 @@ impl Subscriber for Recorder {
     fn handle<'a>(
         &'a self,
         _tx: &'a mut Tx,
-        event: &'a Event,
+        events: &'a [Event],
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            if !event.kind.starts_with("test_") {
-                return Ok(());
+            // What the handler did counts only if all of it succeeds, as a transaction's writes.
+            let mut handled = Vec::new();
+            for event in events.iter().filter(|e| e.kind.starts_with("test_")) {
+                let attempt = {
+                    let mut attempts = self.attempts.lock().expect("lock");
+                    let n = attempts.entry(event.id).or_default();
+                    *n += 1;
+                    *n
+                };
+                if attempt <= self.fail_first {
+                    return Err(HandlerError::Other(format!("planned failure {attempt}")));
+                }
+                handled.push(event.id);
             }
-            let attempt = {
-                let mut attempts = self.attempts.lock().expect("lock");
-                let n = attempts.entry(event.id).or_default();
-                *n += 1;
-                *n
-            };
-            if attempt <= self.fail_first {
-                return Err(HandlerError::Other(format!("planned failure {attempt}")));
+            if !handled.is_empty() {
+                self.calls.lock().expect("lock").push(handled.len());
             }
-            self.handled.lock().expect("lock").push(event.id);
+            self.handled.lock().expect("lock").extend(handled);
             Ok(())
         })
     }
@@ -230,6 +242,33 @@ async fn a_committed_event_reaches_each_group_once_even_when_its_handler_fails_t
     );
 }
 
+async fn events_committed_together_reach_a_group_in_one_call(backend: Backend) {
+    let steady = Recorder::new("steady", 0);
+    let flaky = Recorder::new("flaky", 1);
+    let Some(app) = spawn(backend, &[&steady, &flaky]).await else {
+        return;
+    };
+    let ids = publish(&app, "test_batch", 10).await;
+    assert!(
+        wait_until(Duration::from_secs(20), || async {
+            steady.handled().len() >= ids.len() && flaky.handled().len() >= ids.len()
+        })
+        .await,
+        "steady handled {} and flaky {} of {}",
+        steady.handled().len(),
+        flaky.handled().len(),
+        ids.len()
+    );
+    // One transaction for the batch: ten receipts, one handler call.
+    assert_eq!(steady.calls(), vec![10]);
+    // A failing batch is handed on event by event, each once.
+    assert!(exactly_once(&flaky.handled(), &ids));
+    assert_eq!(flaky.calls(), vec![1; 10]);
+    for id in &ids {
+        assert_eq!(flaky.attempts(*id), 2, "one failure, then success");
+    }
+}
+
 /// The broken group's receipts of `test_poison` events (joined on the events table, so the id
 /// compares as stored on either backend).
 const POISON_RECEIPTS: &str = "SELECT COUNT(*) FROM event_receipts r JOIN events e \
@@ -313,6 +352,7 @@ crate::for_each_backend!(
     an_event_in_a_rolled_back_transaction_is_never_delivered,
     a_committed_event_reaches_each_group_once_even_when_its_handler_fails_twice,
     a_handler_that_keeps_failing_is_retried_by_a_job_until_an_admin_acts,
+    events_committed_together_reach_a_group_in_one_call,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

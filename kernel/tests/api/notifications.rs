@@ -231,21 +231,23 @@ async fn a_new_user_gets_an_inbox_message_an_email_and_a_signed_webhook(backend:
     // `listing_published`) queues work for the inbox, which declares none, and nobody else.
     let host = app.host().await;
     host.create_listing(json!({})).await;
-    let notify_jobs = |plugin: &str| {
+    let notify_jobs = |plugin: &str, kind: &str| {
         format!(
             "SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND payload LIKE '%\"plugin\":\"{plugin}\"%' \
-             AND payload LIKE '%\"kind\":\"listing_%'"
+             AND payload LIKE '%\"kind\":\"{kind}\"%'"
         )
     };
     assert!(
         wait_until(Duration::from_secs(15), || async {
-            sql_count(&app, &notify_jobs("notify-inbox")).await == 2
+            sql_count(&app, &notify_jobs("notify-inbox", "listing_created")).await == 1
+                && sql_count(&app, &notify_jobs("notify-inbox", "listing_published")).await == 1
         })
         .await,
         "the inbox is handed both listing events"
     );
-    assert_eq!(sql_count(&app, &notify_jobs("notify-email")).await, 0);
-    assert_eq!(sql_count(&app, &notify_jobs("notify-webhook")).await, 0);
+    for plugin in ["notify-email", "notify-webhook"] {
+        assert_eq!(sql_count(&app, &notify_jobs(plugin, "listing_%")).await, 0);
+    }
 }
 
 async fn only_the_recipient_sees_and_reads_their_notifications(backend: Backend) {
@@ -540,6 +542,93 @@ async fn notifiers_without_grants_deliver_nothing_but_the_inbox(backend: Backend
     );
 }
 
+/// A `listing_published` event for `recipient`, poisoned or not, as a test commits it.
+#[derive(serde::Serialize)]
+struct Published {
+    recipient_id: String,
+    poison: bool,
+}
+
+impl hearth::bus::DomainEvent for Published {
+    fn kind(&self) -> &str {
+        "listing_published"
+    }
+}
+
+async fn a_notifier_gets_events_committed_together_in_one_job_and_a_failing_one_alone(
+    backend: Backend,
+) {
+    let sink = SmtpSink::start().await;
+    let plugins = plugin(
+        "notify-poison",
+        "notifier",
+        "hearth_test_guest_notify_poison",
+        "events = [\"listing_published\"]",
+        "",
+    );
+    let Some(app) = spawn_with(backend, &sink, &plugins, |c| {
+        c.jobs.max_attempts = std::num::NonZeroU32::new(2).expect("not zero");
+        c.jobs.backoff_base_ms = std::num::NonZeroU64::new(50).expect("not zero");
+    })
+    .await
+    else {
+        return;
+    };
+    let people = [
+        app.actor("ann@example.com").await,
+        app.actor("bob@example.com").await,
+        app.actor("cy@example.com").await,
+        app.actor("dee@example.com").await,
+    ];
+    // Four events in one transaction, the third poisoned.
+    let mut tx = app.kernel.db.begin().await.expect("begin");
+    for (n, who) in people.iter().enumerate() {
+        let event = Published {
+            recipient_id: who.id.clone(),
+            poison: n == 2,
+        };
+        hearth::bus::record(tx.exec(), &event)
+            .await
+            .expect("record");
+    }
+    tx.commit().await.expect("commit");
+
+    let dead = "SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'dead' \
+        AND attempts = 2 AND last_error LIKE 'plugin `notify-poison` failed%' \
+        AND payload LIKE '%\"poison\":true%'";
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sql_count(&app, dead).await == 1
+        })
+        .await,
+        "the poisoned event's own job is retried, then dead-lettered with the plugin's error: {}",
+        app.get("/v1/admin/jobs", Some(&app.admin().await.token))
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+    );
+    for (n, who) in people.iter().enumerate() {
+        let messages = inbox(&app, who, "").await["items"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(messages, usize::from(n != 2), "person {n}");
+    }
+    // One job for the four events, which succeeded, and the poisoned one's own.
+    assert_eq!(
+        sql_count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'notify'").await,
+        2
+    );
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'succeeded'"
+        )
+        .await,
+        1
+    );
+}
+
 /// The dead-lettered `deliver` job, once the admin's jobs overview lists it (the job marks its
 /// delivery failed, and the runner dead-letters the job just after).
 async fn dead_deliver_job_soon(app: &TestApp, token: &str) -> Value {
@@ -572,4 +661,5 @@ crate::for_each_backend!(
     a_receiver_that_never_answers_ends_in_a_dead_job_with_its_error,
     a_webhook_to_the_kernels_own_network_is_refused_at_once,
     notifiers_without_grants_deliver_nothing_but_the_inbox,
+    a_notifier_gets_events_committed_together_in_one_job_and_a_failing_one_alone,
 );

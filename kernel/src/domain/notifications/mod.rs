@@ -1,10 +1,13 @@
 //! Notifications: events become messages through notifier plugins.
 //!
-//! 1. The `notifications` bus subscriber turns each event into one `notify` job per notifier
-//!    plugin, in the transaction that records its receipt (so exactly one per event and plugin).
-//! 2. A `notify` job calls the plugin, which renders the event and chooses deliveries. The kernel
-//!    records every delivery; inbox messages are stored at once, and each email or webhook gets
-//!    its own `deliver` job, in the same transaction as the job's completion.
+//! 1. The `notifications` bus subscriber turns the events the relay hands on together into one
+//!    `notify` job per notifier plugin that receives any of them, in the transaction that
+//!    records their receipts (so each event reaches each plugin once).
+//! 2. A `notify` job calls the plugin for each of its events, which renders it and chooses
+//!    deliveries. The kernel records every delivery; inbox messages are stored at once, and each
+//!    email or webhook gets its own `deliver` job, in the same transaction as the job's
+//!    completion. An event the plugin fails on is split off into a job of its own, which is
+//!    retried and dead-lettered alone, so it holds up none of the others.
 //! 3. A `deliver` job sends one email (through [`Mailer`]) or one signed webhook, retried with
 //!    the jobs' backoff, and records each attempt on the delivery.
 //!
@@ -69,10 +72,45 @@ impl std::fmt::Debug for Notifications {
     }
 }
 
+/// A `notify` job: the events one notifier is to render, in order. A job holds several when the
+/// relay handed them on together; one that fails in such a job gets a job of its own.
 #[derive(Debug, Serialize, Deserialize)]
 struct NotifyJob {
     plugin: String,
-    event: Event,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    events: Vec<Event>,
+    /// The one event of a job queued before jobs held several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<Event>,
+}
+
+impl NotifyJob {
+    fn new(plugin: &str, events: Vec<Event>) -> Self {
+        Self {
+            plugin: plugin.to_owned(),
+            events,
+            event: None,
+        }
+    }
+
+    fn events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().chain(&self.event)
+    }
+
+    /// At most one job ever renders an event alone through a plugin; a batch is keyed by its
+    /// first event and size.
+    fn unique_key(&self) -> String {
+        let events: Vec<&Event> = self.events().collect();
+        match events.as_slice() {
+            [one] => format!("notify:{}:{}", one.id, self.plugin),
+            many => format!(
+                "notify:{}:{}+{}",
+                many.first().map(|e| e.id).unwrap_or_default(),
+                self.plugin,
+                many.len().saturating_sub(1)
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
-//! Steps 1 and 2: the bus subscriber that fans each event out to one `notify` job per
-//! notifier plugin that receives its kind, and the `notify` job that renders the event and records its deliveries.
+//! Steps 1 and 2: the bus subscriber that fans events out to one `notify` job per notifier
+//! plugin that receives any of them, and the `notify` job that renders them and records their
+//! deliveries.
 
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -13,7 +14,7 @@ use crate::jobs::{Enqueue, JobError, JobHandler, JobRun};
 use crate::plugins::kinds::notifier::{self, Channel, DeliveryRefused};
 
 impl Notifications {
-    /// Step 2: renders `event` through `plugin_id` and records what it chose.
+    /// Step 2: renders the job's events through its plugin and records what it chose.
     async fn render(&self, run: &JobRun) -> Result<(), JobError> {
         let job: NotifyJob = run.job.payload()?;
         let set = self.inner.plugins.current();
@@ -21,26 +22,49 @@ impl Notifications {
             tracing::info!(plugin.id = %job.plugin, "notifier no longer loaded; nothing to render");
             return Ok(());
         };
-        let event = &job.event;
+        let mut pending = Vec::new();
         {
             let mut conn = self.inner.db.acquire().await?;
-            if store::rendered(conn.exec(), event.id, &job.plugin).await? {
-                return Ok(());
+            for event in job.events() {
+                if !store::rendered(conn.exec(), event.id, &job.plugin).await? {
+                    pending.push(event);
+                }
             }
         }
-        let input = notifier::Event {
-            id: event.id.to_string(),
-            kind: event.kind.clone(),
-            occurred_at_ms: u64::try_from(event.occurred_at.timestamp_millis()).unwrap_or(0),
-            payload: event.payload.clone(),
-        };
-        let chosen = notifier::notify(plugin, &input)
-            .await
-            .map_err(|e| JobError::Failed(e.redacted().to_string()))?;
+        let alone = job.events().count() == 1;
+        let mut chosen = Vec::with_capacity(pending.len());
+        let mut failed = Vec::new();
+        for event in pending {
+            let input = notifier::Event {
+                id: event.id.to_string(),
+                kind: event.kind.clone(),
+                occurred_at_ms: u64::try_from(event.occurred_at.timestamp_millis()).unwrap_or(0),
+                payload: event.payload.clone(),
+            };
+            match notifier::notify(plugin, &input).await {
+                Ok(deliveries) => chosen.push((event, deliveries)),
+                Err(e) if alone => return Err(JobError::Failed(e.redacted().to_string())),
+                Err(e) => failed.push((event, e.redacted().to_string())),
+            }
+        }
         let mut tx = run.begin().await?;
-        for (position, d) in chosen.into_iter().enumerate() {
-            let permitted = d.permitted(plugin);
-            self.record_delivery(&mut tx, &job, position, d, permitted)
+        for (event, deliveries) in chosen {
+            for (position, d) in deliveries.into_iter().enumerate() {
+                let permitted = d.permitted(plugin);
+                self.record_delivery(&mut tx, &job.plugin, event, position, d, permitted)
+                    .await?;
+            }
+        }
+        for (event, error) in failed {
+            tracing::warn!(plugin.id = %job.plugin, event.id = %event.id, error, "notifier failed on an event; it gets a job of its own");
+            let retry = NotifyJob::new(&job.plugin, vec![event.clone()]);
+            let options = Enqueue {
+                unique_key: Some(retry.unique_key()),
+                run_at: None,
+            };
+            self.inner
+                .jobs
+                .enqueue_in(tx.exec(), NOTIFY, &retry, options)
                 .await?;
         }
         run.commit_with(tx).await
@@ -49,7 +73,8 @@ impl Notifications {
     async fn record_delivery(
         &self,
         tx: &mut Tx,
-        job: &NotifyJob,
+        plugin_id: &str,
+        event: &Event,
         position: usize,
         d: notifier::Delivery,
         permitted: Result<(), DeliveryRefused>,
@@ -63,8 +88,8 @@ impl Notifications {
         };
         let mut record = DeliveryRecord {
             id: Uuid::now_v7(),
-            event_id: job.event.id,
-            plugin_id: job.plugin.clone(),
+            event_id: event.id,
+            plugin_id: plugin_id.to_owned(),
             position: i32::try_from(position).unwrap_or(i32::MAX),
             channel: channel.to_owned(),
             target,
@@ -79,7 +104,7 @@ impl Notifications {
         };
         if let Err(refused) = permitted {
             // Recorded so the operator sees what the plugin tried; nothing is sent.
-            tracing::warn!(plugin.id = %job.plugin, error = %refused, "delivery refused");
+            tracing::warn!(plugin.id = %plugin_id, error = %refused, "delivery refused");
             record.state = "failed".into();
             record.last_error = Some(refused.to_string());
             store::insert_delivery(tx.exec(), &record).await?;
@@ -103,8 +128,8 @@ impl Notifications {
             let inbox = InboxRecord {
                 id: record.id,
                 account_id: account.id,
-                event_id: job.event.id,
-                kind: job.event.kind.clone(),
+                event_id: event.id,
+                kind: event.kind.clone(),
                 subject: record.subject,
                 body: record.body,
                 created_at: now,
@@ -132,7 +157,7 @@ impl Notifications {
     }
 }
 
-/// Step 1: one `notify` job per notifier plugin.
+/// Step 1: one `notify` job per notifier plugin for the events it receives.
 pub(super) struct FanOut(pub(super) Notifications);
 
 impl Subscriber for FanOut {
@@ -149,31 +174,29 @@ impl Subscriber for FanOut {
     fn handle<'a>(
         &'a self,
         tx: &'a mut Tx,
-        event: &'a Event,
+        events: &'a [Event],
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let set = self.0.inner.plugins.current();
-            let wanted = set
-                .of_kind(PluginKind::Notifier)
-                .filter(|p| p.info().receives(&event.kind));
-            for plugin in wanted {
-                let job = NotifyJob {
-                    plugin: plugin.info().id.to_string(),
-                    event: event.clone(),
+            for plugin in set.of_kind(PluginKind::Notifier) {
+                let info = plugin.info();
+                let received: Vec<Event> = events
+                    .iter()
+                    .filter(|e| info.receives(&e.kind))
+                    .cloned()
+                    .collect();
+                if received.is_empty() {
+                    continue;
+                }
+                let job = NotifyJob::new(&info.id.to_string(), received);
+                let options = Enqueue {
+                    unique_key: Some(job.unique_key()),
+                    run_at: None,
                 };
-                let key = format!("notify:{}:{}", event.id, job.plugin);
                 self.0
                     .inner
                     .jobs
-                    .enqueue_in(
-                        tx.exec(),
-                        NOTIFY,
-                        &job,
-                        Enqueue {
-                            unique_key: Some(key),
-                            run_at: None,
-                        },
-                    )
+                    .enqueue_in(tx.exec(), NOTIFY, &job, options)
                     .await?;
             }
             Ok(())
