@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::helpers::wait_until;
+
 fn hearth() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
     // The test process may carry HEARTH_ variables of its own; the binary must not see them.
@@ -749,6 +751,7 @@ async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::
 
     let mut acknowledged: Vec<(String, String)> = Vec::new();
     for round in 0..3 {
+        let created = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let requests: Vec<_> = (0..24)
             .map(|i| {
                 let mut rng = rand::thread_rng();
@@ -760,7 +763,7 @@ async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::
                     "payment_method": if rng.gen_bool(0.8) { CARD_OK } else { CARD_LATER },
                 });
                 let token = tokens[1 + i % 3].clone();
-                let (client, base) = (client.clone(), base.clone());
+                let (client, base, created) = (client.clone(), base.clone(), created.clone());
                 tokio::spawn(async move {
                     let res = client
                         .post(format!("{base}/v1/bookings"))
@@ -772,13 +775,21 @@ async fn killed_mid_booking_loses_nothing_acknowledged(backend: crate::helpers::
                     if res.status() != StatusCode::CREATED {
                         return None;
                     }
+                    created.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let booking: Value = res.json().await.ok()?;
                     Some((token, booking["id"].as_str()?.to_owned()))
                 })
             })
             .collect();
-        // Random points; the last round runs long enough for some bookings to finish.
-        let delay = rand::thread_rng().gen_range(20..300) + if round == 2 { 600 } else { 0 };
+        // Random points; the last round runs until some bookings finished, however slow the
+        // machine is.
+        if round == 2 {
+            wait_until(Duration::from_secs(20), || async {
+                created.load(std::sync::atomic::Ordering::Relaxed) > 0
+            })
+            .await;
+        }
+        let delay = rand::thread_rng().gen_range(20..300);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         server.kill().expect("SIGKILL");
         let _ = server.wait();
