@@ -2,9 +2,10 @@
 //! (the in-app inbox).
 
 use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{dispatch, DataError, Exec};
+use super::{dispatch, push_in, DataError, Exec};
 
 /// A delivery as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -70,15 +71,19 @@ pub async fn rendered(exec: Exec<'_>, event_id: Uuid, plugin_id: &str) -> Result
     Ok(n > 0)
 }
 
-/// A delivery by id.
-pub async fn find_delivery(exec: Exec<'_>, id: Uuid) -> Result<Option<DeliveryRecord>, DataError> {
-    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1");
-    Ok(
-        dispatch!(exec, c => sqlx::query_as::<_, DeliveryRecord>(&sql)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await)?,
-    )
+/// The deliveries among `ids` that exist, in no particular order.
+pub async fn find_deliveries(
+    exec: Exec<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<DeliveryRecord>, DataError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new(format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id IN "));
+        push_in(&mut qb, ids);
+        qb.build_query_as::<DeliveryRecord>().fetch_all(&mut *c).await
+    })?)
 }
 
 /// Deliveries of one event, in the order the notifiers chose them.

@@ -629,6 +629,95 @@ async fn a_notifier_gets_events_committed_together_in_one_job_and_a_failing_one_
     );
 }
 
+/// Two events committed together make two webhooks, sent by one `deliver` job. The receiver
+/// refuses the first; the job is retried and sends only that one again.
+async fn webhooks_chosen_together_share_a_job_and_a_retry_resends_only_the_failed(
+    backend: Backend,
+) {
+    let sink = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(&[StatusCode::SERVICE_UNAVAILABLE]).await;
+    let plugins = plugin(
+        "notify-webhook",
+        "notifier",
+        "hearth_plugin_notify_webhook",
+        &format!(
+            "capabilities = [\"http\"]\nhttp_allow = [\"{}\"]\nevents = [\"listing_published\"]",
+            origin(&receiver.url)
+        ),
+        &format!("url = \"{}\"", receiver.url),
+    );
+    let Some(app) = spawn_with(backend, &sink, &plugins, |c| {
+        c.jobs.backoff_base_ms = std::num::NonZeroU64::new(50).expect("not zero");
+    })
+    .await
+    else {
+        return;
+    };
+    let people = [
+        app.actor("eve@example.com").await,
+        app.actor("fay@example.com").await,
+    ];
+    let mut tx = app.kernel.db.begin().await.expect("begin");
+    for who in &people {
+        let event = Published {
+            recipient_id: who.id.clone(),
+            poison: false,
+        };
+        hearth::bus::record(tx.exec(), &event)
+            .await
+            .expect("record");
+    }
+    tx.commit().await.expect("commit");
+
+    let done = "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver' AND state = 'succeeded'";
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            sql_count(&app, done).await == 1
+        })
+        .await,
+        "the deliver job succeeds after its retry: {} webhooks",
+        receiver.hooks().len()
+    );
+    let ids: Vec<String> = receiver
+        .hooks()
+        .iter()
+        .map(|h| {
+            h.headers["hearth-delivery-id"]
+                .to_str()
+                .expect("text")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        ids.len(),
+        3,
+        "two sends, then the refused one again: {ids:?}"
+    );
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids[2], ids[0], "only the refused webhook is sent again");
+    assert_eq!(
+        sql_count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver'").await,
+        1,
+        "one job for both webhooks"
+    );
+    assert_eq!(
+        sql_count(
+            &app,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'deliver' AND attempts = 2"
+        )
+        .await,
+        1
+    );
+    let attempts = |n: i64| {
+        format!(
+            "SELECT COUNT(*) FROM deliveries WHERE channel = 'webhook' \
+             AND state = 'delivered' AND attempts = {n}"
+        )
+    };
+    assert_eq!(sql_count(&app, &attempts(1)).await, 1);
+    assert_eq!(sql_count(&app, &attempts(2)).await, 1);
+}
+
 /// The dead-lettered `deliver` job, once the admin's jobs overview lists it (the job marks its
 /// delivery failed, and the runner dead-letters the job just after).
 async fn dead_deliver_job_soon(app: &TestApp, token: &str) -> Value {
@@ -662,4 +751,5 @@ crate::for_each_backend!(
     a_webhook_to_the_kernels_own_network_is_refused_at_once,
     notifiers_without_grants_deliver_nothing_but_the_inbox,
     a_notifier_gets_events_committed_together_in_one_job_and_a_failing_one_alone,
+    webhooks_chosen_together_share_a_job_and_a_retry_resends_only_the_failed,
 );

@@ -1,11 +1,12 @@
-//! Step 3: the `deliver` job that sends one email or one signed webhook and records each
-//! attempt, and the signature receivers check.
+//! Step 3: the `deliver` job that sends emails and signed webhooks and records each attempt,
+//! and the signature receivers check.
 
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
+use uuid::Uuid;
 
 use super::{DeliverJob, Notifications, DELIVER, SIGNATURE_HEADER};
 use crate::data::notifications::{self as store, DeliveryRecord};
@@ -15,47 +16,64 @@ use crate::mail::Mail;
 use crate::outbound::Outbound;
 
 impl Notifications {
-    /// Step 3: sends one email or webhook and records the attempt.
+    /// Step 3: sends the job's pending deliveries and records every attempt in one commit.
     async fn deliver(&self, run: &JobRun) -> Result<(), JobError> {
         let job: DeliverJob = run.job.payload()?;
-        let mut conn = self.inner.db.acquire().await?;
-        let Some(d) = store::find_delivery(conn.exec(), job.delivery).await? else {
-            return Err(JobError::Permanent(format!("no delivery {}", job.delivery)));
+        let ids = job.deliveries();
+        let mut found = {
+            let mut conn = self.inner.db.acquire().await?;
+            store::find_deliveries(conn.exec(), &ids).await?
         };
-        drop(conn);
-        if d.state == "delivered" {
-            return Ok(());
+        if let Some(missing) = ids.iter().find(|id| !found.iter().any(|d| d.id == **id)) {
+            return Err(JobError::Permanent(format!("no delivery {missing}")));
         }
-        let target = d.target.clone().unwrap_or_default();
-        let sent = match d.channel.as_str() {
+        found.sort_by_key(|d| ids.iter().position(|id| *id == d.id));
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
+        for d in found.iter().filter(|d| d.state == "pending") {
+            match self.send(d).await {
+                Ok(()) => sent.push(d.id),
+                Err(e) => failed.push((d.id, e)),
+            }
+        }
+        let now = now();
+        if failed.is_empty() {
+            // The deliveries and the job's completion commit together.
+            let mut tx = run.begin().await?;
+            for id in sent {
+                store::record_attempt(tx.exec(), id, "delivered", None, Some(now)).await?;
+            }
+            return run.commit_with(tx).await;
+        }
+        let mut tx = self.inner.db.begin().await?;
+        for id in sent {
+            store::record_attempt(tx.exec(), id, "delivered", None, Some(now)).await?;
+        }
+        for (id, e) in &failed {
+            let given_up = run.job.is_last_attempt() || matches!(e, JobError::Permanent(_));
+            let state = if given_up { "failed" } else { "pending" };
+            store::record_attempt(tx.exec(), *id, state, Some(&e.to_string()), None).await?;
+        }
+        tx.commit().await?;
+        Err(job_error(failed))
+    }
+
+    /// Sends one email or webhook.
+    async fn send(&self, d: &DeliveryRecord) -> Result<(), JobError> {
+        let target = d.target.as_deref().unwrap_or_default();
+        match d.channel.as_str() {
             "email" => self
                 .inner
                 .mailer
                 .send(&Mail {
-                    to: target,
+                    to: target.to_owned(),
                     subject: d.subject.clone(),
                     body: d.body.clone(),
                 })
                 .await
                 .map_err(JobError::from),
-            "webhook" => self.post_webhook(&d, &target).await,
+            "webhook" => self.post_webhook(d, target).await,
             other => Err(JobError::Permanent(format!("cannot deliver to `{other}`"))),
-        };
-        match sent {
-            Ok(()) => {
-                // The delivery and the job's completion commit together.
-                let mut tx = run.begin().await?;
-                store::record_attempt(tx.exec(), d.id, "delivered", None, Some(now())).await?;
-                run.commit_with(tx).await
-            }
-            Err(e) => {
-                let final_attempt =
-                    run.job.is_last_attempt() || matches!(e, JobError::Permanent(_));
-                let state = if final_attempt { "failed" } else { "pending" };
-                let mut conn = self.inner.db.write().await?;
-                store::record_attempt(conn.exec(), d.id, state, Some(&e.to_string()), None).await?;
-                Err(e)
-            }
         }
     }
 
@@ -94,6 +112,29 @@ impl Notifications {
         } else {
             Err(JobError::Failed(format!("the receiver answered {status}")))
         }
+    }
+}
+
+/// A job's error for the deliveries that failed: retried while any failure is worth a retry.
+/// One failure is its own error; several are counted and the first is quoted.
+fn job_error(mut failed: Vec<(Uuid, JobError)>) -> JobError {
+    let retry = failed
+        .iter()
+        .any(|(_, e)| !matches!(e, JobError::Permanent(_)));
+    let message = match failed.len() {
+        1 => failed.remove(0).1.to_string(),
+        n => format!(
+            "{n} deliveries failed; the first: {}",
+            failed
+                .first()
+                .map(|(_, e)| e.to_string())
+                .unwrap_or_default()
+        ),
+    };
+    if retry {
+        JobError::Failed(message)
+    } else {
+        JobError::Permanent(message)
     }
 }
 

@@ -4,16 +4,17 @@
 //!    `notify` job per notifier plugin that receives any of them, in the transaction that
 //!    records their receipts (so each event reaches each plugin once).
 //! 2. A `notify` job calls the plugin for each of its events, which renders it and chooses
-//!    deliveries. The kernel records every delivery; inbox messages are stored at once, and each
-//!    email or webhook gets its own `deliver` job, in the same transaction as the job's
-//!    completion. An event the plugin fails on is split off into a job of its own, which is
-//!    retried and dead-lettered alone, so it holds up none of the others.
-//! 3. A `deliver` job sends one email (through [`Mailer`]) or one signed webhook, retried with
-//!    the jobs' backoff, and records each attempt on the delivery.
+//!    deliveries. The kernel records every delivery; inbox messages are stored at once, and the
+//!    emails and webhooks get `deliver` jobs (up to 64 deliveries each), in the same
+//!    transaction as the job's completion. An event the plugin fails on is split off into a
+//!    job of its own, which is retried and dead-lettered alone, so it holds up none of the
+//!    others.
+//! 3. A `deliver` job sends its emails (through [`Mailer`]) and signed webhooks, and records
+//!    each attempt on its delivery, all in one commit. If any failed, it is retried with the
+//!    jobs' backoff and sends only those again.
 //!
 //! Nothing here runs in the request that caused the event, so a failing notifier or receiver
 //! never blocks or fails it.
-
 //!
 //! `render` holds steps 1 and 2, `deliver` step 3; this file is the service and the inbox.
 
@@ -113,9 +114,43 @@ impl NotifyJob {
     }
 }
 
+/// A `deliver` job: emails and webhooks one `notify` job chose, sent in order. A rerun sends
+/// only the ones still pending.
 #[derive(Debug, Serialize, Deserialize)]
 struct DeliverJob {
-    delivery: Uuid,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    deliveries: Vec<Uuid>,
+    /// The one delivery of a job queued before jobs held several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delivery: Option<Uuid>,
+}
+
+impl DeliverJob {
+    /// Deliveries one job sends at most: a bound on its statements and on how long it runs.
+    const MAX_DELIVERIES: usize = 64;
+
+    fn new(deliveries: Vec<Uuid>) -> Self {
+        Self {
+            deliveries,
+            delivery: None,
+        }
+    }
+
+    fn deliveries(&self) -> Vec<Uuid> {
+        self.deliveries
+            .iter()
+            .chain(&self.delivery)
+            .copied()
+            .collect()
+    }
+
+    /// A delivery is in one job only, so the job is keyed by its first.
+    fn unique_key(&self) -> String {
+        format!(
+            "deliver:{}",
+            self.deliveries().first().copied().unwrap_or_default()
+        )
+    }
 }
 
 /// An inbox message.
@@ -236,5 +271,44 @@ impl Notifications {
     pub async fn deliveries(&self, event_id: Uuid) -> Result<Vec<DeliveryRecord>, DomainError> {
         let mut conn = self.inner.db.acquire().await?;
         Ok(store::deliveries_of(conn.exec(), event_id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn jobs_queued_before_they_held_several_still_run() {
+        let event = Event {
+            id: Uuid::now_v7(),
+            kind: "user_registered".into(),
+            payload: json!({}),
+            occurred_at: Utc::now(),
+        };
+        let old: NotifyJob =
+            serde_json::from_value(json!({ "plugin": "notify-inbox", "event": event }))
+                .expect("an old notify job");
+        assert_eq!(old.events().collect::<Vec<_>>(), [&event]);
+        assert_eq!(
+            old.unique_key(),
+            format!("notify:{}:notify-inbox", event.id)
+        );
+
+        let delivery = Uuid::now_v7();
+        let old: DeliverJob =
+            serde_json::from_value(json!({ "delivery": delivery })).expect("an old deliver job");
+        assert_eq!(old.deliveries(), [delivery]);
+        assert_eq!(old.unique_key(), format!("deliver:{delivery}"));
+    }
+
+    #[test]
+    fn a_batch_is_keyed_by_its_first_and_written_without_the_old_fields() {
+        let ids = [Uuid::now_v7(), Uuid::now_v7()];
+        let job = DeliverJob::new(ids.to_vec());
+        assert_eq!(job.unique_key(), format!("deliver:{}", ids[0]));
+        let written = serde_json::to_value(&job).expect("json");
+        assert_eq!(written, json!({ "deliveries": ids }));
     }
 }

@@ -48,12 +48,26 @@ impl Notifications {
             }
         }
         let mut tx = run.begin().await?;
+        let mut to_send = Vec::new();
         for (event, deliveries) in chosen {
             for (position, d) in deliveries.into_iter().enumerate() {
                 let permitted = d.permitted(plugin);
-                self.record_delivery(&mut tx, &job.plugin, event, position, d, permitted)
+                let recorded = self
+                    .record_delivery(&mut tx, &job.plugin, event, position, d, permitted)
                     .await?;
+                to_send.extend(recorded);
             }
+        }
+        for chunk in to_send.chunks(DeliverJob::MAX_DELIVERIES) {
+            let deliver = DeliverJob::new(chunk.to_vec());
+            let options = Enqueue {
+                unique_key: Some(deliver.unique_key()),
+                run_at: None,
+            };
+            self.inner
+                .jobs
+                .enqueue_in(tx.exec(), DELIVER, &deliver, options)
+                .await?;
         }
         for (event, error) in failed {
             tracing::warn!(plugin.id = %job.plugin, event.id = %event.id, error, "notifier failed on an event; it gets a job of its own");
@@ -70,6 +84,7 @@ impl Notifications {
         run.commit_with(tx).await
     }
 
+    /// Records one delivery the plugin chose; its id if it is an email or webhook to send.
     async fn record_delivery(
         &self,
         tx: &mut Tx,
@@ -78,7 +93,7 @@ impl Notifications {
         position: usize,
         d: notifier::Delivery,
         permitted: Result<(), DeliveryRefused>,
-    ) -> Result<(), JobError> {
+    ) -> Result<Option<Uuid>, JobError> {
         let now = now();
         let recipient = d.recipient.as_deref().and_then(|r| r.parse::<Uuid>().ok());
         let (channel, target) = match &d.channel {
@@ -108,7 +123,7 @@ impl Notifications {
             record.state = "failed".into();
             record.last_error = Some(refused.to_string());
             store::insert_delivery(tx.exec(), &record).await?;
-            return Ok(());
+            return Ok(None);
         }
         if d.channel == Channel::Inbox {
             let account = match recipient {
@@ -119,7 +134,7 @@ impl Notifications {
                 record.state = "failed".into();
                 record.last_error = Some("an inbox delivery needs the id of an account".into());
                 store::insert_delivery(tx.exec(), &record).await?;
-                return Ok(());
+                return Ok(None);
             };
             record.state = "delivered".into();
             record.attempts = 1;
@@ -136,24 +151,10 @@ impl Notifications {
                 read_at: None,
             };
             store::insert_inbox(tx.exec(), &inbox).await?;
-            return Ok(());
+            return Ok(None);
         }
         store::insert_delivery(tx.exec(), &record).await?;
-        self.inner
-            .jobs
-            .enqueue_in(
-                tx.exec(),
-                DELIVER,
-                &DeliverJob {
-                    delivery: record.id,
-                },
-                Enqueue {
-                    unique_key: Some(format!("deliver:{}", record.id)),
-                    run_at: None,
-                },
-            )
-            .await?;
-        Ok(())
+        Ok(Some(record.id))
     }
 }
 
