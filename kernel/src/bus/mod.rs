@@ -376,10 +376,7 @@ impl Bus {
             group: group.to_owned(),
             event: event.clone(),
         };
-        let options = Enqueue {
-            unique_key: Some(format!("redeliver:{group}:{}", event.id)),
-            run_at: None,
-        };
+        let options = Enqueue::unique(format!("redeliver:{group}:{}", event.id));
         match self.inner.jobs.enqueue(REDELIVER, &job, options).await {
             Ok(_) => true,
             Err(e) => {

@@ -147,6 +147,16 @@ pub struct Enqueue {
     pub run_at: Option<DateTime<Utc>>,
 }
 
+impl Enqueue {
+    /// Due now, and at most once ever under `key`.
+    pub fn unique(key: String) -> Self {
+        Self {
+            unique_key: Some(key),
+            run_at: None,
+        }
+    }
+}
+
 /// The job queue. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Jobs {

@@ -60,10 +60,7 @@ impl Notifications {
         }
         for chunk in to_send.chunks(DeliverJob::MAX_DELIVERIES) {
             let deliver = DeliverJob::new(chunk.to_vec());
-            let options = Enqueue {
-                unique_key: Some(deliver.unique_key()),
-                run_at: None,
-            };
+            let options = Enqueue::unique(deliver.unique_key());
             self.inner
                 .jobs
                 .enqueue_in(tx.exec(), DELIVER, &deliver, options)
@@ -72,10 +69,7 @@ impl Notifications {
         for (event, error) in failed {
             tracing::warn!(plugin.id = %job.plugin, event.id = %event.id, error, "notifier failed on an event; it gets a job of its own");
             let retry = NotifyJob::new(&job.plugin, vec![event.clone()]);
-            let options = Enqueue {
-                unique_key: Some(retry.unique_key()),
-                run_at: None,
-            };
+            let options = Enqueue::unique(retry.unique_key());
             self.inner
                 .jobs
                 .enqueue_in(tx.exec(), NOTIFY, &retry, options)
@@ -190,10 +184,7 @@ impl Subscriber for FanOut {
                     continue;
                 }
                 let job = NotifyJob::new(&info.id.to_string(), received);
-                let options = Enqueue {
-                    unique_key: Some(job.unique_key()),
-                    run_at: None,
-                };
+                let options = Enqueue::unique(job.unique_key());
                 self.0
                     .inner
                     .jobs
