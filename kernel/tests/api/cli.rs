@@ -163,9 +163,14 @@ async fn serve(config: &Path, dir: &Path, env: &[(&str, &str)]) -> (std::process
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = cmd.spawn().expect("serve starts");
+    let mut server = cmd.spawn().expect("serve starts");
     let base = format!("http://127.0.0.1:{port}");
-    assert!(wait_for_health(&base).await, "the server answers /healthz");
+    if !wait_for_health(&base).await {
+        // Not left running behind a failed test.
+        let _ = server.kill();
+        let _ = server.wait();
+        panic!("the server does not answer /healthz");
+    }
     (server, base)
 }
 
@@ -256,9 +261,11 @@ async fn serve_runs_on_the_embedded_default_with_an_admin_made_by_the_cli() {
     assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}");
 }
 
+/// Whether the server at `base` answers within 30 s (on a cold compiled-code cache it compiles
+/// its plugins first, which takes long on a busy machine).
 async fn wait_for_health(base: &str) -> bool {
     let client = reqwest::Client::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         if client.get(format!("{base}/healthz")).send().await.is_ok() {
             return true;
         }
