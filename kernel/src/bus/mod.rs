@@ -319,26 +319,10 @@ impl Bus {
         subscriber: &dyn Subscriber,
         event: &Event,
     ) -> Result<bool, HandlerError> {
-        let mut tx = self.inner.db.begin().await?;
-        let fresh = store::insert_receipt(
-            tx.exec(),
-            subscriber.group(),
-            event.id,
-            Outcome::Handled,
-            None,
-            now(),
-        )
-        .await?;
-        if !fresh {
-            return Ok(false);
-        }
-        subscriber
-            .handle(&mut tx, std::slice::from_ref(event))
+        let fresh = self
+            .handle_together(subscriber, std::slice::from_ref(event))
             .await?;
-        tx.commit().await?;
-        // A handler queues its follow-up work as jobs.
-        self.inner.jobs.wake();
-        Ok(true)
+        Ok(fresh == 1)
     }
 
     /// One attempt at several events: every receipt and one handler call in one transaction.
@@ -349,11 +333,10 @@ impl Bus {
         events: &[Event],
     ) -> Result<usize, HandlerError> {
         let mut tx = self.inner.db.begin().await?;
+        let group = subscriber.group();
         let mut fresh = Vec::with_capacity(events.len());
         for event in events {
-            let now = now();
-            let group = subscriber.group();
-            if store::insert_receipt(tx.exec(), group, event.id, Outcome::Handled, None, now)
+            if store::insert_receipt(tx.exec(), group, event.id, Outcome::Handled, None, now())
                 .await?
             {
                 fresh.push(event.clone());
@@ -364,6 +347,7 @@ impl Bus {
         }
         subscriber.handle(&mut tx, &fresh).await?;
         tx.commit().await?;
+        // A handler queues its follow-up work as jobs.
         self.inner.jobs.wake();
         Ok(fresh.len())
     }

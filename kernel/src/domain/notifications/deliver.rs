@@ -36,18 +36,14 @@ impl Notifications {
                 Err(e) => failed.push((d.id, e)),
             }
         }
+        // Every attempt commits together, with the job's completion when none failed.
         let now = now();
-        if failed.is_empty() {
-            // The deliveries and the job's completion commit together.
-            let mut tx = run.begin().await?;
-            for id in sent {
-                store::record_attempt(tx.exec(), id, "delivered", None, Some(now)).await?;
-            }
-            return run.commit_with(tx).await;
-        }
-        let mut tx = self.inner.db.begin().await?;
+        let mut tx = run.begin().await?;
         for id in sent {
             store::record_attempt(tx.exec(), id, "delivered", None, Some(now)).await?;
+        }
+        if failed.is_empty() {
+            return run.commit_with(tx).await;
         }
         for (id, e) in &failed {
             let given_up = run.job.is_last_attempt() || matches!(e, JobError::Permanent(_));
