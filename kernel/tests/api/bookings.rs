@@ -455,21 +455,36 @@ async fn unanswered_holds_and_requests_expire_and_stays_complete(backend: Backen
         status(requested.clone()).await,
         status(stayed.clone()).await
     );
-    let ops: Vec<String> = ledger(&guest, &requested)
-        .await
-        .into_iter()
-        .map(|(o, s, _)| format!("{o}:{s}"))
-        .collect();
+    // The void is settled after the provider answers, just after the booking expired.
+    let ops = |id: String| {
+        let guest = &guest;
+        async move {
+            ledger(guest, &id)
+                .await
+                .into_iter()
+                .map(|(o, s, _)| format!("{o}:{s}"))
+                .collect::<Vec<String>>()
+        }
+    };
+    let settled = |id: String| {
+        let ops = &ops;
+        async move {
+            ops(id)
+                .await
+                .last()
+                .is_some_and(|op| op.ends_with(":succeeded"))
+        }
+    };
+    wait_until(Duration::from_secs(10), || async {
+        settled(requested.clone()).await && settled(pending.clone()).await
+    })
+    .await;
     assert_eq!(
-        ops,
+        ops(requested.clone()).await,
         ["authorize:succeeded", "void:succeeded"],
         "the expired request's hold is released"
     );
-    let ops: Vec<String> = ledger(&guest, &pending)
-        .await
-        .into_iter()
-        .map(|(o, s, _)| format!("{o}:{s}"))
-        .collect();
+    let ops = ops(pending.clone()).await;
     assert_eq!(
         ops,
         ["authorize:pending", "void:succeeded"],
