@@ -52,14 +52,14 @@ const COLUMNS: &str = "id, listing_id, guest_id, host_id, check_in, check_out, g
 /// overlap an active booking); [`DataError::NightsTaken`] otherwise. Run it in the transaction
 /// that also records the booking's payment intent.
 ///
-/// The backends differ here, and only here: PostgreSQL locks the listing's row first (two
-/// transactions inserting overlapping bookings would otherwise each wait on the other's row in
-/// the exclusion constraint's check and one would die in a deadlock, a 500 instead of a 409; with
-/// the lock the second waits, then sees the first's booking) and lets the exclusion constraint
-/// `bookings_no_overlap` refuse an overlap of the nights themselves; the constraint knows nothing
-/// of preparation nights, so with any those are checked here, under the same lock, which every
-/// hold of the listing takes first. SQLite has no exclusion constraints; its transactions hold
-/// the database's write lock (`BEGIN IMMEDIATE`), so checking for an overlap and inserting
+/// The backends differ here: PostgreSQL locks the listing's row first ([`lock_listing`], as
+/// every write of the listing's bookings does; two transactions inserting overlapping bookings
+/// would otherwise each wait on the other's row in the exclusion constraint's check and one would
+/// die in a deadlock, a 500 instead of a 409; with the lock the second waits, then sees the
+/// first's booking) and lets the exclusion constraint `bookings_no_overlap` refuse an overlap of
+/// the nights themselves; the constraint knows nothing of preparation nights, so with any those
+/// are checked here, under the same lock. SQLite has no exclusion constraints; its transactions
+/// hold the database's write lock (`BEGIN IMMEDIATE`), so checking for an overlap and inserting
 /// cannot be raced. The widened range is computed here and bound, the same SQL on both.
 #[tracing::instrument(skip_all, fields(booking.id = %b.id, listing.id = %b.listing_id))]
 pub async fn hold_nights(
@@ -67,12 +67,7 @@ pub async fn hold_nights(
     b: &BookingRecord,
     preparation_nights: u32,
 ) -> Result<(), DataError> {
-    if let Exec::Postgres(c) = exec.reborrow() {
-        sqlx::query("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE")
-            .bind(b.listing_id)
-            .execute(&mut *c)
-            .await?;
-    }
+    lock_listing(exec.reborrow(), b.listing_id).await?;
     let days = calendar::range(exec.reborrow(), b.listing_id, b.check_in, b.check_out).await?;
     if days.iter().any(|d| d.blocked) {
         return Err(DataError::NightsTaken);
@@ -93,6 +88,21 @@ pub async fn hold_nights(
         Err(DataError::ExclusionViolation) => Err(DataError::NightsTaken),
         other => other,
     }
+}
+
+/// On PostgreSQL, locks `listing`'s row until the transaction ends; nothing on SQLite, whose
+/// write transactions are already serial. Every transaction that writes a booking row of the
+/// listing takes it before the write: the exclusion constraint's check of a hold's insert waits
+/// on a booking being updated, and the update's own check (a status change writes a new index
+/// entry) would wait on the uncommitted hold, a deadlock PostgreSQL breaks by failing one.
+async fn lock_listing(exec: Exec<'_>, listing: Uuid) -> Result<(), DataError> {
+    if let Exec::Postgres(c) = exec {
+        sqlx::query("SELECT 1 FROM listings WHERE id = $1 FOR UPDATE")
+            .bind(listing)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// What a booking's events say about its people and place.
@@ -327,16 +337,19 @@ pub struct Changes<'a> {
     pub refund_minor: Option<i64>,
 }
 
-/// Moves a booking to `to` if it is in one of `from`; the booking as changed, or none if it
-/// was not in one of those statuses (someone else changed it first).
+/// Moves `booking` to `to` if it is in one of `from`; the booking as changed, or none if it
+/// was not in one of those statuses (someone else changed it first). Takes its listing's lock
+/// first, as holds do ([`hold_nights`]).
 pub async fn transition(
-    exec: Exec<'_>,
-    id: Uuid,
+    mut exec: Exec<'_>,
+    booking: &BookingRecord,
     from: &[BookingStatus],
     to: BookingStatus,
     changes: &Changes<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<BookingRecord>, DataError> {
+    lock_listing(exec.reborrow(), booking.listing_id).await?;
+    let id = booking.id;
     Ok(dispatch!(exec, c => {
         let mut qb = QueryBuilder::new("UPDATE bookings SET status = ");
         qb.push_bind(to);

@@ -334,6 +334,84 @@ async fn the_active_set_is_the_one_the_exclusion_constraint_names() {
     }
 }
 
+/// A booking moving between active statuses while another hold of its nights is inserted: the
+/// hold's exclusion check waits on the moving booking's transaction, and the move's own check
+/// (a new status is a new index entry) would wait on the uncommitted hold, a deadlock PostgreSQL
+/// breaks by failing one of them (a 500 where a 409 belongs). Both take the listing's lock first,
+/// so the hold waits, then finds the nights taken. The move is made in two steps, as confirming
+/// does (lock the booking, then move it), which opens the window deterministically.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_racing_a_status_change_of_its_nights_is_refused_not_deadlocked() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let (listing, guest) = listing(&app).await;
+    let held = booking(listing, guest, "2027-03-01", "2027-03-04");
+    hold(&app, &held).await.expect("free nights are held");
+    let pending = [BookingStatus::PendingPayment];
+    let mut settle = app.kernel.db.begin().await.expect("begin");
+    let now = chrono::Utc::now();
+    let unchanged = bookings::Changes::default();
+    let locked = bookings::transition(
+        settle.exec(),
+        &held,
+        &pending,
+        BookingStatus::PendingPayment,
+        &unchanged,
+        now,
+    )
+    .await
+    .expect("the booking is locked")
+    .expect("it was pending");
+
+    let rival = tokio::spawn({
+        let db = app.kernel.db.clone();
+        let b = booking(listing, guest, "2027-03-02", "2027-03-05");
+        async move {
+            let mut tx = db.begin().await.expect("begin");
+            bookings::hold_nights(tx.exec(), &b, 0).await
+        }
+    });
+    // Until the rival waits on a lock (before the fix, on the settle's transaction; with it, on
+    // the listing's row).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting = sql_count(
+            &app,
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock'",
+        )
+        .await;
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rival never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let moved = bookings::transition(
+        settle.exec(),
+        &locked,
+        &pending,
+        BookingStatus::Requested,
+        &unchanged,
+        now,
+    )
+    .await
+    .expect("the move is not a deadlock victim")
+    .expect("it was pending");
+    assert_eq!(moved.status, BookingStatus::Requested);
+    settle.commit().await.expect("commit");
+    let refused = rival.await.expect("the rival ran");
+    assert!(
+        matches!(refused, Err(DataError::NightsTaken)),
+        "{refused:?}"
+    );
+}
+
 /// The active set's SQL list is spelled as `bookings_active_idx`'s predicate, so SQLite (which
 /// matches a partial index's terms as written) serves the overlap check from that index instead
 /// of reading every booking.

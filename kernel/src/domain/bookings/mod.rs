@@ -242,7 +242,7 @@ impl Bookings {
             expires_at: current.expires_at,
             ..Changes::default()
         };
-        store::transition(tx.exec(), id, states, current.status, &changes, now())
+        store::transition(tx.exec(), &current, states, current.status, &changes, now())
             .await?
             .ok_or_else(|| DomainError::Conflict {
                 code: "booking_state_changed",

@@ -22,7 +22,7 @@ async fn step(
     payment: Option<(&'static str, i64)>,
     event: &'static str,
 ) -> Result<Option<BookingRecord>, DataError> {
-    let moved = store::transition(exec.reborrow(), booking.id, from, to, &changes, now()).await?;
+    let moved = store::transition(exec.reborrow(), booking, from, to, &changes, now()).await?;
     if let Some(moved) = &moved {
         if let Some((kind, amount_minor)) = payment {
             events::payment(exec.reborrow(), kind, moved, amount_minor).await?;
