@@ -52,7 +52,7 @@ const COLUMNS: &str = "id, listing_id, guest_id, host_id, check_in, check_out, g
 /// overlap an active booking); [`DataError::NightsTaken`] otherwise. Run it in the transaction
 /// that also records the booking's payment intent.
 ///
-/// The backends differ here: PostgreSQL locks the listing's row first ([`lock_listing`], as
+/// The backends differ here: PostgreSQL locks the listing's row first (`lock_listing`, as
 /// every write of the listing's bookings does; two transactions inserting overlapping bookings
 /// would otherwise each wait on the other's row in the exclusion constraint's check and one would
 /// die in a deadlock, a 500 instead of a 409; with the lock the second waits, then sees the
