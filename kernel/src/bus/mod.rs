@@ -69,21 +69,35 @@ pub trait DomainEvent: Serialize {
 /// Writes `event` into the outbox inside the caller's transaction; it is published after the
 /// transaction commits, and never if it rolls back.
 pub async fn record<E: DomainEvent>(exec: Exec<'_>, event: &E) -> Result<Uuid, DataError> {
+    let record = outbox_row(event, now())?;
+    store::insert(exec, std::slice::from_ref(&record)).await?;
+    Ok(record.id)
+}
+
+/// Writes `events` into the outbox in one statement, in order, inside the caller's
+/// transaction, as [`record`] does one.
+pub async fn record_all<E: DomainEvent>(exec: Exec<'_>, events: &[E]) -> Result<(), DataError> {
+    let occurred_at = now();
+    let records = events
+        .iter()
+        .map(|event| outbox_row(event, occurred_at))
+        .collect::<Result<Vec<_>, DataError>>()?;
+    store::insert(exec, &records).await
+}
+
+fn outbox_row<E: DomainEvent>(
+    event: &E,
+    occurred_at: DateTime<Utc>,
+) -> Result<EventRecord, DataError> {
     let payload = serde_json::to_value(event)
         .map_err(|e| DataError::Corrupt(format!("event payload: {e}")))?;
-    let id = Uuid::now_v7();
-    store::insert(
-        exec,
-        &EventRecord {
-            seq: 0,
-            id,
-            kind: event.kind().to_owned(),
-            payload: payload.to_string(),
-            occurred_at: now(),
-        },
-    )
-    .await?;
-    Ok(id)
+    Ok(EventRecord {
+        seq: 0,
+        id: Uuid::now_v7(),
+        kind: event.kind().to_owned(),
+        payload: payload.to_string(),
+        occurred_at,
+    })
 }
 
 /// Why a handler failed; the event is retried.

@@ -54,11 +54,12 @@ fn concerns_host(kind: &str) -> bool {
     )
 }
 
+/// Records events of `b`, one per `(kind, amount)` of `kinds`, in order: the parties are read
+/// once and the events written in one statement.
 async fn record(
     mut exec: Exec<'_>,
-    kind: &'static str,
     b: &BookingRecord,
-    amount_minor: Option<i64>,
+    kinds: &[(&'static str, Option<i64>)],
 ) -> Result<(), DataError> {
     let parties = bookings::parties(exec.reborrow(), b)
         .await?
@@ -75,29 +76,33 @@ async fn record(
         email: parties.host_email,
         display_name: parties.host_name,
     };
-    let listing_title = parties.listing_title;
-    let mut recipients = vec![guest.clone()];
-    if concerns_host(kind) {
-        recipients.push(host.clone());
-    }
-    let event = BookingEvent {
-        kind,
-        booking_id: b.id,
-        listing_id: b.listing_id,
-        listing_title,
-        check_in: b.check_in,
-        check_out: b.check_out,
-        guests: b.guests,
-        status: b.status,
-        currency: b.currency,
-        total_minor: b.total_minor,
-        amount_minor,
-        end_reason: b.end_reason.as_deref(),
-        guest,
-        host,
-        recipients,
-    };
-    bus::record(exec, &event).await.map(|_| ())
+    let events: Vec<BookingEvent<'_>> = kinds
+        .iter()
+        .map(|&(kind, amount_minor)| {
+            let mut recipients = vec![guest.clone()];
+            if concerns_host(kind) {
+                recipients.push(host.clone());
+            }
+            BookingEvent {
+                kind,
+                booking_id: b.id,
+                listing_id: b.listing_id,
+                listing_title: parties.listing_title.clone(),
+                check_in: b.check_in,
+                check_out: b.check_out,
+                guests: b.guests,
+                status: b.status,
+                currency: b.currency,
+                total_minor: b.total_minor,
+                amount_minor,
+                end_reason: b.end_reason.as_deref(),
+                guest: guest.clone(),
+                host: host.clone(),
+                recipients,
+            }
+        })
+        .collect();
+    bus::record_all(exec, &events).await
 }
 
 /// `booking_*`: the booking reached `b.status`.
@@ -106,7 +111,7 @@ pub(super) async fn booking(
     kind: &'static str,
     b: &BookingRecord,
 ) -> Result<(), DataError> {
-    record(exec, kind, b, None).await
+    record(exec, b, &[(kind, None)]).await
 }
 
 /// `payment_*`: an operation of `amount_minor` on the booking's payment.
@@ -116,5 +121,21 @@ pub(super) async fn payment(
     b: &BookingRecord,
     amount_minor: i64,
 ) -> Result<(), DataError> {
-    record(exec, kind, b, Some(amount_minor)).await
+    record(exec, b, &[(kind, Some(amount_minor))]).await
+}
+
+/// A payment event (`payment_kind` of `amount_minor`) and the booking event (`booking_kind`) it
+/// caused, in that order, written together.
+pub(super) async fn payment_then_booking(
+    exec: Exec<'_>,
+    b: &BookingRecord,
+    (payment_kind, amount_minor): (&'static str, i64),
+    booking_kind: &'static str,
+) -> Result<(), DataError> {
+    record(
+        exec,
+        b,
+        &[(payment_kind, Some(amount_minor)), (booking_kind, None)],
+    )
+    .await
 }

@@ -24,10 +24,10 @@ async fn step(
 ) -> Result<Option<BookingRecord>, DataError> {
     let moved = store::transition(exec.reborrow(), booking, from, to, &changes, now()).await?;
     if let Some(moved) = &moved {
-        if let Some((kind, amount_minor)) = payment {
-            events::payment(exec.reborrow(), kind, moved, amount_minor).await?;
+        match payment {
+            Some(payment) => events::payment_then_booking(exec, moved, payment, event).await?,
+            None => events::booking(exec, event, moved).await?,
         }
-        events::booking(exec, event, moved).await?;
     }
     Ok(moved)
 }
