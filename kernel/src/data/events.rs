@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use super::{dispatch, DataError, Exec};
+use super::{dispatch, push_in, DataError, Exec};
 
 /// An outbox row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -75,12 +75,8 @@ pub async fn mark_published(
             // whatever `bus.batch_size` is).
             for chunk in seqs.chunks(SQLITE_IN_CHUNK) {
                 let mut qb = QueryBuilder::new("UPDATE events SET published_at = ");
-                qb.push_bind(at).push(" WHERE seq IN (");
-                let mut list = qb.separated(", ");
-                for seq in chunk {
-                    list.push_bind(seq);
-                }
-                list.push_unseparated(")");
+                qb.push_bind(at).push(" WHERE seq IN ");
+                push_in(&mut qb, chunk);
                 qb.build().execute(&mut *c).await?;
             }
         }
