@@ -103,6 +103,19 @@ impl Principal {
     }
 }
 
+/// What other users see of an account.
+#[derive(Debug, Clone)]
+pub struct PublicProfile {
+    /// Who.
+    pub id: AccountId,
+    /// The name shown to others.
+    pub display_name: DisplayName,
+    /// Guest, host or admin.
+    pub role: Role,
+    /// When the account was created.
+    pub joined_at: DateTime<Utc>,
+}
+
 /// A new session, as returned by [`Auth::login`].
 #[derive(Debug)]
 pub struct Session {
@@ -226,6 +239,26 @@ impl Auth {
             .await?
             .ok_or(AuthError::AccountNotFound)?;
         account_from(record)
+    }
+
+    /// What anyone may see of the accounts among `ids` (missing ids are left out): the
+    /// public face of hosts and review authors, never an email.
+    pub async fn profiles(&self, ids: &[AccountId]) -> Result<Vec<PublicProfile>, AuthError> {
+        let ids: Vec<uuid::Uuid> = ids.iter().map(AccountId::as_uuid).collect();
+        let mut conn = self.db.acquire().await?;
+        accounts::find_many(conn.exec(), &ids)
+            .await?
+            .into_iter()
+            .map(|record| {
+                let account = account_from(record)?;
+                Ok(PublicProfile {
+                    id: account.id,
+                    display_name: account.display_name,
+                    role: account.role,
+                    joined_at: account.created_at,
+                })
+            })
+            .collect()
     }
 
     /// Sets an account's role (becoming a host, or an admin's decision).

@@ -73,6 +73,19 @@ pub async fn find_by_id(exec: Exec<'_>, id: Uuid) -> Result<Option<AccountRecord
     )
 }
 
+/// The accounts among `ids` (any order; missing ids are left out).
+#[tracing::instrument(skip_all, fields(accounts = ids.len()))]
+pub async fn find_many(exec: Exec<'_>, ids: &[Uuid]) -> Result<Vec<AccountRecord>, DataError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dispatch!(exec, c => {
+        let mut qb = sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM accounts WHERE id IN "));
+        super::push_in(&mut qb, ids);
+        qb.build_query_as::<AccountRecord>().fetch_all(&mut *c).await
+    })?)
+}
+
 /// Writes the mutable profile fields (email, display name, password hash) of an account and
 /// returns the stored row; `None` if there is no such account.
 #[tracing::instrument(skip_all, fields(account.id = %id))]

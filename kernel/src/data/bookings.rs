@@ -193,6 +193,26 @@ pub async fn has_confirmed_stay(
     })? > 0)
 }
 
+/// Which of `listings` `guest` has a confirmed (or completed) booking of.
+pub async fn confirmed_stays_among(
+    exec: Exec<'_>,
+    guest: Uuid,
+    listings: &[Uuid],
+) -> Result<Vec<Uuid>, DataError> {
+    if listings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let confirmed = [BookingStatus::Confirmed, BookingStatus::Completed];
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT DISTINCT listing_id FROM bookings WHERE guest_id = ");
+        qb.push_bind(guest).push(" AND status IN ");
+        push_in(&mut qb, &confirmed);
+        qb.push(" AND listing_id IN ");
+        push_in(&mut qb, listings);
+        qb.build_query_scalar::<Uuid>().fetch_all(&mut *c).await
+    })?)
+}
+
 async fn insert(exec: Exec<'_>, b: &BookingRecord) -> Result<(), DataError> {
     let sql = format!(
         "INSERT INTO bookings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
@@ -283,6 +303,18 @@ pub async fn find(exec: Exec<'_>, id: Uuid) -> Result<Option<BookingRecord>, Dat
         .fetch_optional(&mut *c)
         .await)?,
     )
+}
+
+/// The bookings among `ids` (any order; missing ids are left out).
+pub async fn find_many(exec: Exec<'_>, ids: &[Uuid]) -> Result<Vec<BookingRecord>, DataError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM bookings WHERE id IN "));
+        push_in(&mut qb, ids);
+        qb.build_query_as::<BookingRecord>().fetch_all(&mut *c).await
+    })?)
 }
 
 /// Whose bookings a list shows.

@@ -137,6 +137,22 @@ pub async fn of_booking(exec: Exec<'_>, booking: Uuid) -> Result<Vec<PaymentReco
     )
 }
 
+/// The operations of every booking among `bookings`, oldest first.
+pub async fn of_bookings(
+    exec: Exec<'_>,
+    bookings: &[Uuid],
+) -> Result<Vec<PaymentRecord>, DataError> {
+    if bookings.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM payments WHERE booking_id IN "));
+        push_in(&mut qb, bookings);
+        qb.push(" ORDER BY created_at, id");
+        qb.build_query_as::<PaymentRecord>().fetch_all(&mut *c).await
+    })?)
+}
+
 /// The booking's live (not failed) operation of a kind.
 pub async fn live(
     exec: Exec<'_>,

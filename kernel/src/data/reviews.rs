@@ -172,6 +172,30 @@ pub async fn published(
     })?)
 }
 
+/// The newest `per_listing` published guest reviews of each of `listings`, in one query (a
+/// window per listing), newest first within each listing.
+pub async fn newest_of_listings(
+    exec: Exec<'_>,
+    listings: &[Uuid],
+    per_listing: u32,
+) -> Result<Vec<ReviewRecord>, DataError> {
+    if listings.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dispatch!(exec, c => {
+        let mut qb = QueryBuilder::new("SELECT ");
+        qb.push(COLUMNS).push(" FROM (SELECT ").push(COLUMNS);
+        qb.push(", ROW_NUMBER() OVER (PARTITION BY listing_id ORDER BY published_at DESC, id DESC) AS n");
+        qb.push(" FROM reviews WHERE status = ").push_bind(ReviewStatus::Published);
+        qb.push(" AND author_role = ").push_bind(AuthorRole::Guest);
+        qb.push(" AND listing_id IN ");
+        super::push_in(&mut qb, listings);
+        qb.push(") ranked WHERE n <= ").push_bind(i64::from(per_listing));
+        qb.push(" ORDER BY listing_id, published_at DESC, id DESC");
+        qb.build_query_as::<ReviewRecord>().fetch_all(&mut *c).await
+    })?)
+}
+
 /// Reviews in `status`, oldest first (moderation queue, reveal sweep).
 pub async fn in_status(
     exec: Exec<'_>,

@@ -51,6 +51,12 @@ impl PageRequest {
     }
 }
 
+/// The opaque cursor of the position right after an item keyed `(time, id)` in a list ordered
+/// newest first (a GraphQL edge's cursor; the same form as every `next_cursor`).
+pub fn after_item(time: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    encode(&TimeCursor { t: time, id })
+}
+
 /// Cuts `rows` (fetched with `limit + 1`) to the page and makes the next page's cursor from
 /// the last row's `(time, id)` when there is more.
 pub(crate) fn page<T>(

@@ -19,7 +19,7 @@ use crate::plugins::PluginCallError;
 
 pub(crate) use crate::data::now;
 pub use crate::model::{Invalid, Problems};
-pub use cursor::PageRequest;
+pub use cursor::{after_item, PageRequest};
 
 /// What a domain operation can fail with, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]

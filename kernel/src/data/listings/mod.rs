@@ -203,6 +203,19 @@ pub async fn find(exec: Exec<'_>, id: Uuid) -> Result<Option<ListingRecord>, Dat
     )
 }
 
+/// The listings among `ids`, deleted or not (any order; missing ids are left out).
+#[tracing::instrument(skip_all, fields(listings = ids.len()))]
+pub async fn find_many(exec: Exec<'_>, ids: &[Uuid]) -> Result<Vec<ListingRecord>, DataError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(dispatch!(exec, c => {
+        let mut qb = sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM listings WHERE id IN "));
+        super::push_in(&mut qb, ids);
+        qb.build_query_as::<ListingRecord>().fetch_all(&mut *c).await
+    })?)
+}
+
 /// Marks a listing deleted.
 #[tracing::instrument(skip_all, fields(listing.id = %id))]
 pub async fn soft_delete(exec: Exec<'_>, id: Uuid, now: DateTime<Utc>) -> Result<(), DataError> {

@@ -44,6 +44,17 @@ use crate::model::{
     StayRange,
 };
 
+/// A payment as `who` may see it: the provider's own words are for admins; the parties see
+/// the failure's code.
+fn shown(who: &Principal, payment: ledger::PaymentRecord) -> PaymentView {
+    let admin = who.role == Role::Admin;
+    let view = PaymentView::from(payment);
+    PaymentView {
+        detail: view.detail.filter(|_| admin),
+        ..view
+    }
+}
+
 /// A booking.
 #[derive(Debug, Clone)]
 pub struct Booking {
@@ -285,17 +296,34 @@ impl Bookings {
     ) -> Result<Vec<PaymentView>, DomainError> {
         self.visible(who, id).await?;
         let mut conn = self.db.acquire().await?;
-        let admin = who.role == Role::Admin;
-        Ok(ledger::of_booking(conn.exec(), id)
+        let ledger = ledger::of_booking(conn.exec(), id).await?;
+        Ok(ledger.into_iter().map(|p| shown(who, p)).collect())
+    }
+
+    /// The payments ledgers of many bookings at once (GraphQL's loader), in two queries: the
+    /// bookings, to keep only those the caller takes part in, and their payments. A booking
+    /// the caller may not see, or that does not exist, is left out.
+    pub async fn ledgers(
+        &self,
+        who: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Vec<PaymentView>)>, DomainError> {
+        let me = who.account_id.as_uuid();
+        let mut conn = self.db.acquire().await?;
+        let mine: Vec<Uuid> = store::find_many(conn.exec(), ids)
             .await?
             .into_iter()
-            .map(PaymentView::from)
-            // The provider's own words are for admins: the parties see the failure's code.
-            .map(|view| PaymentView {
-                detail: view.detail.filter(|_| admin),
-                ..view
-            })
-            .collect())
+            .filter(|b| b.guest_id == me || b.host_id == me || who.role == Role::Admin)
+            .map(|b| b.id)
+            .collect();
+        let mut ledgers: Vec<(Uuid, Vec<PaymentView>)> =
+            mine.iter().map(|id| (*id, Vec::new())).collect();
+        for payment in ledger::of_bookings(conn.exec(), &mine).await? {
+            if let Some((_, views)) = ledgers.iter_mut().find(|(id, _)| *id == payment.booking_id) {
+                views.push(shown(who, payment));
+            }
+        }
+        Ok(ledgers)
     }
 
     /// The caller's bookings as guest, or of their listings as host; newest first.

@@ -140,6 +140,67 @@ impl Listings {
         })
     }
 
+    /// [`Listings::shown_to`] for many listings at once (GraphQL's loader): from the cache,
+    /// the rest in one query, and who booked which in one more. Listings `viewer` may not see,
+    /// or that do not exist, are left out.
+    pub async fn shown_many(
+        &self,
+        viewer: Option<&Principal>,
+        ids: &[Uuid],
+    ) -> Result<Vec<Listing>, DomainError> {
+        let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let cached = self.cached.get_many::<Listing>(&keys).await;
+        let missing: Vec<Uuid> = ids
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| c.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        let mut listings: Vec<Listing> = cached.into_iter().flatten().collect();
+        if !missing.is_empty() {
+            let mut conn = self.db.acquire().await?;
+            for record in store::find_many(conn.exec(), &missing).await? {
+                if record.deleted_at.is_some() {
+                    continue;
+                }
+                let listing = from_record(record)?;
+                self.cached
+                    .set(&listing.id.to_string(), &listing, CACHE_TTL)
+                    .await;
+                listings.push(listing);
+            }
+        }
+        listings.retain(|l| visible(l, viewer));
+        let Some(who) = viewer else {
+            return Ok(listings
+                .into_iter()
+                .map(Listing::approximately_located)
+                .collect());
+        };
+        let others: Vec<Uuid> = listings
+            .iter()
+            .filter(|l| !may_manage(l, who))
+            .map(|l| l.id)
+            .collect();
+        let stayed = if others.is_empty() {
+            Vec::new()
+        } else {
+            let mut conn = self.db.acquire().await?;
+            store_bookings::confirmed_stays_among(conn.exec(), who.account_id.as_uuid(), &others)
+                .await?
+        };
+        Ok(listings
+            .into_iter()
+            .map(|l| {
+                if may_manage(&l, who) || stayed.contains(&l.id) {
+                    l
+                } else {
+                    l.approximately_located()
+                }
+            })
+            .collect())
+    }
+
     /// A listing the caller may manage: 404 if they may not even see it, 403 if they may see
     /// but not change it.
     pub async fn get_managed(&self, who: &Principal, id: Uuid) -> Result<Listing, DomainError> {

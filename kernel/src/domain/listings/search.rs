@@ -124,6 +124,12 @@ impl SearchCursor {
         cursor::encode(self)
     }
 
+    /// The opaque cursor of the position right after `listing` in a search in the order `sort`
+    /// (a GraphQL edge's cursor; the same form as `next_cursor`).
+    pub fn of(sort: Sort, listing: &Listing) -> String {
+        Self::after(sort, listing).encode()
+    }
+
     /// Parses a `next_cursor` of a search in the order `sort`; `None` for anything else.
     pub fn parse(s: &str, sort: Sort) -> Option<Self> {
         cursor::decode::<Self>(s).filter(|c| c.s == sort)

@@ -195,6 +195,36 @@ impl Reviews {
         self.page(About::Listing(listing), page).await
     }
 
+    /// The first page (newest `per_listing`) of published reviews of each of `listings`, in
+    /// one query (GraphQL's loader). The caller has already been shown the listings.
+    pub async fn newest_of_listings(
+        &self,
+        listings: &[Uuid],
+        per_listing: u32,
+    ) -> Result<Vec<(Uuid, ReviewPage)>, DomainError> {
+        let mut conn = self.db.acquire().await?;
+        // One more per listing than the page, to know whether there is a next page.
+        let rows = store::newest_of_listings(conn.exec(), listings, per_listing + 1).await?;
+        let mut pages = Vec::with_capacity(listings.len());
+        for id in listings {
+            let of: Vec<ReviewRecord> = rows
+                .iter()
+                .filter(|r| r.listing_id == *id)
+                .cloned()
+                .collect();
+            let (of, next_cursor) =
+                cursor::page(of, per_listing, |r| r.published_at.map(|t| (t, r.id)));
+            pages.push((
+                *id,
+                ReviewPage {
+                    reviews: of.into_iter().map(to_review).collect(),
+                    next_cursor,
+                },
+            ));
+        }
+        Ok(pages)
+    }
+
     /// Published reviews of a person, newest first.
     pub async fn of_person(
         &self,
