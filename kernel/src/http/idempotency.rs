@@ -38,23 +38,34 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(HEADER) else {
-            return Ok(Self(None));
-        };
-        match value.to_str() {
-            Ok(key)
-                if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) =>
-            {
-                Ok(Self(Some(key.to_owned())))
-            }
-            _ => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_idempotency_key",
-                "Invalid Idempotency-Key",
-            )
-            .detail("An Idempotency-Key is 1 to 255 visible ASCII characters.")),
+        match parts.headers.get(HEADER) {
+            None => Ok(Self(None)),
+            Some(value) => match value.to_str() {
+                Ok(key) => parse_key(key).map(|key| Self(Some(key))),
+                Err(_) => Err(invalid_key()),
+            },
         }
     }
+}
+
+/// An idempotency key as sent (header or GraphQL argument): 1-255 visible ASCII characters.
+// The edge's one error type, made once per refused request; not worth a box.
+#[allow(clippy::result_large_err)]
+pub fn parse_key(key: &str) -> Result<String, ApiError> {
+    if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(key.to_owned())
+    } else {
+        Err(invalid_key())
+    }
+}
+
+fn invalid_key() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_idempotency_key",
+        "Invalid Idempotency-Key",
+    )
+    .detail("An Idempotency-Key is 1 to 255 visible ASCII characters.")
 }
 
 /// What identifies "the same request" for a key: the route and the parsed body.
@@ -66,9 +77,50 @@ pub fn fingerprint(route: &str, body: &impl serde::Serialize) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Looks at the request's key before any work (zero-to-production's `try_processing`): `Ok`
-/// with the claim to hand the command (`None` without a key), or the response to send at once
-/// (a replay, or the 409/422 refusal). `W` is the outcome's wire form (a response DTO).
+/// What to do with a keyed request: run the command with the claim (`None` without a key), or
+/// answer with the response saved for an earlier request with the same key.
+pub enum Keyed<T> {
+    /// Run it; the claim commits with its effect.
+    Run(Option<Claim<T>>),
+    /// Already answered: this is what was answered.
+    Saved(SavedResponse),
+}
+
+/// Looks at the request's key before any work (zero-to-production's `try_processing`), for
+/// every surface that honours keys (REST's header, GraphQL's argument): the claim to hand the
+/// command, the saved response of a replay, or the 409/422 refusal. `W` is the outcome's wire
+/// form (a response DTO), which is what is saved.
+pub async fn claim<T, W>(
+    state: &AppState,
+    who: &Principal,
+    key: Option<String>,
+    fingerprint: String,
+    status: StatusCode,
+) -> Result<Keyed<T>, ApiError>
+where
+    T: Clone + 'static,
+    W: Serialize + From<T> + 'static,
+{
+    let Some(key) = key else {
+        return Ok(Keyed::Run(None));
+    };
+    let request = KeyedRequest {
+        account: who.account_id.as_uuid(),
+        key,
+        fingerprint,
+    };
+    match state
+        .idempotency
+        .try_processing(request, render::<T, W>(status))
+        .await?
+    {
+        NextAction::StartProcessing(claim) => Ok(Keyed::Run(Some(claim))),
+        NextAction::ReturnSavedResponse(saved) => Ok(Keyed::Saved(saved)),
+    }
+}
+
+/// [`claim`] for a REST handler: `Ok` with the claim to hand the command, or the response to
+/// send at once (a replay, or the refusal).
 pub async fn try_processing<T, W>(
     state: &AppState,
     who: &Principal,
@@ -80,22 +132,10 @@ where
     T: Clone + 'static,
     W: Serialize + From<T> + 'static,
 {
-    let Some(key) = key.0 else {
-        return Ok(None);
-    };
-    let request = KeyedRequest {
-        account: who.account_id.as_uuid(),
-        key,
-        fingerprint,
-    };
-    match state
-        .idempotency
-        .try_processing(request, render::<T, W>(status))
-        .await
-    {
-        Ok(NextAction::StartProcessing(claim)) => Ok(Some(claim)),
-        Ok(NextAction::ReturnSavedResponse(saved)) => Err(replay(saved)),
-        Err(e) => Err(ApiError::from(e).into_response()),
+    match claim::<T, W>(state, who, key.0, fingerprint, status).await {
+        Ok(Keyed::Run(claim)) => Ok(claim),
+        Ok(Keyed::Saved(saved)) => Err(replay(saved)),
+        Err(e) => Err(e.into_response()),
     }
 }
 

@@ -215,7 +215,9 @@ async fn bound_head(
 /// client went away, the timeout fired), the task carries on to the end. A panic in the handler
 /// is raised again here, for the panic layer outside.
 async fn run_to_completion(req: Request, next: Next) -> Response {
-    match tokio::spawn(next.run(req)).await {
+    // The handler's task stays in the request's span, so what it logs carries the request id.
+    let handler = tracing::Instrument::in_current_span(next.run(req));
+    match tokio::spawn(handler).await {
         Ok(response) => response,
         Err(joined) => match joined.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),

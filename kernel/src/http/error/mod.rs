@@ -193,10 +193,15 @@ impl ApiError {
         };
         Self::new(status, code, title)
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    /// Seconds the client should wait before trying again (429 and 503), if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
+    /// Logs a 5xx with its internal cause; every surface that answers with this error calls
+    /// it exactly once (REST in `into_response`, GraphQL when it makes the error).
+    pub fn log_if_server_error(&self) {
         if self.status.is_server_error() {
             tracing::error!(
                 http.status = self.status.as_u16(),
@@ -205,6 +210,12 @@ impl IntoResponse for ApiError {
                 "request failed"
             );
         }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log_if_server_error();
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();

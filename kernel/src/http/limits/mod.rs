@@ -83,6 +83,92 @@ impl Limiter {
     }
 }
 
+/// A route's own budget, named, for the operations GraphQL offers as well as REST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouteBudget {
+    /// `quotes`: pricing a stay.
+    Quotes,
+    /// `bookings`: creating a booking.
+    Bookings,
+}
+
+impl Limiter {
+    /// Spends from `budget` for the caller, as the layer does for its REST route: GraphQL's
+    /// resolvers call this, so an operation costs the same budget through either surface
+    /// (and each aliased copy of it spends again). `Err` is the 429 to answer with.
+    pub(crate) async fn spend_route(
+        &self,
+        app: &AppState,
+        budget: RouteBudget,
+        client: Option<IpAddr>,
+        account: Option<&crate::auth::Principal>,
+    ) -> Result<(), ApiError> {
+        let store = match budget {
+            RouteBudget::Quotes => self.quotes.as_ref(),
+            RouteBudget::Bookings => self.bookings.as_ref(),
+        };
+        match store {
+            Some(store) => spend(app, &[store], &keys_of(client, account))
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The keys a request is counted under: its client address and, with a valid session, its
+/// account.
+fn keys_of(client: Option<IpAddr>, account: Option<&crate::auth::Principal>) -> Vec<String> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(ip) = client {
+        keys.push(format!("addr:{}", ClientKey::of(ip)));
+    }
+    if let Some(principal) = account {
+        keys.push(format!("acct:{}", principal.account_id));
+    }
+    keys
+}
+
+/// Spends one request from each of `budgets` under every key: per budget, where the client
+/// stands afterwards (its tightest key's remaining and reset), or the 429 of the first budget
+/// it is over.
+async fn spend<'a>(
+    app: &AppState,
+    budgets: &[&'a Store],
+    keys: &[String],
+) -> Result<Vec<(&'a Store, u64, u64)>, ApiError> {
+    let mut standing = Vec::with_capacity(budgets.len());
+    for store in budgets {
+        let mut remaining = u64::from(store.budget.requests.get());
+        let mut reset = 0;
+        for key in keys {
+            let decision = store.check(key).await;
+            remaining = remaining.min(decision.remaining);
+            reset = reset.max(decision.wait.as_secs_f64().ceil() as u64);
+            if !decision.allowed {
+                app.metrics
+                    .rate_limited
+                    .get_or_create(&BudgetLabels { budget: store.name })
+                    .inc();
+                tracing::info!(limits.budget = store.name, "request over budget");
+                let reset_secs = decision.wait.as_secs_f64().ceil().max(1.0) as u64;
+                return Err(ApiError::too_many_requests(
+                    "rate_limited",
+                    "Too many requests",
+                    RateLimited {
+                        policy: store.name,
+                        quota: store.budget.requests.get().into(),
+                        window_secs: store.budget.window_secs.get(),
+                        reset_secs,
+                    },
+                ));
+            }
+        }
+        standing.push((*store, remaining, reset));
+    }
+    Ok(standing)
+}
+
 /// What the layer needs: the kernel (for sessions and metrics) and the limiter.
 #[derive(Clone, Debug)]
 pub(crate) struct LimitState {
@@ -125,44 +211,11 @@ pub(crate) async fn limit(
         Some(token) => app.auth.authenticate(token).await.ok(),
         None => None,
     };
-    let mut keys = Vec::with_capacity(2);
-    if let Some(ip) = client {
-        keys.push(format!("addr:{}", ClientKey::of(ip)));
-    }
-    if let Some(principal) = &account {
-        keys.push(format!("acct:{}", principal.account_id));
-    }
-    // Per budget, where the client stands: its tightest key's remaining and reset.
-    let mut standing: Vec<(&Store, u64, u64)> = Vec::with_capacity(budgets.len());
-    for store in budgets {
-        let mut remaining = u64::from(store.budget.requests.get());
-        let mut reset = 0;
-        for key in &keys {
-            let decision = store.check(key).await;
-            remaining = remaining.min(decision.remaining);
-            reset = reset.max(decision.wait.as_secs_f64().ceil() as u64);
-            if !decision.allowed {
-                app.metrics
-                    .rate_limited
-                    .get_or_create(&BudgetLabels { budget: store.name })
-                    .inc();
-                tracing::info!(limits.budget = store.name, "request over budget");
-                let reset_secs = decision.wait.as_secs_f64().ceil().max(1.0) as u64;
-                return ApiError::too_many_requests(
-                    "rate_limited",
-                    "Too many requests",
-                    RateLimited {
-                        policy: store.name,
-                        quota: store.budget.requests.get().into(),
-                        window_secs: store.budget.window_secs.get(),
-                        reset_secs,
-                    },
-                )
-                .into_response();
-            }
-        }
-        standing.push((store, remaining, reset));
-    }
+    let keys = keys_of(client, account.as_ref());
+    let standing = match spend(&app, &budgets, &keys).await {
+        Ok(standing) => standing,
+        Err(refusal) => return refusal.into_response(),
+    };
     if let Some(principal) = account {
         req.extensions_mut().insert(Authenticated(principal));
     }
