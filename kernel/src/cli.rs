@@ -82,6 +82,17 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// GraphQL commands.
+    Graphql {
+        #[command(subcommand)]
+        command: GraphqlCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GraphqlCommand {
+    /// Print the GraphQL schema (SDL) that `POST /graphql` serves.
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +192,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin {
             command: PluginCommand::Run(args),
         } => crate::plugins::runner::run(args).await,
+        Command::Graphql {
+            command: GraphqlCommand::Schema,
+        } => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
         Command::WebhookSecret { url, config } => {
             use secrecy::ExposeSecret as _;
             let config = config.load()?;

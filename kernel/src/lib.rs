@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod domain;
+pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod mail;

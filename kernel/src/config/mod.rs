@@ -15,6 +15,7 @@ mod cache;
 mod database;
 mod error;
 mod exposure;
+mod graphql;
 mod jobs;
 mod limits;
 mod mail;
@@ -35,6 +36,7 @@ pub use cache::{CacheBackendKind, CacheConfig};
 pub use database::{DatabaseBackend, DatabaseConfig, DatabaseUrl};
 pub use error::{ConfigError, Problem};
 pub use exposure::DEV_SECRET_MARKER;
+pub use graphql::GraphqlConfig;
 pub use jobs::{CronSchedule, JobsConfig, DEFAULT_SCHEDULES};
 pub use limits::{Budget, LimitsConfig};
 pub use mail::{MailConfig, MailTransportKind, SmtpTls};
@@ -86,6 +88,9 @@ pub struct Config {
     /// `[telemetry]`: logging.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// `[graphql]`: the cost limits of `/graphql`.
+    #[serde(default)]
+    pub graphql: GraphqlConfig,
     /// `[quotes]`: priced quotes.
     #[serde(default)]
     pub quotes: QuotesConfig,
@@ -187,6 +192,7 @@ impl Config {
         self.limits.check(&mut checks);
         self.telemetry.check(&mut checks);
         self.quotes.check(&mut checks);
+        self.graphql.check(&mut checks);
         self.jobs.check(&mut checks);
         self.mail.check(&mut checks);
         self.payments.check(&self.plugins, &mut checks);

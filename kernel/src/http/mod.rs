@@ -7,7 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
-mod limits;
+pub(crate) mod limits;
 mod middleware;
 pub mod responses;
 pub mod routes;
@@ -148,6 +148,12 @@ pub fn app(state: AppState) -> Router {
         limiter: Arc::new(limits::Limiter::new(&state)),
         app: state.clone(),
     };
-    let router = router.layer(Extension(spec)).with_state(state);
+    let router = router
+        .merge(crate::graphql::routes(
+            state.clone(),
+            limits.limiter.clone(),
+        ))
+        .layer(Extension(spec))
+        .with_state(state);
     middleware::stack(router, &server, limits)
 }

@@ -8,6 +8,7 @@ mod calendar;
 mod cli;
 mod data;
 mod errors;
+mod graphql;
 mod helpers;
 mod hostile;
 mod idempotency;

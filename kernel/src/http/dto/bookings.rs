@@ -16,7 +16,8 @@ use crate::model::{
 };
 
 /// A booking as clients see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct Booking {
     /// Id.
     pub id: Uuid,
@@ -228,8 +229,9 @@ impl From<domain::BookingPage> for BookingPage {
 }
 
 /// Who cancels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
+#[graphql(rename_items = "snake_case")]
 pub enum CancelledBy {
     /// The guest.
     Guest,
@@ -247,7 +249,7 @@ impl From<refunds::CancelledBy> for CancelledBy {
 }
 
 /// The refund a cancellation would give now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Refund {
     /// Percent of the total refunded.
     pub percent: u8,
@@ -268,7 +270,7 @@ impl From<refunds::Refund> for Refund {
 }
 
 /// What cancelling now would refund.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct CancellationPreview {
     /// The booking.
     pub booking_id: Uuid,

@@ -27,8 +27,9 @@ impl CalendarRange {
 }
 
 /// A night's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
+#[graphql(rename_items = "snake_case")]
 pub enum DayStatus {
     /// Bookable.
     Available,
@@ -41,7 +42,7 @@ pub enum DayStatus {
 }
 
 /// One night of the calendar.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct CalendarNight {
     /// The night.
     pub date: NaiveDate,
@@ -52,7 +53,7 @@ pub struct CalendarNight {
 }
 
 /// A listing's calendar for a range.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Calendar {
     /// The listing.
     pub listing_id: Uuid,

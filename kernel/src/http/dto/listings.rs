@@ -11,7 +11,8 @@ use crate::model::{
 };
 
 /// A listing.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct Listing {
     /// Id (UUIDv7).
     pub id: Uuid,

@@ -35,7 +35,8 @@ impl InboxParams {
 }
 
 /// An inbox message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Notification")]
 pub struct InboxMessage {
     /// Id.
     pub id: Uuid,

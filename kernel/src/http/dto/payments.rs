@@ -10,7 +10,8 @@ use crate::domain::payments as domain;
 use crate::model::{Currency, PaymentFailure, PaymentOperation, PaymentState};
 
 /// One ledger entry as clients see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Payment")]
 pub struct PaymentView {
     /// Id (the provider's idempotency key for an authorization).
     pub id: Uuid,

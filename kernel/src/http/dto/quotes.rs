@@ -44,7 +44,7 @@ impl QuoteParams {
 }
 
 /// A priced stay.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct Quote {
     /// Use it to book at this price before `expires_at`. `null` for an anonymous caller: only a
     /// signed-in caller's quote is stored and can be booked.

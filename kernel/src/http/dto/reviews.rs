@@ -38,7 +38,8 @@ pub struct ReviewResponse {
 }
 
 /// A review.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct Review {
     /// Id.
     pub id: Uuid,
@@ -70,7 +71,7 @@ pub struct Review {
 }
 
 /// A review as a moderator sees it (with why it was held).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct HeldReview {
     /// The review.
     #[serde(flatten)]

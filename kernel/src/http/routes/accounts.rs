@@ -26,7 +26,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The caller's own account. Only ever returned to its owner: it carries the email.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Account")]
 pub struct AccountView {
     /// Account id (UUIDv7).
     pub id: Uuid,

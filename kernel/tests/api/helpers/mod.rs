@@ -9,6 +9,7 @@ pub mod app;
 pub mod fixtures;
 pub mod provider;
 pub mod sinks;
+pub mod statements;
 
 use std::time::Duration;
 
