@@ -1,5 +1,5 @@
 //! A bounded loopback load generator for a running Hearth: `GET /v1/listings/{id}`, a search,
-//! a quote and a booking (`POST /v1/bookings`: priced, held, authorized through the payments
+//! a quote, the GraphQL listing page and a booking (`POST /v1/bookings`: priced, held, authorized through the payments
 //! plugin, events written), each for a fixed time with a fixed number of concurrent clients.
 //! Prints requests/s, p50 and p99. Refuses any address that is not loopback. Used by
 //! `scripts/load`.
@@ -117,6 +117,37 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// The listing page's GraphQL query (the listing, its host, rating and latest reviews) for the
+/// listings in turn, checked once to answer without errors (GraphQL errors come with 200).
+async fn graphql_listing_page(
+    client: &reqwest::Client,
+    base: &str,
+    listings: &[(String, String)],
+) -> anyhow::Result<Arc<MakeRequest>> {
+    const QUERY: &str = "query($id: UUID!) { listing(id: $id) { id title description \
+        nightlyPriceMinor currency ratingAvg ratingCount photoUrls city \
+        host { displayName } reviews(first: 3) { edges { node { rating text author { displayName } } } } } }";
+    let bodies: Vec<Value> = listings
+        .iter()
+        .map(|(id, _)| serde_json::json!({ "query": QUERY, "variables": { "id": id } }))
+        .collect();
+    let probe: Value = client
+        .post(format!("{base}/graphql"))
+        .json(&bodies[0])
+        .send()
+        .await?
+        .json()
+        .await?;
+    if !probe["errors"].is_null() {
+        bail!("the GraphQL listing page query failed: {probe}");
+    }
+    Ok(Arc::new(move |client, base, n, _| {
+        client
+            .post(format!("{base}/graphql"))
+            .json(&bodies[n % bodies.len()])
+    }))
+}
+
 /// One guest account per client, logged in; their tokens.
 async fn guests(client: &reqwest::Client, args: &Args) -> anyhow::Result<Vec<String>> {
     let run = std::process::id();
@@ -216,6 +247,7 @@ async fn main() -> anyhow::Result<()> {
                 .map(|(id, _)| format!("/v1/listings/{id}/quote?check_in={check_in}&check_out={check_out}&guests=1"))
                 .collect()),
         ),
+        ("POST /graphql (listing page)", graphql_listing_page(&client, &args.base, &listings).await?),
         ("POST /v1/bookings (sandbox card)", book),
     ];
     println!(

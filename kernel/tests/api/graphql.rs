@@ -517,3 +517,57 @@ mod bookings {
         sixty_four_racing_create_bookings_give_one_booking,
     );
 }
+
+/// Every GraphQL example in the README is valid against the schema: run as a signed-in host,
+/// any error it gets comes from a resolver (with a `code`), never from validation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_examples_are_valid_queries() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let (host, listing) = host_with_listing(&app, json!({})).await;
+    let readme = include_str!("../../../README.md");
+    let blocks: Vec<&str> = readme
+        .split("```graphql\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert!(blocks.len() >= 3, "the README shows the three screens");
+    let vars = json!({ "id": listing, "from": day(1), "to": day(3) });
+    for block in blocks {
+        // A block may hold several operations: each is run by its name.
+        let names: Vec<String> = block
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[0] == "query" || w[0] == "mutation")
+            .map(|w| w[1].split(['(', '{']).next().unwrap_or_default().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let operations: Vec<Option<String>> = if names.is_empty() {
+            vec![None]
+        } else {
+            names.into_iter().map(Some).collect()
+        };
+        for name in operations {
+            let mut body = json!({ "query": block, "variables": vars });
+            if let Some(name) = &name {
+                body["operationName"] = json!(name);
+            }
+            let res = app
+                .request(Method::POST, "/graphql")
+                .bearer_auth(&host.token)
+                .json(&body)
+                .send()
+                .await
+                .expect("sent");
+            let answer: Value = res.json().await.expect("json");
+            for error in answer["errors"].as_array().cloned().unwrap_or_default() {
+                assert!(
+                    error["extensions"]["code"].is_string(),
+                    "README example {name:?} does not validate: {error}\n{block}"
+                );
+            }
+        }
+    }
+}
