@@ -110,8 +110,6 @@ pub struct PublicProfile {
     pub id: AccountId,
     /// The name shown to others.
     pub display_name: DisplayName,
-    /// Guest, host or admin.
-    pub role: Role,
     /// When the account was created.
     pub joined_at: DateTime<Utc>,
 }
@@ -254,7 +252,6 @@ impl Auth {
                 Ok(PublicProfile {
                     id: account.id,
                     display_name: account.display_name,
-                    role: account.role,
                     joined_at: account.created_at,
                 })
             })

@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use super::context::{admin, app, signed_in, spend, viewer};
 use super::error::{GqlResult, IntoGql};
-use super::types::{page, review_page, Page, Profile};
+use super::types::{page, review_page, review_request, Page, Profile};
 use crate::domain::after_item;
 use crate::domain::listings::SearchCursor;
 use crate::http::dto::bookings::{Booking, BookingListParams, CancellationPreview};
 use crate::http::dto::listings::Listing;
 use crate::http::dto::notifications::{InboxMessage, InboxParams};
 use crate::http::dto::quotes::{Quote, QuoteParams};
-use crate::http::dto::reviews::{HeldReview, Review, ReviewListParams};
+use crate::http::dto::reviews::{HeldReview, Review};
 use crate::http::dto::search::SearchParams;
 use crate::http::limits::RouteBudget;
 use crate::http::routes::accounts::AccountView;
@@ -197,13 +197,7 @@ impl Query {
         first: Option<u32>,
         after: Option<String>,
     ) -> GqlResult<Page<Review>> {
-        let has_after = after.is_some();
-        let request = ReviewListParams {
-            limit: first,
-            cursor: after,
-        }
-        .parse()
-        .gql()?;
+        let (request, has_after) = review_request(first, after)?;
         let reviews = app(ctx)
             .reviews
             .of_listing(viewer(ctx), listing_id, request)

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::context::{app, viewer};
 use super::error::{GqlResult, IntoGql};
 use super::loaders::Loaders;
-use crate::auth::{PublicProfile, Role};
-use crate::domain::after_item;
+use crate::auth::PublicProfile;
+use crate::domain::{after_item, PageRequest};
 use crate::http::dto::bookings::Booking;
 use crate::http::dto::calendar::{Calendar, CalendarRange};
 use crate::http::dto::listings::Listing;
@@ -42,6 +42,22 @@ pub(crate) fn review_cursor(r: &Review) -> String {
     after_item(r.published_at.unwrap_or(r.created_at), r.id)
 }
 
+/// A page request of reviews from GraphQL's `first` and `after`, checked exactly as REST checks
+/// `limit` and `cursor`; and whether `after` was given.
+pub(crate) fn review_request(
+    first: Option<u32>,
+    after: Option<String>,
+) -> GqlResult<(PageRequest, bool)> {
+    let has_after = after.is_some();
+    let request = ReviewListParams {
+        limit: first,
+        cursor: after,
+    }
+    .parse()
+    .gql()?;
+    Ok((request, has_after))
+}
+
 /// A page of reviews from the domain's page.
 pub(crate) fn review_page(p: ReviewPage, after: bool) -> Page<Review> {
     page(p.reviews, after, p.next_cursor.is_some(), review_cursor)
@@ -52,7 +68,8 @@ fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
 }
 
-/// What anyone may see of an account.
+/// What anyone may see of an account: not its email, and not its role (who is an admin is
+/// nobody else's business).
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub(crate) struct Profile {
@@ -60,8 +77,6 @@ pub(crate) struct Profile {
     pub(crate) id: Uuid,
     /// The name shown to others.
     pub(crate) display_name: String,
-    /// Guest, host or admin.
-    pub(crate) role: Role,
     /// When the account was created.
     pub(crate) joined_at: DateTime<Utc>,
 }
@@ -71,7 +86,6 @@ impl From<PublicProfile> for Profile {
         Self {
             id: p.id.as_uuid(),
             display_name: p.display_name.as_str().to_owned(),
-            role: p.role,
             joined_at: p.joined_at,
         }
     }
@@ -87,13 +101,7 @@ impl Profile {
         first: Option<u32>,
         after: Option<String>,
     ) -> GqlResult<Page<Review>> {
-        let has_after = after.is_some();
-        let request = ReviewListParams {
-            limit: first,
-            cursor: after,
-        }
-        .parse()
-        .gql()?;
+        let (request, has_after) = review_request(first, after)?;
         let reviews = app(ctx).reviews.of_person(self.id, request).await.gql()?;
         Ok(review_page(reviews.into(), has_after))
     }
@@ -144,13 +152,7 @@ impl Listing {
         first: Option<u32>,
         after: Option<String>,
     ) -> GqlResult<Page<Review>> {
-        let has_after = after.is_some();
-        let request = ReviewListParams {
-            limit: first,
-            cursor: after,
-        };
-        // Checks `first` and `after` exactly as REST checks `limit` and `cursor`.
-        let parsed = request.parse().gql()?;
+        let (parsed, has_after) = review_request(first, after)?;
         if !has_after {
             let size = first.unwrap_or(20);
             let found = loaders(ctx).reviews.load_one((self.id, size)).await?;
