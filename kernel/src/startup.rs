@@ -22,6 +22,7 @@ use crate::domain::notifications::Notifications;
 use crate::domain::payments::Payments;
 use crate::domain::quotes::{PurgeExpiredQuotes, Quotes};
 use crate::domain::reviews::{RevealReviews, Reviews};
+use crate::domain::updates::Updates;
 use crate::http::{self, AppState};
 use crate::jobs::{JobHandler, Jobs, PruneHistory, Scheduler, Workers};
 use crate::mail::{Mailer, SendMail};
@@ -59,6 +60,8 @@ pub struct Kernel {
     pub bus: Bus,
     /// Inboxes, and the delivery of what notifier plugins render.
     pub notifications: Notifications,
+    /// What happens to an account, as it happens (subscriptions).
+    pub updates: Updates,
     /// Outgoing email.
     pub mailer: Mailer,
     extra_job_handlers: Extensions,
@@ -170,6 +173,7 @@ impl Kernel {
             metrics.clone(),
             [vec![notifications.subscriber()], extensions.subscribers].concat(),
         )?;
+        let updates = Updates::new(bus.clone(), auth.clone());
         Ok(Self {
             config,
             db,
@@ -185,6 +189,7 @@ impl Kernel {
             jobs,
             bus,
             notifications,
+            updates,
             mailer,
             extra_job_handlers: Extensions {
                 subscribers: Vec::new(),

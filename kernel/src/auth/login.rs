@@ -112,7 +112,18 @@ impl Auth {
 
     /// Resolves a bearer token to its caller, through the cache.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
-        let token_hash = token::hash(token);
+        self.resolve(token::hash(token)).await
+    }
+
+    /// The caller `principal` is now: their current role, or `Unauthenticated` once their
+    /// session has ended (logged out, expired, revoked). For long-lived connections, which
+    /// authenticate once and must not outlive the session.
+    pub async fn recheck(&self, principal: &Principal) -> Result<Principal, AuthError> {
+        self.resolve(principal.token_hash.clone()).await
+    }
+
+    /// The caller of the session whose token hashes to `token_hash`.
+    async fn resolve(&self, token_hash: String) -> Result<Principal, AuthError> {
         let now = Utc::now();
         let cached = self
             .sessions

@@ -16,6 +16,11 @@
 //! to a durable `redeliver_event` job ([`REDELIVER`]), which retries with the jobs' backoff (up
 //! to an hour apart) and, after `jobs.max_attempts`, is dead-lettered where admins see it
 //! (`GET /v1/admin/jobs`) and can retry it. An event is never silently given up.
+//!
+//! Beside the groups, every process has a live view of the bus ([`Bus::live`]): each committed
+//! event, on whichever process it happened, once it was handed on. It feeds what watches
+//! events as they happen (GraphQL subscriptions); it is best effort (nothing is redelivered),
+//! so a watcher that falls behind is told so rather than silently skipped.
 
 mod relay;
 mod streams;
@@ -26,6 +31,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -147,7 +153,12 @@ struct Inner {
     subscribers: Vec<Arc<dyn Subscriber>>,
     transport: Transport,
     metrics: Metrics,
+    /// This process's live view: every event once handed on.
+    live: broadcast::Sender<Arc<Event>>,
 }
+
+/// Events a live watcher may fall behind by before it is told it missed some.
+const LIVE_BACKLOG: usize = 1024;
 
 enum Transport {
     /// Subscribers in this process, called by the relay.
@@ -204,12 +215,31 @@ impl Bus {
                 subscribers,
                 transport,
                 metrics,
+                live: broadcast::channel(LIVE_BACKLOG).0,
             }),
         })
     }
 
-    /// Starts the relay and (with Redis) one consumer per group; they stop when `stop` is
-    /// cancelled.
+    /// Every event committed from now on, on any process (with Redis, each process reads the
+    /// whole stream for this, beside its consumer groups), in the order the relay handed them
+    /// on. A receiver more than [`LIVE_BACKLOG`] events behind gets `Lagged` and continues
+    /// with the newest.
+    pub fn live(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.inner.live.subscribe()
+    }
+
+    /// Shows `events` to the live watchers (there may be none).
+    fn show_live(&self, events: &[Event]) {
+        if self.inner.live.receiver_count() == 0 {
+            return;
+        }
+        for event in events {
+            let _ = self.inner.live.send(Arc::new(event.clone()));
+        }
+    }
+
+    /// Starts the relay and (with Redis) one consumer per group and the live view's reader;
+    /// they stop when `stop` is cancelled.
     pub async fn start(&self, stop: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         let mut tasks = Vec::new();
         if let Transport::Redis(stream) = &self.inner.transport {
@@ -225,6 +255,11 @@ impl Bus {
                     stop.clone(),
                 ))));
             }
+            tasks.push(tokio::spawn(in_background(streams::tail(
+                self.clone(),
+                stream.clone(),
+                stop.clone(),
+            ))));
         }
         tasks.push(tokio::spawn(in_background(relay::run(
             self.clone(),

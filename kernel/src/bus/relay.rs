@@ -113,6 +113,7 @@ async fn hand_to_subscribers(
     if !handled.is_empty() {
         mark_published(bus, conn, &handled).await?;
     }
+    bus.show_live(&events[..settled]);
     Ok(handled.len())
 }
 

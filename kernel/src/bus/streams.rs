@@ -3,6 +3,9 @@
 //! handled by one process per group. An entry is acknowledged only once settled (handled,
 //! duplicate, or dead and recorded); an entry taken by a process that died is taken over by
 //! another consumer after `bus.reclaim_idle_secs` (`XAUTOCLAIM`).
+//!
+//! Each process also reads the whole stream without a group ([`tail`]) for its live view, so an
+//! event committed on one process reaches the live watchers of every process.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -188,6 +191,65 @@ pub(super) async fn consume(
     }
 }
 
+/// This process's live view of the stream: every entry appended from when it starts (a plain
+/// `XREAD`, no group, nothing acknowledged), shown to [`Bus::live`]'s receivers. After an error
+/// it carries on from the last entry it saw, so an outage shorter than the stream's length
+/// loses nothing.
+pub(super) async fn tail(bus: Bus, stream: Stream, stop: CancellationToken) {
+    let mut last = "$".to_owned();
+    let mut conn: Option<MultiplexedConnection> = None;
+    while !stop.is_cancelled() {
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match stream.connect().await {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the live event reader cannot reach Redis");
+                    pause(&stop).await;
+                    continue;
+                }
+            },
+        };
+        let read = tokio::select! {
+            () = stop.cancelled() => return,
+            read = read_after(c, &stream, &last) => read,
+        };
+        match read {
+            Ok(entries) => {
+                if let Some(entry) = entries.last() {
+                    last.clone_from(&entry.id);
+                }
+                let events: Vec<Event> = entries.iter().filter_map(parse).collect();
+                bus.show_live(&events);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the live event reader failed; reconnecting");
+                conn = None;
+                pause(&stop).await;
+            }
+        }
+    }
+}
+
+/// The entries after `last` (`$`: from now), waiting up to [`BLOCK`] for some.
+async fn read_after(
+    c: &mut MultiplexedConnection,
+    stream: &Stream,
+    last: &str,
+) -> RedisResult<Vec<StreamId>> {
+    let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+        .arg("COUNT")
+        .arg(COUNT)
+        .arg("BLOCK")
+        .arg(BLOCK.as_millis() as u64)
+        .arg("STREAMS")
+        .arg(&stream.inner.key)
+        .arg(last)
+        .query_async(c)
+        .await?;
+    Ok(entries(reply))
+}
+
 async fn pause(stop: &CancellationToken) {
     tokio::select! {
         () = stop.cancelled() => {}
@@ -214,9 +276,14 @@ async fn read_new(
         .arg(">")
         .query_async(c)
         .await?;
-    Ok(reply
+    Ok(entries(reply))
+}
+
+/// The entries of an `XREAD` or `XREADGROUP` reply (none when it timed out).
+fn entries(reply: Option<StreamReadReply>) -> Vec<StreamId> {
+    reply
         .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Takes over entries another consumer took but left unacknowledged for too long.

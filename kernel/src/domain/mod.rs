@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod payments;
 pub mod quotes;
 pub mod reviews;
+pub mod updates;
 
 use crate::auth::AuthError;
 use crate::data::DataError;

@@ -1,11 +1,13 @@
 //! Booking and payment events. Each payload carries the booking's facts, the guest and the host,
 //! and `recipients`: the people the event concerns (notifiers address each of them).
+//! [`BookingChange::of`] reads a `booking_*` event back, for live updates.
 
-use chrono::NaiveDate;
-use serde::Serialize;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::bus::{self, DomainEvent};
+use crate::auth::AccountId;
+use crate::bus::{self, DomainEvent, Event};
 use crate::data::bookings::{self, BookingRecord};
 use crate::data::{DataError, Exec};
 use crate::model::{BookingStatus, Currency};
@@ -43,6 +45,61 @@ struct BookingEvent<'a> {
 impl DomainEvent for BookingEvent<'_> {
     fn kind(&self) -> &str {
         self.kind
+    }
+}
+
+/// A booking reached a status: a `booking_*` event read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingChange {
+    /// The booking.
+    pub booking_id: Uuid,
+    /// The event's kind, e.g. `booking_confirmed`.
+    pub event: String,
+    /// The status it reached.
+    pub status: BookingStatus,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// Its guest.
+    pub guest_id: AccountId,
+    /// Its host.
+    pub host_id: AccountId,
+}
+
+/// The part of a [`BookingEvent`] a change needs.
+#[derive(Deserialize)]
+struct Facts {
+    booking_id: Uuid,
+    status: BookingStatus,
+    guest: Party,
+    host: Party,
+}
+
+#[derive(Deserialize)]
+struct Party {
+    id: Uuid,
+}
+
+impl BookingChange {
+    /// The change `event` records, if it is a booking's (`booking_*`; payment events are not
+    /// status changes) and readable.
+    pub fn of(event: &Event) -> Option<Self> {
+        if !event.kind.starts_with("booking_") {
+            return None;
+        }
+        let facts = Facts::deserialize(&event.payload).ok()?;
+        Some(Self {
+            booking_id: facts.booking_id,
+            event: event.kind.clone(),
+            status: facts.status,
+            occurred_at: event.occurred_at,
+            guest_id: facts.guest.id.into(),
+            host_id: facts.host.id.into(),
+        })
+    }
+
+    /// Whether `account` is the booking's guest or host.
+    pub fn concerns(&self, account: AccountId) -> bool {
+        self.guest_id == account || self.host_id == account
     }
 }
 

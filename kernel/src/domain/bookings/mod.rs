@@ -23,6 +23,7 @@ mod timers;
 mod transitions;
 mod webhooks;
 
+pub use events::BookingChange;
 pub use timers::{CompleteStays, ExpireBookings, ReconcilePayments};
 pub use webhooks::WebhookOutcome;
 

@@ -32,8 +32,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{cursor, DomainError, PageRequest, Resource};
-use crate::auth::Principal;
-use crate::bus::{Event, Subscriber};
+use crate::auth::{AccountId, Principal};
+use crate::bus::{DomainEvent, Event, Subscriber};
 use crate::config::{NotificationsConfig, OutboundConfig};
 use crate::data::notifications::{self as store, DeliveryRecord, InboxRecord};
 use crate::data::{now, Database};
@@ -153,6 +153,43 @@ impl DeliverJob {
     }
 }
 
+/// The event recorded with each message put in an inbox, so live watchers see it arrive
+/// ([`InboxMessage::added`]). Notifiers never receive it: they would notify of their own
+/// notifications, without end.
+pub const NOTIFICATION_ADDED: &str = "notification_added";
+
+/// A [`NOTIFICATION_ADDED`] event's payload: the message and whose inbox it is in.
+#[derive(Debug, Serialize, Deserialize)]
+struct Added {
+    account_id: Uuid,
+    id: Uuid,
+    kind: String,
+    event_id: Uuid,
+    subject: String,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+impl DomainEvent for Added {
+    fn kind(&self) -> &str {
+        NOTIFICATION_ADDED
+    }
+}
+
+impl From<&InboxRecord> for Added {
+    fn from(r: &InboxRecord) -> Self {
+        Self {
+            account_id: r.account_id,
+            id: r.id,
+            kind: r.kind.clone(),
+            event_id: r.event_id,
+            subject: r.subject.clone(),
+            body: r.body.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
 /// An inbox message.
 #[derive(Debug, Clone)]
 pub struct InboxMessage {
@@ -183,6 +220,26 @@ impl From<InboxRecord> for InboxMessage {
             created_at: r.created_at,
             read_at: r.read_at,
         }
+    }
+}
+
+impl InboxMessage {
+    /// The message a [`NOTIFICATION_ADDED`] event announces, and whose inbox it went to.
+    pub fn added(event: &Event) -> Option<(AccountId, Self)> {
+        if event.kind != NOTIFICATION_ADDED {
+            return None;
+        }
+        let added = Added::deserialize(&event.payload).ok()?;
+        let message = Self {
+            id: added.id,
+            kind: added.kind,
+            event_id: added.event_id,
+            subject: added.subject,
+            body: added.body,
+            created_at: added.created_at,
+            read_at: None,
+        };
+        Some((added.account_id.into(), message))
     }
 }
 

@@ -5,13 +5,14 @@
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
-use super::{DeliverJob, Notifications, NotifyJob, DELIVER, NOTIFY};
-use crate::bus::{Event, HandlerError, Subscriber};
+use super::{Added, DeliverJob, Notifications, NotifyJob, DELIVER, NOTIFICATION_ADDED, NOTIFY};
+use crate::bus::{self, Event, HandlerError, Subscriber};
 use crate::config::PluginKind;
 use crate::data::notifications::{self as store, DeliveryRecord, InboxRecord};
 use crate::data::{accounts, now, Tx};
 use crate::jobs::{Enqueue, JobError, JobHandler, JobRun};
 use crate::plugins::kinds::notifier::{self, Channel, DeliveryRefused};
+use crate::plugins::PluginInfo;
 
 impl Notifications {
     /// Step 2: renders the job's events through its plugin and records what it chose.
@@ -145,6 +146,7 @@ impl Notifications {
                 read_at: None,
             };
             store::insert_inbox(tx.exec(), &inbox).await?;
+            bus::record(tx.exec(), &Added::from(&inbox)).await?;
             return Ok(None);
         }
         store::insert_delivery(tx.exec(), &record).await?;
@@ -163,7 +165,7 @@ impl Subscriber for FanOut {
     fn wants(&self, event: &Event) -> bool {
         let set = self.0.inner.plugins.current();
         let mut notifiers = set.of_kind(PluginKind::Notifier);
-        notifiers.any(|p| p.info().receives(&event.kind))
+        notifiers.any(|p| renders(p.info(), &event.kind))
     }
 
     fn handle<'a>(
@@ -177,7 +179,7 @@ impl Subscriber for FanOut {
                 let info = plugin.info();
                 let received: Vec<Event> = events
                     .iter()
-                    .filter(|e| info.receives(&e.kind))
+                    .filter(|e| renders(info, &e.kind))
                     .cloned()
                     .collect();
                 if received.is_empty() {
@@ -194,6 +196,12 @@ impl Subscriber for FanOut {
             Ok(())
         })
     }
+}
+
+/// Whether the notifier `info` renders events of `kind`: those it receives, but never the
+/// announcement of a message it put in an inbox.
+fn renders(info: &PluginInfo, kind: &str) -> bool {
+    kind != NOTIFICATION_ADDED && info.receives(kind)
 }
 
 pub(super) struct Render(pub(super) Notifications);
