@@ -1,4 +1,5 @@
-//! `[graphql]`: the cost limits of `/graphql`, each checked before a query runs.
+//! `[graphql]`: the cost limits of `/graphql`, each checked before a query runs, and the bounds
+//! of its subscriptions (`/graphql/ws`).
 
 use std::num::NonZeroUsize;
 
@@ -23,6 +24,10 @@ pub struct GraphqlConfig {
     /// `max_aliases = 30`: the most aliased fields in one document (an alias repeats a field's
     /// work).
     pub max_aliases: NonZeroUsize,
+    /// `max_subscriptions = 10`: the most operations one `/graphql/ws` connection runs at once.
+    pub max_subscriptions: NonZeroUsize,
+    /// `max_connections = 1000`: the most `/graphql/ws` connections one node holds open.
+    pub max_connections: NonZeroUsize,
 }
 
 impl Default for GraphqlConfig {
@@ -34,6 +39,8 @@ impl Default for GraphqlConfig {
             max_depth: n(10),
             max_complexity: n(1000),
             max_aliases: n(30),
+            max_subscriptions: n(10),
+            max_connections: n(1000),
         }
     }
 }
@@ -51,6 +58,12 @@ impl GraphqlConfig {
         }
         if self.max_aliases.get() > 1000 {
             checks.invalid("graphql.max_aliases", "1 to 1000");
+        }
+        if self.max_subscriptions.get() > 1000 {
+            checks.invalid("graphql.max_subscriptions", "1 to 1000");
+        }
+        if self.max_connections.get() > 100_000 {
+            checks.invalid("graphql.max_connections", "1 to 100000");
         }
     }
 }

@@ -8,7 +8,10 @@
 //! route budgets. So a rule cannot differ between the two surfaces: there is one of each. It
 //! never touches `data`, and the domain never sees async-graphql.
 //!
-//! One file per concern: `query` and `mutation` (the roots), `types` (relations and paging),
+//! Subscriptions run over a WebSocket at `/graphql/ws` (`ws`: `graphql-transport-ws`, signed
+//! in by the `connection_init` payload), fed by the domain's live updates.
+//!
+//! One file per concern: `query`, `mutation` and `subscription` (the roots), `types` (relations and paging),
 //! `inputs`, `loaders` (DataLoaders against N+1), `limits` (cost limits before anything runs),
 //! `context` (the caller), `error`, `scalars`, `page` (GraphiQL).
 
@@ -21,12 +24,14 @@ mod mutation;
 mod page;
 mod query;
 mod scalars;
+mod subscription;
 mod types;
+mod ws;
 
 use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +43,7 @@ use self::context::{Caller, Shared};
 use self::loaders::Loaders;
 use self::mutation::Mutation;
 use self::query::Query;
+use self::subscription::Subscription;
 use crate::config::GraphqlConfig;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, ClientAddr, MaybeAuthUser};
@@ -45,30 +51,31 @@ use crate::http::limits::Limiter;
 use crate::http::AppState;
 
 /// Hearth's schema.
-pub(crate) type HearthSchema = Schema<Query, Mutation, EmptySubscription>;
+pub(crate) type HearthSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema as SDL (`hearth graphql schema`).
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(Query, Mutation, Subscription).finish().sdl()
 }
 
-/// What the handlers share: the schema (with the kernel in it) and the GraphiQL page.
+/// What the handlers share: the schema (with the kernel in it), the GraphiQL page, the
+/// budgets, and the places left for WebSocket connections.
 #[derive(Clone)]
 struct Served {
     schema: HearthSchema,
     page: Arc<String>,
+    limiter: Arc<Limiter>,
+    connections: Arc<tokio::sync::Semaphore>,
 }
 
 /// The routes of `/graphql`, under the same middleware (body limit, budgets, headers) as REST.
 pub(crate) fn routes(app: AppState, limiter: Arc<Limiter>) -> Router<AppState> {
     let config: &GraphqlConfig = &app.config.graphql;
-    let mut schema = Schema::build(Query, Mutation, EmptySubscription)
+    let mut schema = Schema::build(Query, Mutation, Subscription)
         .extension(limits::CostLimits(config.clone()))
         .data(Shared {
             app: app.clone(),
-            limiter,
+            limiter: limiter.clone(),
         });
     if !config.introspection {
         schema = schema.disable_introspection();
@@ -76,9 +83,12 @@ pub(crate) fn routes(app: AppState, limiter: Arc<Limiter>) -> Router<AppState> {
     let served = Served {
         schema: schema.finish(),
         page: Arc::new(page::html()),
+        limiter,
+        connections: Arc::new(tokio::sync::Semaphore::new(config.max_connections.get())),
     };
     Router::new()
         .route("/graphql", get(query_by_get).post(query_by_post))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/graphql/assets/{name}", get(page::asset))
         .layer(Extension(served))
 }
@@ -119,7 +129,7 @@ async fn query_by_get(
             }
         }
     }
-    if changes_something(&request) {
+    if operation_of(&request) == Some(OperationType::Mutation) {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutation_over_get",
@@ -141,21 +151,24 @@ async fn query_by_post(
     execute(&app, &served, viewer, client, request).await
 }
 
-/// Whether the operation a request would run is not a query (so it may not come by GET). A
-/// document that does not parse is left for the executor to refuse.
-fn changes_something(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
+/// The kind of operation a request would run, if it names one the document holds: a mutation
+/// may not come by GET, a subscription only over `/graphql/ws`. A document that does not
+/// parse, or an operation it lacks, is left for the executor to refuse.
+fn operation_of(request: &async_graphql::Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
     let wanted = request.operation_name.as_deref();
-    document.operations.iter().any(|(name, op)| {
-        let selected = match (wanted, name) {
+    let mut ops = document
+        .operations
+        .iter()
+        .filter(|(name, _)| match (wanted, name) {
             (Some(w), Some(n)) => w == n.as_str(),
             (None, _) => true,
             (Some(_), None) => false,
-        };
-        selected && op.node.ty != OperationType::Query
-    })
+        });
+    match (ops.next(), ops.next()) {
+        (Some((_, op)), None) => Some(op.node.ty),
+        _ => None,
+    }
 }
 
 async fn execute(
@@ -165,6 +178,15 @@ async fn execute(
     ClientAddr(client): ClientAddr,
     request: async_graphql::Request,
 ) -> Response {
+    if operation_of(&request) == Some(OperationType::Subscription) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "subscription_over_http",
+            "Subscriptions need the WebSocket",
+        )
+        .detail("Subscriptions run over the WebSocket at /graphql/ws (graphql-transport-ws).")
+        .into_response();
+    }
     let loaders = Loaders::new(app, viewer.clone());
     let request = request
         .data(Caller {

@@ -3,12 +3,15 @@
 //! the cost limits (each refused before anything runs), DataLoaders proven by counting SQL
 //! statements, and the schema as a reviewed artefact.
 
+use std::time::Duration;
+
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::fixtures::*;
 use crate::helpers::statements::{count_statements, tagged};
+use crate::helpers::ws::{GqlSocket, Heard};
 use crate::helpers::{sql_count, Actor, Backend, TestApp};
 
 /// POSTs a GraphQL request (as `token`'s owner) and returns the response body.
@@ -464,25 +467,32 @@ async fn dataloaders_keep_a_listing_page_to_a_fixed_number_of_statements() {
              ratingAvg host {{ displayName }} reviews(first: 3) {{ edges {{ node {{ text author {{ displayName }} }} }} }} }} }} }} }}"
         )
     };
+    // A DataLoader batch takes the keys asked for within 1 ms of the first; on a loaded
+    // machine a pass over 20 nodes can take longer and split one batch in two. So each page
+    // is counted at its best of three: without the loaders, every try costs 20 more.
     let mut counts = Vec::new();
     for first in [2, 20] {
-        let tag = format!("count-{}", uuid::Uuid::new_v4());
-        let q = page(first);
-        let (body, statements) = count_statements(&tag, async {
-            let res = tagged(app.request(Method::POST, "/graphql"), &tag)
-                .json(&json!({ "query": q }))
-                .send()
-                .await
-                .expect("sent");
-            res.json::<Value>().await.expect("json")
-        })
-        .await;
-        let edges = body["data"]["listings"]["edges"].as_array().expect("edges");
-        assert_eq!(edges.len(), first as usize, "{body}");
-        assert!(edges
-            .iter()
-            .all(|e| e["node"]["host"]["displayName"].is_string()));
-        counts.push(statements);
+        let mut best = usize::MAX;
+        for _ in 0..3 {
+            let tag = format!("count-{}", uuid::Uuid::new_v4());
+            let q = page(first);
+            let (body, statements) = count_statements(&tag, async {
+                let res = tagged(app.request(Method::POST, "/graphql"), &tag)
+                    .json(&json!({ "query": q }))
+                    .send()
+                    .await
+                    .expect("sent");
+                res.json::<Value>().await.expect("json")
+            })
+            .await;
+            let edges = body["data"]["listings"]["edges"].as_array().expect("edges");
+            assert_eq!(edges.len(), first as usize, "{body}");
+            assert!(edges
+                .iter()
+                .all(|e| e["node"]["host"]["displayName"].is_string()));
+            best = best.min(statements);
+        }
+        counts.push(best);
     }
     assert!(counts[0] > 0, "statements were counted: {counts:?}");
     assert_eq!(counts[0], counts[1], "2 and 20 listings: {counts:?}");
@@ -518,8 +528,9 @@ mod bookings {
     );
 }
 
-/// Every GraphQL example in the README is valid against the schema: run as a signed-in host,
-/// any error it gets comes from a resolver (with a `code`), never from validation.
+/// Every GraphQL example in the README is valid against the schema: run as a signed-in host
+/// (subscriptions over `/graphql/ws`), any error it gets comes from a resolver (with a `code`),
+/// never from validation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_examples_are_valid_queries() {
     let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
@@ -532,40 +543,60 @@ async fn the_readme_examples_are_valid_queries() {
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .collect();
-    assert!(blocks.len() >= 3, "the README shows the three screens");
+    assert!(
+        blocks.len() >= 4,
+        "the README shows the three screens and subscriptions"
+    );
     let vars = json!({ "id": listing, "from": day(1), "to": day(3) });
+    let mut socket = GqlSocket::signed_in(&app, &host.token).await;
     for block in blocks {
         // A block may hold several operations: each is run by its name.
-        let names: Vec<String> = block
+        let operations: Vec<(String, String)> = block
             .split_whitespace()
             .collect::<Vec<_>>()
             .windows(2)
-            .filter(|w| w[0] == "query" || w[0] == "mutation")
-            .map(|w| w[1].split(['(', '{']).next().unwrap_or_default().to_owned())
-            .filter(|n| !n.is_empty())
+            .filter(|w| ["query", "mutation", "subscription"].contains(&w[0]))
+            .map(|w| {
+                let name = w[1].split(['(', '{']).next().unwrap_or_default();
+                (w[0].to_owned(), name.to_owned())
+            })
             .collect();
-        let operations: Vec<Option<String>> = if names.is_empty() {
-            vec![None]
-        } else {
-            names.into_iter().map(Some).collect()
-        };
-        for name in operations {
-            let mut body = json!({ "query": block, "variables": vars });
-            if let Some(name) = &name {
-                body["operationName"] = json!(name);
-            }
-            let res = app
-                .request(Method::POST, "/graphql")
-                .bearer_auth(&host.token)
-                .json(&body)
-                .send()
-                .await
-                .expect("sent");
-            let answer: Value = res.json().await.expect("json");
-            for error in answer["errors"].as_array().cloned().unwrap_or_default() {
+        assert!(
+            !operations.is_empty(),
+            "every example names its operations\n{block}"
+        );
+        for (kind, name) in operations {
+            let body = json!({ "query": block, "variables": vars, "operationName": name });
+            let errors = if kind == "subscription" {
+                // A valid subscription runs (and says nothing yet); an invalid one is answered
+                // with its errors at once.
+                socket
+                    .send(json!({ "type": "subscribe", "id": name, "payload": body }))
+                    .await;
+                socket.round_trip().await;
+                match socket.hear_on(&name, Duration::from_millis(500)).await {
+                    Heard::Nothing => Vec::new(),
+                    Heard::Message(m) => m["payload"]["errors"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_else(|| vec![m]),
+                    closed => panic!("README subscription {name}: {closed:?}"),
+                }
+            } else {
+                let res = app
+                    .request(Method::POST, "/graphql")
+                    .bearer_auth(&host.token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("sent");
+                let answer: Value = res.json().await.expect("json");
+                answer["errors"].as_array().cloned().unwrap_or_default()
+            };
+            for error in errors {
                 assert!(
                     error["extensions"]["code"].is_string(),
-                    "README example {name:?} does not validate: {error}\n{block}"
+                    "README example {name} does not validate: {error}\n{block}"
                 );
             }
         }

@@ -9,6 +9,7 @@ mod cli;
 mod data;
 mod errors;
 mod graphql;
+mod graphql_ws;
 mod helpers;
 mod hostile;
 mod idempotency;

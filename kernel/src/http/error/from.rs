@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use super::{ApiError, FieldError, RateLimited};
 use crate::auth::AuthError;
 use crate::data::DataError;
+use crate::domain::updates::WatchEnded;
 use crate::domain::{DomainError, Invalid, Resource};
 
 /// How long a provider is asked to wait before sending an early webhook again.
@@ -72,6 +73,20 @@ impl From<AuthError> for ApiError {
             ),
             AuthError::Data(e) => e.into(),
             AuthError::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<WatchEnded> for ApiError {
+    fn from(e: WatchEnded) -> Self {
+        match e {
+            WatchEnded::Missed(_) => Self::new(
+                StatusCode::CONFLICT,
+                "updates_missed",
+                "Updates were missed",
+            )
+            .detail(e.to_string()),
+            WatchEnded::Auth(e) => e.into(),
         }
     }
 }

@@ -86,6 +86,8 @@ impl Limiter {
 /// A route's own budget, named, for the operations GraphQL offers as well as REST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RouteBudget {
+    /// `general`: what every request spends (an operation over `/graphql/ws` is one).
+    General,
     /// `quotes`: pricing a stay.
     Quotes,
     /// `bookings`: creating a booking.
@@ -104,6 +106,7 @@ impl Limiter {
         account: Option<&crate::auth::Principal>,
     ) -> Result<(), ApiError> {
         let store = match budget {
+            RouteBudget::General => self.general.as_ref(),
             RouteBudget::Quotes => self.quotes.as_ref(),
             RouteBudget::Bookings => self.bookings.as_ref(),
         };

@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod provider;
 pub mod sinks;
 pub mod statements;
+pub mod ws;
 
 use std::time::Duration;
 
