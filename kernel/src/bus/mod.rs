@@ -222,7 +222,7 @@ impl Bus {
 
     /// Every event committed from now on, on any process (with Redis, each process reads the
     /// whole stream for this, beside its consumer groups), in the order the relay handed them
-    /// on. A receiver more than [`LIVE_BACKLOG`] events behind gets `Lagged` and continues
+    /// on. A receiver more than 1,024 events behind (`LIVE_BACKLOG`) gets `Lagged` and continues
     /// with the newest.
     pub fn live(&self) -> broadcast::Receiver<Arc<Event>> {
         self.inner.live.subscribe()

@@ -155,16 +155,8 @@ pub(super) async fn consume(
     let mut last_reclaim: Option<Instant> = None;
     let mut conn: Option<MultiplexedConnection> = None;
     while !stop.is_cancelled() {
-        let c = match &mut conn {
-            Some(c) => c,
-            None => match stream.connect().await {
-                Ok(c) => conn.insert(c),
-                Err(e) => {
-                    tracing::warn!(group, error = %e, "event consumer cannot reach Redis");
-                    pause(&stop).await;
-                    continue;
-                }
-            },
+        let Some(c) = connected(&mut conn, &stream, &stop, group).await else {
+            continue;
         };
         let round = async {
             if last_reclaim.is_none_or(|t| t.elapsed() >= reclaim_every) {
@@ -199,16 +191,8 @@ pub(super) async fn tail(bus: Bus, stream: Stream, stop: CancellationToken) {
     let mut last = "$".to_owned();
     let mut conn: Option<MultiplexedConnection> = None;
     while !stop.is_cancelled() {
-        let c = match &mut conn {
-            Some(c) => c,
-            None => match stream.connect().await {
-                Ok(c) => conn.insert(c),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the live event reader cannot reach Redis");
-                    pause(&stop).await;
-                    continue;
-                }
-            },
+        let Some(c) = connected(&mut conn, &stream, &stop, "live").await else {
+            continue;
         };
         let read = tokio::select! {
             () = stop.cancelled() => return,
@@ -248,6 +232,27 @@ async fn read_after(
         .query_async(c)
         .await?;
     Ok(entries(reply))
+}
+
+/// The reader's connection, connecting if it has none; `None` (after a pause) when Redis cannot
+/// be reached, so the caller tries again.
+async fn connected<'c>(
+    conn: &'c mut Option<MultiplexedConnection>,
+    stream: &Stream,
+    stop: &CancellationToken,
+    reader: &str,
+) -> Option<&'c mut MultiplexedConnection> {
+    if conn.is_none() {
+        match stream.connect().await {
+            Ok(c) => *conn = Some(c),
+            Err(e) => {
+                tracing::warn!(reader, error = %e, "an event reader cannot reach Redis");
+                pause(stop).await;
+                return None;
+            }
+        }
+    }
+    conn.as_mut()
 }
 
 async fn pause(stop: &CancellationToken) {

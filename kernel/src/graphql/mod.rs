@@ -129,14 +129,8 @@ async fn query_by_get(
             }
         }
     }
-    if operation_of(&request) == Some(OperationType::Mutation) {
-        return ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "mutation_over_get",
-            "Mutations need POST",
-        )
-        .detail("GET /graphql runs queries only; send mutations with POST.")
-        .into_response();
+    if let Some(refusal) = wrong_transport(&request, true) {
+        return refusal.into_response();
     }
     execute(&app, &served, viewer, client, request).await
 }
@@ -148,7 +142,34 @@ async fn query_by_post(
     client: ClientAddr,
     ApiJson(request): ApiJson<async_graphql::Request>,
 ) -> Response {
+    if let Some(refusal) = wrong_transport(&request, false) {
+        return refusal.into_response();
+    }
     execute(&app, &served, viewer, client, request).await
+}
+
+/// The refusal of an operation this request's transport does not run: a mutation by GET, a
+/// subscription by GET or POST.
+fn wrong_transport(request: &async_graphql::Request, by_get: bool) -> Option<ApiError> {
+    match operation_of(request)? {
+        OperationType::Mutation if by_get => Some(
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutation_over_get",
+                "Mutations need POST",
+            )
+            .detail("GET /graphql runs queries only; send mutations with POST."),
+        ),
+        OperationType::Subscription => Some(
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "subscription_over_http",
+                "Subscriptions need the WebSocket",
+            )
+            .detail("Subscriptions run over the WebSocket at /graphql/ws (graphql-transport-ws)."),
+        ),
+        _ => None,
+    }
 }
 
 /// The kind of operation a request would run, if it names one the document holds: a mutation
@@ -178,15 +199,6 @@ async fn execute(
     ClientAddr(client): ClientAddr,
     request: async_graphql::Request,
 ) -> Response {
-    if operation_of(&request) == Some(OperationType::Subscription) {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "subscription_over_http",
-            "Subscriptions need the WebSocket",
-        )
-        .detail("Subscriptions run over the WebSocket at /graphql/ws (graphql-transport-ws).")
-        .into_response();
-    }
     let loaders = Loaders::new(app, viewer.clone());
     let request = request
         .data(Caller {
