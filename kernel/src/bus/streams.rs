@@ -221,17 +221,7 @@ async fn read_after(
     stream: &Stream,
     last: &str,
 ) -> RedisResult<Vec<StreamId>> {
-    let reply: Option<StreamReadReply> = redis::cmd("XREAD")
-        .arg("COUNT")
-        .arg(COUNT)
-        .arg("BLOCK")
-        .arg(BLOCK.as_millis() as u64)
-        .arg("STREAMS")
-        .arg(&stream.inner.key)
-        .arg(last)
-        .query_async(c)
-        .await?;
-    Ok(entries(reply))
+    read(c, redis::cmd("XREAD"), stream, last).await
 }
 
 /// The reader's connection, connecting if it has none; `None` (after a pause) when Redis cannot
@@ -268,27 +258,32 @@ async fn read_new(
     group: &str,
     consumer: &str,
 ) -> RedisResult<Vec<StreamId>> {
-    let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg(group)
-        .arg(consumer)
+    let mut command = redis::cmd("XREADGROUP");
+    command.arg("GROUP").arg(group).arg(consumer);
+    read(c, command, stream, ">").await
+}
+
+/// Runs `command` (`XREAD`, or `XREADGROUP` with its group) for up to [`COUNT`] entries of the
+/// stream after `after`, waiting up to [`BLOCK`] for some.
+async fn read(
+    c: &mut MultiplexedConnection,
+    mut command: redis::Cmd,
+    stream: &Stream,
+    after: &str,
+) -> RedisResult<Vec<StreamId>> {
+    let reply: Option<StreamReadReply> = command
         .arg("COUNT")
         .arg(COUNT)
         .arg("BLOCK")
         .arg(BLOCK.as_millis() as u64)
         .arg("STREAMS")
         .arg(&stream.inner.key)
-        .arg(">")
+        .arg(after)
         .query_async(c)
         .await?;
-    Ok(entries(reply))
-}
-
-/// The entries of an `XREAD` or `XREADGROUP` reply (none when it timed out).
-fn entries(reply: Option<StreamReadReply>) -> Vec<StreamId> {
-    reply
+    Ok(reply
         .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
-        .unwrap_or_default()
+        .unwrap_or_default())
 }
 
 /// Takes over entries another consumer took but left unacknowledged for too long.

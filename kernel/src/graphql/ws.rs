@@ -37,7 +37,7 @@ use super::loaders::Loaders;
 use super::{HearthSchema, Served};
 use crate::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::extract::ClientAddr;
+use crate::http::extract::{bearer, ClientAddr};
 use crate::http::limits::{Limiter, RouteBudget};
 use crate::http::AppState;
 
@@ -200,12 +200,7 @@ impl Connection {
                     .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
             })
             .and_then(|(_, value)| value.as_str())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
+            .and_then(bearer);
         let Some(token) = token else {
             return Err(Close(
                 4403,
@@ -336,13 +331,7 @@ fn data_of(
 ) -> impl Stream<Item = Vec<u8>> + Send + 'static {
     source
         .take_while(|m| std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))))
-        .filter_map(|m| {
-            std::future::ready(match m {
-                Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
-                Ok(Message::Binary(b)) => Some(b.to_vec()),
-                _ => None,
-            })
-        })
+        .filter_map(|m| std::future::ready(m.ok().and_then(data)))
 }
 
 /// The next text or binary message's data; `None` once the client is gone.
@@ -350,14 +339,23 @@ async fn next_data(
     source: &mut (impl Stream<Item = Result<Message, axum::Error>> + Unpin),
 ) -> Option<Vec<u8>> {
     while let Some(Ok(message)) = source.next().await {
-        match message {
-            Message::Text(t) => return Some(t.as_bytes().to_vec()),
-            Message::Binary(b) => return Some(b.to_vec()),
-            Message::Close(_) => return None,
-            Message::Ping(_) | Message::Pong(_) => {}
+        if matches!(message, Message::Close(_)) {
+            return None;
+        }
+        if let Some(data) = data(message) {
+            return Some(data);
         }
     }
     None
+}
+
+/// A text or binary message's data (pings, pongs and closes carry none for the protocol).
+fn data(message: Message) -> Option<Vec<u8>> {
+    match message {
+        Message::Text(t) => Some(t.as_bytes().to_vec()),
+        Message::Binary(b) => Some(b.to_vec()),
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => None,
+    }
 }
 
 async fn close(sink: &mut SplitSink<WebSocket, Message>, Close(code, mut reason): Close) {
